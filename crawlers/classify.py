@@ -1,0 +1,1266 @@
+"""Is this alert (or press release, or news paragraph) about a 911 outage?
+
+Rules, not a model: every decision points at the exact span of input text that made it
+(``Classification.evidence`` is always a substring of one of the input fields, or None).
+
+Order of decisions in :func:`classify_alert`
+============================================
+1. **Tests.** A SAME test code (``RMT``, ``RWT``, ``DMO``, ``NPT``, ``NAT``, ``NST``), a CAP
+   status ``Test``/``Exercise``/``Draft``, or an event name such as "Required Monthly Test"
+   -> ``status="test"``, ``is_outage=False``. This wins over ``<status>Actual</status>``:
+   real monthly tests are sent as Actual. ``NMN`` (network notification) and ``ADR``
+   (administrative) are *not* tests; they can carry real free text.
+2. **Ack / Error** messages (CAP msgType) are about other messages -> ``not_outage``.
+3. **Cheap screen.** Unless the event is a 911 Telephone Outage (SAME ``TOE``, or an event
+   name "911 Telephone Outage ..."), the text fields (event, headline, description,
+   instruction; never ``sender_name``, since "Rensselaer County 911" is an agency, not an
+   outage) must contain "911", "9-1-1", "9 1 1", "9.1.1", "nine-one-one" or an "emergency
+   phone/line/call" phrase; otherwise ``not_outage`` at once. This is plain substring
+   search, so nearly all alerts leave here in a few microseconds.
+4. **Phrase analysis** on each text field with compiled regexes, in families:
+
+   * *outage* phrases tie an outage predicate to a 911 subject: "911 service is currently
+     down", "911 lines are down", "9-1-1 outage", "E911 service disruption", "not all 911
+     calls are going through", "callers may be unable to reach 911", "landline customers
+     cannot call 911", "text-to-911 is unavailable", "outage affecting 911", "loss of 911
+     service", "emergency phone lines are down", "if you cannot get through to 911";
+   * *works* phrases say 911 works: "911 is working normally", "911 is not affected",
+     "911 service is available", "does not affect 911", "no interruption to 911 service",
+     "you can still call 911";
+   * *restored* phrases: "911 service has been restored", "911 is back up", "911 is
+     working again", "the 911 outage has been resolved", an "all clear" next to a works
+     phrase. Restorations in a clause with when/once/until/if/expected/partially are
+     ignored (future or partial);
+   * *test* phrases: "this is a test", "test message", "exercise exercise".
+
+   An outage phrase that overlaps a works or restored phrase is dropped (so "there is no
+   911 outage" is not an outage). "Call 911" / "dial 911" are never outage phrases: the
+   imperative is the common near miss, and its span ("DIAL 911") is the negative evidence.
+   Subject gaps may not cross punctuation or words such as and/but/if/to/for/call, so
+   "911 is working; the non-emergency line is down" stays a negative.
+5. **Status.** test phrase -> ``test``; msgType Cancel -> ``cancelled`` (``is_outage`` True
+   when the text is about a 911 outage or the event is TOE, else ``not_outage``); a
+   restoration -> ``restored``; msgType Update -> ``update``; else ``outage``.
+
+Confidence
+==========
+``confidence`` is the confidence in the returned ``is_outage`` value (so a clear negative
+has a high confidence too):
+
+==================================================================  ==========
+situation                                                           confidence
+==================================================================  ==========
+test by SAME code, CAP status or test event name                    0.99
+no 911 mention at all (the fast path)                               0.99
+911 mentioned only as an instruction ("dial 911", "call 9-1-1")     0.97
+explicit "911 works" phrase and no outage phrase                    0.95
+911 mentioned in some other way (agency name, "911 center ...")     0.90
+test phrase in the text ("this is a test")                          0.95
+TOE with outage / restoration text                                  0.98
+TOE without informative text                                        0.90
+explicit outage phrase (down, outage, unable to reach 911, ...)     0.90
+weaker phrase (issues/problems, affected/impacted, emergency lines) 0.65-0.80
+conditional phrase ("if 911 is down, call ...")                     0.75
+  ... + 0.05 when a backup number is given (up to 0.90)
+  ... - 0.10 when a "911 works" phrase is also present
+explicit restoration ("911 service has been restored")              0.90
+weak restoration ("service is now working" after an outage phrase)  0.75
+Cancel of a non-911 alert with no text (cannot tell)                0.90
+==================================================================  ==========
+
+Cause, provider and backup phone are filled only for outages. Cause comes from the
+patterns in ``data/causes.csv`` (first rows win; a match after "due to", "caused by", ...
+wins over one without); ``unknown`` when an outage states none. Provider comes from the
+aliases in ``data/providers.csv`` (whole-word matches; aliases that are ordinary words such
+as "Frontier", "Consolidated", "Charter", "Level 3" match only capitalised as written or in
+capitals, and not in names like "Consolidated Dispatch Center"). The backup phone is the
+NANP number (via ``phonenumbers``) that the text tells people to call instead of 911.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import phonenumbers
+
+__all__ = [
+    "CAUSES",
+    "STATUSES",
+    "TEST_EVENT_CODES",
+    "AlertText",
+    "Classification",
+    "classify_alert",
+    "classify_text",
+    "find_backup_phone",
+    "find_cause",
+    "find_provider",
+    "mentions_911",
+]
+
+STATUSES: tuple[str, ...] = ("outage", "restored", "update", "test", "cancelled", "not_outage")
+CAUSES: tuple[str, ...] = (
+    "fiber_cut",
+    "firewall_or_security_device",
+    "software_or_config_change",
+    "hardware_failure",
+    "power_failure",
+    "weather_or_disaster",
+    "cyberattack",
+    "carrier_network_outage",
+    "maintenance",
+    "unknown",
+)
+# SAME event codes that are tests only (they may still be sent with <status>Actual</status>):
+# Required Weekly/Monthly Test, Practice/Demo Warning, National Periodic Test,
+# National Audible Test, National Silent Test.
+TEST_EVENT_CODES: frozenset[str] = frozenset({"RWT", "RMT", "DMO", "NPT", "NAT", "NST"})
+TEST_CAP_STATUSES: frozenset[str] = frozenset({"test", "exercise", "draft"})
+OUTAGE_EVENT_CODES: frozenset[str] = frozenset({"TOE"})
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+@dataclass(frozen=True)
+class AlertText:
+    event_code: str | None = None  # SAME code, e.g. "CEM", "TOE", "LAE", "ADR", "RMT"
+    event: str | None = None  # CAP <event>
+    msg_type: str | None = None  # CAP msgType: Alert | Update | Cancel | Ack | Error
+    cap_status: str | None = None  # CAP status: Actual | Exercise | System | Test | Draft
+    sender_name: str | None = None
+    headline: str | None = None
+    description: str | None = None
+    instruction: str | None = None
+
+
+@dataclass(frozen=True)
+class Classification:
+    is_outage: bool
+    confidence: float
+    evidence: str | None
+    status: str
+    cause: str | None
+    provider: str | None
+    backup_phone: str | None
+
+
+# --------------------------------------------------------------------------------------
+# Regex building blocks. Templates use <NAME> placeholders so regex braces stay readable.
+# --------------------------------------------------------------------------------------
+
+_I = re.IGNORECASE
+
+_TOKENS: dict[str, str] = {}
+_TOKENS["TERM"] = (
+    r"(?<![\w.])(?:(?:E|NG)-?)?(?:9-1-1|9\.1\.1|9 1 1|911|nine[- ]one[- ]one)(?!\w|[-.]\d)"
+)
+_TOKENS["NOUN"] = (
+    r"(?:(?:emergency|phone|telephone|landline|wireless|cell(?:ular)?|voice|text|dispatch|"
+    r"center|communications?|call|trunk|network|answering|routing)\s+){0,2}"
+    r"(?:services?|systems?|lines?|calls?|calling|networks?|trunks?|access|connectivity|"
+    r"capabilit(?:y|ies)|circuits?|phones?|communications?|centers?|infrastructure|texting|"
+    r"texts?|dispatch)\b"
+)
+_TOKENS["SUBJ"] = r"(?:<TERM>(?:['’]s)?(?:\s+<NOUN>)?)"
+_TOKENS["SUBJ_ANY"] = (
+    r"(?:(?:calls?|calling|access|connections?)\s+to\s+(?:the\s+)?<TERM>(?:\s+<NOUN>)?|<SUBJ>)"
+)
+# Words that may not sit between a 911 subject and its predicate: clause joiners, verbs of
+# calling, auxiliaries (the subject already had its predicate) and nouns that make "911" an
+# agency or a fee rather than the service.
+_TOKENS["GAPVETO"] = (
+    r"(?:call|calls|calling|dial|dialing|text|please|if|and|but|or|nor|while|whereas|however|"
+    r"although|though|to|when|about|report|reporting|because|that|which|who|as|so|than|"
+    r"is|are|was|were|be|been|being|has|have|had|will|would|may|might|can|could|should|"
+    r"must|do|does|did|remains?|says?|said|reports?|reported|advises?|asks?|urges?|reminds?|"
+    r"dispatchers?|operators?|staff|telecommunicators?|directors?|coordinators?|board|fees?|"
+    r"tax(?:es)?|address(?:es|ing)?|signs?|call-?takers?|officials?|personnel|employees|"
+    r"workers|administrators?|authority|committee|district|agency|department|dept|office|"
+    r"building|facility|crews?|not|no)\b"
+)
+_TOKENS["GAP"] = r"(?:\s+(?!<GAPVETO>)[\w'’&/-]+){0,7}?"
+# between "911" and an outage noun ("911 landline outage"): no prepositions either
+_TOKENS["NGAP"] = (
+    r"(?:\s+(?!<GAPVETO>|(?:for|in|at|on|of|with|from|by|during|after|before|regarding|"
+    r"concerning|the|a|an)\b)[\w'’-]+){0,2}?"
+)
+_TOKENS["AUX"] = (
+    r"(?:is|are|was|were|has\s+been|have\s+been|had\s+been|may\s+be|might\s+be|could\s+be|"
+    r"will\s+be|would\s+be|appears?\s+to\s+be|seems?\s+to\s+be|remains?|remained|"
+    r"continues?\s+to\s+be|went|goes|has\s+gone|have\s+gone|became|has\s+become)"
+)
+_TOKENS["ADV"] = (
+    r"(?:\s+(?:currently|presently|temporarily|now|still|partially|intermittently|completely|totally|"
+    r"reportedly|possibly|also|largely|mostly|entirely|widely|briefly|apparently))*"
+)
+_TOKENS["EXPADV"] = r"(?:(?:currently|presently|temporarily|now|still)\s+)?"
+_TOKENS["ISSUE_STRONG"] = (
+    r"(?:an?\s+|some\s+|the\s+)?(?:[\w-]+\s+){0,2}?"
+    r"(?:outages?|disruptions?|interruptions?|failures?)\b"
+)
+_TOKENS["ISSUE_WEAK"] = (
+    r"(?:an?\s+|some\s+|the\s+)?(?:[\w-]+\s+){0,2}?"
+    r"(?:issues?|problems?|difficult(?:y|ies)|trouble|malfunctions?)\b"
+)
+_TOKENS["CALLVERB"] = (
+    r"(?:reach(?:ing)?|call(?:ing)?|dial(?:ing)?|connect(?:ing)?\s+(?:to|with)|"
+    r"get(?:ting)?\s+through\s+to|contact(?:ing)?|access(?:ing)?|text(?:ing)?|"
+    r"(?:make|making|place|placing|complete|completing)\s+(?:calls?\s+to\s+)?)"
+)
+_TOKENS["CANNOT"] = (
+    r"(?:unable|not\s+(?:be\s+)?able|cannot|can\s*not|can['’]t|could\s+not|couldn['’]t|"
+    r"won['’]t\s+be\s+able|will\s+not\s+be\s+able|fail(?:ed|ing|s)?)"
+)
+_TOKENS["NEGATE"] = r"(?:not|n['’]t|never)"
+_TOKENS["THROUGH"] = (
+    r"(?:going\s+through|go\s+through|getting\s+through|get\s+through|connect\w*|"
+    r"complet\w*|reach\w*|answered|received|delivered)"
+)
+_TOKENS["CALLS"] = (
+    r"(?:<TERM>\s+(?:[\w-]+\s+)?calls?|calls?\s+to\s+(?:the\s+)?<TERM>(?:\s+<NOUN>)?)"
+    r"(?:\s+(?!<GAPVETO>)[\w'’-]+){0,6}?"
+)
+
+
+def _rx(template: str, flags: int = _I) -> re.Pattern[str]:
+    return re.compile(_expand(template), flags)
+
+
+def _expand(template: str) -> str:
+    out = template
+    for _ in range(5):
+        new = re.sub(r"<([A-Z_]+)>", lambda m: _TOKENS[m.group(1)], out)
+        if new == out:
+            break
+        out = new
+    return out
+
+
+_TERM_RE = _rx(r"<TERM>")
+
+# ---- outage families: (name, regex, weight) ------------------------------------------
+# Families whose subject comes first get a "called 911" veto (e.g. "CALL 911 LINES ...").
+_OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]] = [
+    (
+        "subject_state",
+        _rx(
+            r"<SUBJ_ANY><GAP>\s+<AUX><ADV>\s+"
+            r"(?:down\b|out\s+of\s+(?:service|order)|out\b(?!\s+(?:to|and|there|for|of|looking|with)\b)|offline|off-line|unavailable|not\s+available|"
+            r"not\s+(?:currently\s+)?(?:working|functioning|operational|operating|accessible|"
+            r"reachable|in\s+service)|non-?operational|non-?functional|inoperable|"
+            r"inoperative|disrupted|interrupted|impaired|failing|dead\b|unreachable|"
+            r"inaccessible|without\s+(?:\w+\s+)?(?:power|service|connectivity))"
+        ),
+        0.9,
+        True,
+        ('down', 'out', 'offline', 'off-line', 'unavailable', 'not', 'inoper', 'disrupt', 'interrupt', 'impair', 'failing', 'dead', 'unreach', 'inaccess', 'without', 'non-op', 'nonop', 'non-fun', 'nonfun'),
+    ),
+    (
+        "subject_state_weak",
+        _rx(
+            r"<SUBJ_ANY><GAP>\s+<AUX><ADV>\s+"
+            r"(?:affected|impacted|degraded|compromised|intermittent|limited)\b"
+        ),
+        0.75,
+        True,
+        ('affected', 'impacted', 'degraded', 'compromised', 'intermittent', 'limited'),
+    ),
+    (
+        "subject_experiencing",
+        _rx(
+            r"<SUBJ_ANY><GAP>\s+(?:(?:is|are|was|were|has\s+been|have\s+been|may\s+be|"
+            r"might\s+be)\s+)?<EXPADV>(?:experiencing|having|suffering|encountering|experienced|"
+            r"had|suffered|encountered|has|have|(?:may|might|could|will|can)\s+(?:also\s+)?"
+            r"(?:experience|have|encounter))\s+<ISSUE_STRONG>"
+        ),
+        0.9,
+        True,
+        ('outage', 'disruption', 'interruption', 'failure'),
+    ),
+    (
+        "subject_experiencing_weak",
+        _rx(
+            r"<SUBJ_ANY><GAP>\s+(?:(?:is|are|was|were|has\s+been|have\s+been|may\s+be|"
+            r"might\s+be)\s+)?<EXPADV>(?:experiencing|having|suffering|encountering|experienced|"
+            r"had|(?:may|might|could|will|can)\s+(?:also\s+)?(?:experience|have|encounter))\s+"
+            r"<ISSUE_WEAK>"
+        ),
+        0.8,
+        True,
+        ('issue', 'problem', 'difficult', 'trouble', 'malfunction'),
+    ),
+    (
+        "noun_outage",
+        _rx(
+            r"<TERM>(?:\s+<NOUN>|<NGAP>)\s+(?:outages?|disruptions?|interruptions?|failures?|"
+            r"blackout|down\b|out\s+of\s+service|offline)"
+            r"(?!\s+(?:notifications?|plans?|procedures?|drills?|exercises?|training|protocols?|"
+            r"polic(?:y|ies)|preparedness)\b)"
+        ),
+        0.9,
+        True,
+        ('outage', 'disruption', 'interruption', 'failure', 'blackout', 'down', 'out', 'offline'),
+    ),
+    (
+        "noun_issue",
+        _rx(r"<TERM>(?:\s+<NOUN>|<NGAP>)\s+(?:issues?|problems?|difficult(?:y|ies)|malfunctions?)\b"),
+        0.75,
+        True,
+        ('issue', 'problem', 'difficult', 'malfunction'),
+    ),
+    (
+        "outage_of_911",
+        _rx(
+            r"\b(?:outages?|disruptions?|interruptions?|failures?|loss)\s+(?:of|to|with|"
+            r"affecting|impacting|involving|in|on)\s+(?:the\s+)?"
+            r"(?:(?!call\b|dial\b|text\b|contact\b|please\b|reach\b|if\b|and\b)"
+            r"[\w'’&/-]+\s+){0,3}?<TERM>"
+        ),
+        0.9,
+        False,
+        ('outage', 'disruption', 'interruption', 'failure', 'loss'),
+    ),
+    (
+        "issue_with_911",
+        _rx(
+            r"\b(?:issues?|problems?|difficult(?:y|ies))\s+(?:with|affecting|impacting)\s+"
+            r"(?:the\s+)?(?:(?!call\b|dial\b|text\b|contact\b|please\b|if\b|and\b)"
+            r"[\w'’&/-]+\s+){0,3}?<TERM>"
+        ),
+        0.8,
+        False,
+        ('issue', 'problem', 'difficult'),
+    ),
+    (
+        "without_911",
+        _rx(
+            r"\b(?:lost|loss\s+of|losing|lose|without|no)\s+(?:all\s+|their\s+|its\s+|the\s+)?"
+            r"(?:[\w-]+\s+)?<TERM>\s+(?:[\w-]+\s+)?(?:service|services|access|connectivity|"
+            r"capabilit(?:y|ies)|coverage)\b"
+        ),
+        0.85,
+        False,
+        ('lost', 'loss', 'losing', 'lose', 'without', 'no'),
+    ),
+    (
+        "cannot_reach",
+        _rx(r"<CANNOT>\s+(?:to\s+)?<CALLVERB>\s*(?:the\s+)?(?:[\w-]+\s+)?<TERM>"),
+        0.9,
+        False,
+        ('unable', 'not', 'cannot', 'can', "can't", 'can’t', 'couldn', "won't", 'won’t', 'fail'),
+    ),
+    (
+        "trouble_reaching",
+        _rx(
+            r"\b(?:trouble|difficulty|difficulties|problems?|issues?)\s+(?:when\s+|while\s+)?"
+            r"<CALLVERB>\s*(?:the\s+)?<TERM>"
+        ),
+        0.85,
+        False,
+        ('trouble', 'difficult', 'problem', 'issue'),
+    ),
+    (
+        "not_all_calls",
+        _rx(
+            r"\bnot\s+all\s+(?:[\w-]+\s+){0,2}?<CALLS>\s+(?:are|were|is|was|may|might|will|"
+            r"could)\s+(?:be\s+|been\s+)?<THROUGH>"
+        ),
+        0.9,
+        False,
+        ('not',),
+    ),
+    (
+        "calls_not_through",
+        _rx(
+            r"<CALLS>\s+(?:are|were|is|was|may|might|will|could|do|does|did)\s*<NEGATE>\s+"
+            r"(?:be\s+|been\s+|being\s+)?(?:<THROUGH>|go\b|get\b|work\w*)"
+        ),
+        0.9,
+        True,
+        ('not', "n't", 'n’t', 'never'),
+    ),
+    (
+        "calls_failing",
+        _rx(
+            r"<CALLS>\s+(?:(?:are|were|is|was|may\s+be|might\s+be|could\s+be|have\s+been|"
+            r"has\s+been)\s+(?:being\s+)?(?:failing|failed|dropped|dropping|blocked|lost|"
+            r"disconnected|rejected|unanswered|receiving\s+(?:a\s+)?busy\s+signals?)|"
+            r"(?:may|might|could|will)\s+(?:fail|drop|not\s+connect|not\s+go\s+through)|"
+            r"(?:fail|failed|fails))\b"
+        ),
+        0.9,
+        True,
+        ('fail', 'drop', 'block', 'lost', 'disconnect', 'reject', 'unanswered', 'busy', 'not'),
+    ),
+    (
+        "affecting_911",
+        _rx(
+            r"\b(?:is|are|was|were|has\s+been|have\s+been)\s+(?:currently\s+|also\s+)?"
+            r"(?:affecting|impacting|disrupting|interrupting|blocking)\s+(?:the\s+)?"
+            r"(?:(?!call\b|dial\b|text\b|contact\b|please\b|if\b|and\b)[\w'’&/-]+\s+){0,3}?"
+            r"<TERM>(?!\s+(?:dispatchers?|operators?|staff|center|centers|fees?|tax)\b)"
+        ),
+        0.85,
+        False,
+        ('affecting', 'impacting', 'disrupting', 'interrupting', 'blocking'),
+    ),
+    (
+        "preventing_911",
+        _rx(
+            r"\b(?:prevent\w*|keep\w*|kept|stop\w*|block\w*)\s+(?:[\w'’&/-]+\s+){0,4}?from\s+"
+            r"<CALLVERB>\s*(?:the\s+)?<TERM>"
+        ),
+        0.85,
+        False,
+        ('prevent', 'keep', 'kept', 'stop', 'block'),
+    ),
+    (
+        "busy_signal",
+        _rx(
+            r"\b(?:busy\s+signals?|fast\s+busy|circuits?\s+(?:are\s+)?busy|all\s+circuits)"
+            r"[^.;!?\n]{0,60}?\b(?:calling|dialing|call|dial|calls?\s+to|reach)\s+<TERM>|"
+            r"\b(?:calling|dialing|calls?\s+to)\s+<TERM>[^.;!?\n]{0,60}?\b(?:busy\s+signals?|"
+            r"fast\s+busy|circuits?\s+(?:are\s+)?busy|all\s+circuits)"
+        ),
+        0.85,
+        False,
+        ('busy', 'circuits'),
+    ),
+    (
+        "no_calls_reaching",
+        _rx(
+            r"\bno\s+calls?\s+(?:were|are|have\s+been|was|is)\s+(?:being\s+)?(?:reaching|"
+            r"getting\s+through\s+to|going\s+through\s+to|connecting\s+to|received\s+(?:by|at)|"
+            r"answered\s+(?:by|at))\s+(?:the\s+)?(?:[\w'’-]+\s+){0,2}?<TERM>"
+        ),
+        0.85,
+        False,
+        ('no',),
+    ),
+    (
+        "if_call_fails",
+        _rx(
+            r"\bif\s+(?:your\s+|a\s+)?(?:<TERM>\s+calls?|calls?\s+to\s+(?:the\s+)?<TERM>|<TERM>)"
+            r"\s+(?:does|do|did|is|are|will)\s*<NEGATE>\s+(?:go|get|going|connect\w*|"
+            r"answer\w*|complete|work\w*)"
+        ),
+        0.85,
+        False,
+        ('if',),
+    ),
+    (
+        "including_911",
+        _rx(
+            r"(?:<CANNOT>|may\s+not|might\s+not)\s+(?:to\s+)?(?:make|place|complete|receive)\s+"
+            r"(?:[\w-]+\s+){0,3}?calls?,?\s+(?:including|even|such\s+as)\s+(?:calls?\s+)?"
+            r"(?:to\s+)?<TERM>"
+        ),
+        0.85,
+        False,
+        ('including', 'even', 'such'),
+    ),
+    (
+        "calls_including_911",
+        _rx(
+            r"\bcalls?,?\s+including\s+(?:calls?\s+)?(?:to\s+)?<TERM>(?:\s+calls?)?,?\s+"
+            r"(?:are|were|may|might|will|could)\s*(?:<NEGATE>\s+|be\s+(?:failing|affected))"
+        ),
+        0.85,
+        False,
+        ('including',),
+    ),
+    (
+        "emergency_lines",
+        _rx(
+            r"(?<!non-)(?<!non\s)(?<!non)\bemergency\s+(?:(?:services?|phone|telephone|"
+            r"communications?|call|dispatch)\s+){0,2}(?:lines?|phones?|phone\s+service|"
+            r"telephone\s+service|phone\s+system|telephone\s+system)\s+(?:is|are|was|were|"
+            r"have\s+been|has\s+been|may\s+be|remains?)\s+(?:currently\s+|temporarily\s+)?"
+            r"(?:down\b|out\b|out\s+of\s+service|not\s+working|unavailable|disrupted|"
+            r"interrupted|inoperable)"
+        ),
+        0.7,
+        False,
+        ('emergency',),
+    ),
+    (
+        "emergency_calls",
+        _rx(
+            r"(?:(?<!non-)(?<!non\s)(?<!non)\bemergency\s+calls?\s+(?:are|were|may|might|will|"
+            r"could)\s*<NEGATE>\s+(?:be\s+)?<THROUGH>|<CANNOT>\s+(?:to\s+)?(?:make|place|"
+            r"complete)\s+(?:[\w-]+\s+)?(?<!non-)emergency\s+calls?)"
+        ),
+        0.75,
+        False,
+        ('emergency',),
+    ),
+]
+
+# ---- "911 works" phrases -------------------------------------------------------------
+_WORKS_PATTERNS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
+    (
+        _rx(
+            r"<SUBJ_ANY><GAP>\s+(?:is|are|remains?|remained|continues?\s+to\s+be|has\s+been|"
+            r"have\s+been|was|were|will\s+remain|will\s+be)(?:\s+(?:still|currently|fully|now|"
+            r"also|completely))*\s+(?:working(?!\s+(?:to|on|with|around|hard|diligently|"
+            r"closely)\b)|operational|functional|functioning|available|up\s+and\s+running|"
+            r"in\s+service|operating|unaffected|normal|open\b|not\s+(?:been\s+|be\s+)?"
+            r"(?:affected|impacted|disrupted|interrupted|down|out|experiencing|involved))"
+            r"(?:\s+(?:normally|properly|as\s+(?:normal|usual)))?"
+        ),
+        ('work', 'operat', 'function', 'avail', 'running', 'service', 'unaffected', 'normal', 'open', 'not'),
+    ),
+    (
+        _rx(
+            r"(?:does|do|did|will|should|would|has|have|is|are|was|were)\s*<NEGATE>\s+"
+            r"(?:be\s+|been\s+)?(?:affect|impact|disrupt|interrupt|involv)\w*\s+(?:the\s+)?"
+            r"(?:[\w'’-]+\s+){0,3}?<TERM>(?:\s+<NOUN>)?"
+        ),
+        ('not', "n't", 'n’t', 'never'),
+    ),
+    (
+        _rx(
+            r"\bno\s+(?:known\s+|reported\s+)?(?:impacts?|effects?|disruptions?|interruptions?|"
+            r"outages?|issues?|problems?|changes?|loss)\s+(?:to|on|with|for|of|affecting|in)\s+"
+            r"(?:the\s+)?(?:[\w'’-]+\s+){0,2}?<TERM>(?:\s+<NOUN>)?"
+        ),
+        ('no',),
+    ),
+    (
+        _rx(
+            r"\b(?:no|not\s+an?|isn['’]t\s+an?|is\s+not\s+an?)\s+<TERM>\s+(?:[\w-]+\s+)?"
+            r"(?:outage|disruption|issue|problem)"
+        ),
+        ('no', 'not', 'isn'),
+    ),
+    (
+        _rx(
+            r"\b(?:reports?|rumou?rs?|claims?|posts?)\s+(?:of|that|about)\s+(?:an?\s+|the\s+)?<TERM>"
+            r"\s+(?:[\w-]+\s+)?(?:outage|being\s+down|is\s+down|was\s+down)\s+(?:are|is|were|was)\s+"
+            r"(?:false|incorrect|inaccurate|untrue|unfounded|not\s+true)"
+        ),
+        ('false', 'incorrect', 'inaccurate', 'untrue', 'unfounded', 'true'),
+    ),
+    (
+        _rx(
+            r"\bno\s+<TERM>\s+calls?\s+(?:were|was|have\s+been|are|has\s+been)\s+"
+            r"(?:lost|affected|impacted|dropped|missed)"
+        ),
+        ('no',),
+    ),
+    (
+        _rx(
+            r"\b(?:can|may|should|will|are|is)\s+still\s+(?:be\s+able\s+to\s+)?"
+            r"(?:call|dial|reach|use|text|contact)\s+<TERM>"
+        ),
+        ('still',),
+    ),
+    (
+        _rx(r"<CALLS>\s+(?:are|is)\s+(?:still\s+)?going\s+through\b(?!\s+(?:again|now)\b)"),
+        ('going',),
+    ),
+    (
+        _rx(
+            r"<CALLS>\s+(?:are|is)\s+(?:still\s+)?(?:being\s+)?(?:answered|received|completed|"
+            r"connected)\s+normally"
+        ),
+        ('normally',),
+    ),
+]
+_WORKS_PREFIX_VETO = re.compile(
+    r"\b(?:not\s+all|some|many|only|few|certain|several|most)\s+(?:[\w-]+\s+){0,2}$", _I
+)
+
+# ---- restoration phrases: (regex, strong) -------------------------------------------
+_RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
+    (
+        _rx(
+            r"<SUBJ_ANY><GAP>\s+(?:has|have|had)\s+(?:since\s+)?been\s+(?:fully\s+|"
+            r"successfully\s+|now\s+|since\s+)*(?:restored|repaired|fixed|resolved|"
+            r"re-?established|brought\s+back)"
+        ),
+        True,
+        ('restor', 'repair', 'fixed', 'resolv', 'establish', 'brought'),
+    ),
+    (
+        _rx(
+            r"<SUBJ_ANY><GAP>\s+(?:was|were|is|are)\s+(?:now\s+|fully\s+|successfully\s+)*"
+            r"(?:restored|repaired|fixed|re-?established|back\s+(?:up|online|on-line|"
+            r"in\s+service|to\s+normal|in\s+operation|working|operational)\b|"
+            r"working\s+(?:normally\s+|properly\s+)?again|operational\s+again|"
+            r"functioning\s+(?:normally\s+)?again|up\s+and\s+running\s+again|"
+            r"going\s+through\s+(?:again|normally\s+again)|"
+            r"back(?=\s*(?:[.!,;]|$|\s+(?:and|in\s+service|online|up|to\s+normal)\b))|"
+            r"now\s+(?:working|operational|functioning|fully\s+operational|back))"
+        ),
+        True,
+        ('restor', 'repair', 'fixed', 'establish', 'back', 'again', 'now'),
+    ),
+    (
+        _rx(
+            r"\ball[\s-]+clear\b[^.;!?\n]{0,60}?(?:<TERM>(?:\s+[\w-]+)?\s+(?:outage|service|"
+            r"lines?|system|calls?)|outage)|<TERM>(?:\s+[\w-]+)?\s+(?:outage|service|lines?|"
+            r"system|calls?)[^.;!?\n]{0,60}?\ball[\s-]+clear\b"
+        ),
+        True,
+        ('clear',),
+    ),
+    (
+        _rx(
+            r"<SUBJ>\s+(?:restored|back\s+(?:up|online|on-line|in\s+service)|"
+            r"outage\s+(?:resolved|over|ended|cleared))\b"
+        ),
+        True,
+        ('restor', 'back', 'resolv', 'over', 'ended', 'cleared'),
+    ),
+    (
+        _rx(
+            r"\b(?:has|have|had)\s+(?:now\s+|fully\s+|since\s+)*restored\s+(?:the\s+)?"
+            r"(?:[\w'’-]+\s+){0,2}?<TERM>"
+        ),
+        True,
+        ('restor',),
+    ),
+    (
+        _rx(
+            r"<TERM>\s+(?:[\w-]+\s+){0,2}?(?:outage|disruption|interruption|issue|problem)s?"
+            r"(?:\s+(?!<GAPVETO>)[\w'’-]+){0,4}?\s+(?:has|have|had)\s+(?:since\s+)?been\s+"
+            r"(?:fully\s+)?(?:resolved|fixed|repaired|corrected|cleared|restored)"
+        ),
+        True,
+        ('resolv', 'fixed', 'repair', 'corrected', 'cleared', 'restor'),
+    ),
+    (
+        _rx(
+            r"<TERM>\s+(?:[\w-]+\s+){0,2}?(?:outage|disruption|interruption|issue|problem)s?"
+            r"\s+(?:is|are|was|were)\s+(?:now\s+)?(?:over|resolved|fixed|repaired|cleared)"
+        ),
+        True,
+        ('over', 'resolv', 'fixed', 'repair', 'cleared'),
+    ),
+    # weak ones count only when the document is otherwise about a 911 outage
+    (
+        _rx(
+            r"\b(?:outage|disruption|interruption|issue|problem)s?\s+(?:(?:has|have|had)\s+"
+            r"(?:since\s+)?been\s+(?:fully\s+)?(?:resolved|fixed|repaired|corrected|cleared)|"
+            r"(?:is|are|was|were)\s+(?:now\s+)?(?:over|resolved|fixed|repaired|cleared)|"
+            r"(?:has\s+|have\s+)?ended)"
+        ),
+        False,
+        ('resolv', 'fixed', 'repair', 'corrected', 'cleared', 'over', 'ended'),
+    ),
+    (
+        _rx(
+            r"\b(?:service|services|phone\s+service|telephone\s+service|it|phones|lines|"
+            r"calls)\s+(?:(?:has|have|had)\s+(?:since\s+)?been|(?:was|were|is|are)"
+            r"(?:\s+now)?)\s+(?:fully\s+|successfully\s+)?(?:restored|back\s+(?:up|online|"
+            r"in\s+service|to\s+normal))"
+        ),
+        False,
+        ('restor', 'back'),
+    ),
+    (
+        _rx(
+            r"<CALLS>\s+(?:are|is)\s+(?:now\s+)?(?:going\s+through|connecting|being\s+"
+            r"(?:answered|completed|received))\s+(?:again|now|normally)\b|"
+            r"<SUBJ>\s+(?:is|are)\s+now\s+(?:available|in\s+service|going\s+through|connecting)"
+        ),
+        False,
+        ('again', 'now', 'normally'),
+    ),
+]
+_RESTORE_VETO = re.compile(
+    r"\b(?:when|once|until|till|if|unless|whether|as\s+soon\s+as|expect\w*|anticipat\w*|"
+    r"estimat\w*|hope\w*|working\s+to|work\s+to|will|should|could|may|might|partial\w*|"
+    r"partly|some\s+areas|not\s+yet|before)\b",
+    _I,
+)
+_WORKS_VETO = re.compile(
+    r"\b(?:when|once|until|till|if|unless|whether|as\s+soon\s+as)\b", _I
+)
+_ALL_CLEAR = re.compile(r"\ball[\s-]+clear\b", _I)
+_STILL = re.compile(
+    r"\b(?:still|remains?|remained|continues?|continuing|partial\w*|some\s+areas)\b", _I
+)
+_CONDITIONAL = re.compile(
+    r"\b(?:if|in\s+the\s+event|in\s+case|should|whenever|unless|when)\b", _I
+)
+_CALLED_BEFORE = re.compile(r"\b(?:call|dial|text|contact|phone|use|using)\s*$", _I)
+_TEXT_TO_911_PSA = re.compile(
+    r"\b(?:deaf|hard\s+of\s+hearing|speech|unable\s+to\s+speak|can['’]t\s+speak|"
+    r"not\s+safe|unsafe)\b",
+    _I,
+)
+
+# ---- tests, imperatives, TOE ---------------------------------------------------------
+_TEST_TEXT_RE = re.compile(
+    r"(?<!not\s)(?<!n['’]t\s)\bthis\s+is\s+(?:only\s+)?an?\s+(?:test|drill|exercise)\b|"
+    r"\b(?:this\s+is\s+)?only\s+an?\s+(?:test|drill|exercise)\b|"
+    r"\btest\s+(?:message|alert|only|of\s+the)\b|\bexercise[,\s]+exercise\b|"
+    r"\b(?:ipaws|eas|wea)\s+test\b|\bdo\s+not\s+broadcast\b",
+    _I,
+)
+_TEST_EVENT_RE = re.compile(
+    r"\brequired\s+(?:weekly|monthly)\s+test\b|\bpractice\s*/\s*demo\b|\bdemo\s+warning\b|"
+    r"\bnational\s+(?:periodic|audible|silent)\s+test\b|^\s*test\s*$",
+    _I,
+)
+_TOE_EVENT_RE = re.compile(
+    r"\b(?:911|9-1-1)\s+telephone\s+outage\b|\btelephone\s+outage\s+emergency\b", _I
+)
+_IMPERATIVE_RE = _rx(
+    r"\b(?:call|dial|text|contact|phone|notify|reach)(?:\s+(?:the\s+)?(?:local\s+)?)?\s+<TERM>"
+)
+
+_PREFILTER_LITERALS = ("911", "9-1-1", "9 1 1", "9.1.1")
+_PREFILTER_LOWER = (
+    "nine-one-one",
+    "nine one one",
+    "emergency phone",
+    "emergency telephone",
+    "emergency line",
+    "emergency services phone",
+    "emergency services line",
+    "emergency communications line",
+    "emergency call",
+    "emergency dispatch line",
+)
+
+# sentence / clause boundaries for evidence spans
+_BOUNDARY = re.compile(r"\.\.\.|[.!?](?=\s|$|[\"'”’)])|\n[ \t]*\n|[;•*|]|\s-\s|\s--\s")
+_MAX_EVIDENCE = 280
+
+
+# --------------------------------------------------------------------------------------
+# Data files: providers and causes
+# --------------------------------------------------------------------------------------
+
+# Aliases that are ordinary words: matched only as written or in capitals, and not when
+# they begin the name of a place, agency or thing.
+_CASED_ALIASES = frozenset(
+    {
+        "Frontier",
+        "Consolidated",
+        "Charter",
+        "Spectrum",
+        "Cox",
+        "Sprint",
+        "Lumen",
+        "Optimum",
+        "ATT",
+        "TDS",
+        "GCI",
+        "Level 3",
+        "Hexagon Safety",
+        "Altice",
+        "Embarq",
+        "Vonage",
+        "Zayo",
+        "Carbyne",
+        "Peraton",
+        "Zetron",
+        "Solacom",
+        "Synergem",
+        "Comtech",
+        "Intrado",
+        "Brightspeed",
+        "Windstream",
+        "Mediacom",
+        "Sparklight",
+        "Xfinity",
+        "Comcast",
+        "Verizon",
+        "Motorola",
+        "Qwest",
+        "FairPoint",
+        "FirstNet",
+    }
+)
+_ALIAS_NAME_GUARD = (
+    r"(?!\s+(?:Communications?\s+(?:Center|Centre|District|Authority|Agency|Board|Division|"
+    r"Department|Unit|Office)|Dispatch|Emergency|911|9-1-1|E-?911|PSAP|Public|Regional|County|"
+    r"City|Center|Centre|Law|Fire|Police|School|Schools|Township|Academy|Health|Lake|Airlines?|"
+    r"Days|Park|Drive|Road|Street|Avenue|Lane|Rd|St|Ave|Dr|Blvd|Way|Trail|Bank|Credit|"
+    r"Hospital|Mall|Middle|High|Elementary|Water|Sewer|Bus|Evacuation|GO|Go|Alert|"
+    r"Emergency|Trauma|Status|Fire)\b)"
+    r"(?!\s*[-:]\s*(?:GO|Go|go|SET|Set|READY|Ready|LEAVE|Leave|Evacuat\w*|EVACUAT\w*)\b)"
+)
+_ALIAS_PREFIX_GUARD = r"(?<!Nissan\s)(?<!NISSAN\s)(?<!Evacuation\s)(?<!EVACUATION\s)"
+
+
+@dataclass(frozen=True)
+class _Providers:
+    regex: re.Pattern[str]
+    group_to_provider: dict[str, str]
+    alternation: str  # for the cause patterns (no named groups)
+
+
+def _alias_regex(alias: str) -> str:
+    body = re.escape(alias).replace(r"\ ", r"\s+")
+    if alias in _CASED_ALIASES:
+        upper = re.escape(alias.upper()).replace(r"\ ", r"\s+")
+        alt = body if upper == body else f"{body}|{upper}"
+        core = f"(?-i:{alt})"
+    else:
+        core = body
+    ambiguous = alias in _CASED_ALIASES or alias.startswith("Consolidated")
+    prefix = _ALIAS_PREFIX_GUARD if ambiguous else ""
+    suffix = _ALIAS_NAME_GUARD if ambiguous else ""
+    return rf"(?<![\w&-]){prefix}(?:{core})(?![\w&]|-\w){suffix}"
+
+
+@lru_cache(maxsize=1)
+def _providers() -> _Providers:
+    rows = []
+    with open(DATA_DIR / "providers.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            provider = (row.get("provider") or "").strip()
+            alias = (row.get("alias") or "").strip()
+            if provider and alias:
+                rows.append((provider, alias))
+    rows.sort(key=lambda r: -len(r[1]))  # longest alias first
+    parts = []
+    plain = []
+    group_to_provider = {}
+    for i, (provider, alias) in enumerate(rows):
+        name = f"p{i}"
+        group_to_provider[name] = provider
+        parts.append(f"(?P<{name}>{_alias_regex(alias)})")
+        plain.append(_alias_regex(alias))
+    return _Providers(re.compile("|".join(parts), _I), group_to_provider, "|".join(plain))
+
+
+@lru_cache(maxsize=1)
+def _causes() -> list[tuple[str, re.Pattern[str]]]:
+    by_cause: dict[str, list[str]] = {}
+    with open(DATA_DIR / "causes.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            cause = (row.get("cause") or "").strip()
+            pattern = (row.get("pattern") or "").strip()
+            if not cause or not pattern:
+                continue
+            if cause not in CAUSES:
+                raise ValueError(f"causes.csv: unknown cause {cause!r}")
+            pattern = pattern.replace("{PROVIDER}", _providers().alternation)
+            by_cause.setdefault(cause, []).append(f"(?:{pattern})")
+    return [(cause, re.compile("|".join(pats), _I)) for cause, pats in by_cause.items()]
+
+
+_CAUSAL_CUE = re.compile(
+    r"\b(?:due\s+to|caused\s+by|because\s+of|result(?:ed)?\s+(?:of|from)|as\s+a\s+result\s+of|"
+    r"resulting\s+from|stemm\w*\s+from|blamed\s+on|attributed\s+to|traced\s+to|related\s+to|"
+    r"after|following|from|by|cause\s+(?:was|is|of)|root\s+cause|when)\b[^.;!?]{0,40}$",
+    _I,
+)
+
+
+# --------------------------------------------------------------------------------------
+# Helpers (public ones return the evidence span)
+# --------------------------------------------------------------------------------------
+
+
+def mentions_911(text: str | None) -> bool:
+    """Does the text mention 911 (9-1-1, E911, nine-one-one) at all? Cheap."""
+    if not text:
+        return False
+    if any(lit in text for lit in _PREFILTER_LITERALS) or "one" in text.lower():
+        return _TERM_RE.search(text) is not None
+    return False
+
+
+def _prefilter(texts: list[str]) -> bool:
+    for t in texts:
+        for lit in _PREFILTER_LITERALS:
+            if lit in t:
+                return True
+    for t in texts:
+        low = t.lower()
+        for lit in _PREFILTER_LOWER:
+            if lit in low:
+                return True
+    return False
+
+
+def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    lo = 0
+    for m in _BOUNDARY.finditer(text, 0, start):
+        lo = m.end()
+    m = _BOUNDARY.search(text, end)
+    hi = m.start() if m else len(text)
+    while lo < start and text[lo].isspace():
+        lo += 1
+    while hi > end and text[hi - 1].isspace():
+        hi -= 1
+    return lo, hi
+
+
+def _evidence(text: str, start: int, end: int) -> str:
+    lo, hi = _clause_bounds(text, start, end)
+    if hi - lo > _MAX_EVIDENCE:
+        room = max(0, _MAX_EVIDENCE - (end - start))
+        lo2 = max(lo, start - room // 2)
+        hi2 = min(hi, end + (room - (start - lo2)))
+        # snap to word boundaries
+        while lo2 > lo and not text[lo2 - 1].isspace() and lo2 < start:
+            lo2 += 1
+        while hi2 < hi and hi2 > end and not text[hi2].isspace():
+            hi2 -= 1
+        lo, hi = lo2, hi2
+    return text[lo:hi]
+
+
+def find_backup_phone(text: str | None) -> tuple[str, str] | None:
+    """The number the text tells people to call instead of 911: ("605-555-0100", span)."""
+    if not text:
+        return None
+    best = None
+    for m in phonenumbers.PhoneNumberMatcher(text, "US", leniency=phonenumbers.Leniency.POSSIBLE):
+        number = m.number
+        if number.country_code != 1:
+            continue
+        digits = str(number.national_number)
+        if len(digits) != 10 or digits[1:3] == "11":  # N11 codes (911, 411, ...) are not numbers
+            continue
+        lo, _ = _clause_bounds(text, m.start, m.end)
+        before = text[max(lo, m.start - 120) : m.start]
+        score = 0
+        if re.search(
+            r"\b(?:instead|alternat\w*|backup|back-up|directly|emergenc\w*|unable|cannot|"
+            r"can['’]t|not\s+able|get\s+through|if\s+you|outage|down)\b",
+            before,
+            _I,
+        ):
+            score += 3
+        if re.search(r"\b(?:call|dial|text|contact|reach|phone|use|at)\b", before, _I):
+            score += 2
+        if re.search(
+            r"\b(?:fax|media|press|questions?|inquir\w*|more\s+information|updates?|"
+            r"website|non-?emergency\s+questions)\b",
+            before,
+            _I,
+        ):
+            score -= 4
+        span = text[max(lo, m.start - 80) : m.end]
+        span = span[span.find(" ") + 1 :] if m.start - 80 > lo and " " in span else span
+        formatted = f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+        if score >= 2 and (best is None or score > best[0]):
+            best = (score, formatted, span.strip())
+    if best is None:
+        return None
+    return best[1], best[2]
+
+
+def find_provider(text: str | None) -> tuple[str, str] | None:
+    """First carrier or 911 vendor named in the text: (canonical name, matched span)."""
+    found = _provider_matches([text] if text else [])
+    if not found:
+        return None
+    _, _, _, provider, span = found[0]
+    return provider, span
+
+
+def _provider_matches(texts: list[str]) -> list[tuple[int, int, int, str, str]]:
+    prov = _providers()
+    out = []
+    for fi, t in enumerate(texts):
+        if not t:
+            continue
+        for m in prov.regex.finditer(t):
+            provider = prov.group_to_provider[m.lastgroup or ""]
+            out.append((fi, m.start(), m.end(), provider, m.group(0)))
+    return out
+
+
+def find_cause(text: str | None) -> tuple[str, str] | None:
+    """Cause taxonomy value named in the text: (cause, matched span); None if none."""
+    return _find_cause([text] if text else [])
+
+
+def _find_cause(texts: list[str]) -> tuple[str, str] | None:
+    best = None
+    for rank, (cause, regex) in enumerate(_causes()):
+        for fi, t in enumerate(texts):
+            if not t:
+                continue
+            for m in regex.finditer(t):
+                cue = 1 if _CAUSAL_CUE.search(t, max(0, m.start() - 60), m.start()) else 0
+                key = (cue, -rank, -fi, -m.start())
+                if best is None or key > best[0]:
+                    best = (key, cause, m.group(0))
+                break  # first match per field is enough for this cause
+    if best is None:
+        return None
+    return best[1], best[2]
+
+
+# --------------------------------------------------------------------------------------
+# Phrase analysis
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Hit:
+    kind: str  # outage | works | restored | test | imperative | mention
+    field: int  # index into the field list (document order)
+    start: int
+    end: int
+    weight: float = 0.0
+    strong: bool = True
+    conditional: bool = False
+
+
+def _overlaps(a: _Hit, b: _Hit) -> bool:
+    return a.field == b.field and a.start < b.end and b.start < a.end
+
+
+def _analyse(texts: list[str]) -> dict[str, list[_Hit]]:
+    hits: dict[str, list[_Hit]] = {
+        k: [] for k in ("outage", "works", "restored", "test", "imperative", "mention")
+    }
+    for fi, t in enumerate(texts):
+        if not t:
+            continue
+        for m in _TERM_RE.finditer(t):
+            hits["mention"].append(_Hit("mention", fi, m.start(), m.end()))
+        for m in _TEST_TEXT_RE.finditer(t):
+            hits["test"].append(_Hit("test", fi, m.start(), m.end()))
+        for m in _IMPERATIVE_RE.finditer(t):
+            hits["imperative"].append(_Hit("imperative", fi, m.start(), m.end()))
+        for rx in _WORKS_PATTERNS:
+            for m in rx.finditer(t):
+                lo, _ = _clause_bounds(t, m.start(), m.end())
+                prefix = t[lo : m.start()]
+                if _WORKS_PREFIX_VETO.search(prefix) or _WORKS_VETO.search(prefix):
+                    continue
+                hits["works"].append(_Hit("works", fi, m.start(), m.end()))
+        for rx, strong in _RESTORED_PATTERNS:
+            for m in rx.finditer(t):
+                lo, hi = _clause_bounds(t, m.start(), m.end())
+                prefix = t[lo : m.start()]
+                if _RESTORE_VETO.search(prefix) or _WORKS_PREFIX_VETO.search(prefix):
+                    continue
+                if re.search(r"\bpartial\w*|\bpartly\b", t[m.start() : hi], _I):
+                    continue
+                hits["restored"].append(_Hit("restored", fi, m.start(), m.end(), strong=strong))
+        for _name, rx, weight, subject_first in _OUTAGE_PATTERNS:
+            for m in rx.finditer(t):
+                lo, hi = _clause_bounds(t, m.start(), m.end())
+                prefix = t[lo : m.start()]
+                if subject_first and _CALLED_BEFORE.search(t, max(0, m.start() - 12), m.start()):
+                    continue
+                if not subject_first and _TEXT_TO_911_PSA.search(t, lo, hi):
+                    continue  # "if you are deaf ... and cannot call 911, text 911"
+                conditional = bool(_CONDITIONAL.search(prefix)) or bool(
+                    re.match(r"if\b", m.group(0), _I)
+                )
+                hits["outage"].append(
+                    _Hit("outage", fi, m.start(), m.end(), weight=weight, conditional=conditional)
+                )
+    # "all clear" next to a works phrase is a restoration
+    for w in hits["works"]:
+        t = texts[w.field]
+        lo, hi = _clause_bounds(t, w.start, w.end)
+        if _ALL_CLEAR.search(t, max(0, lo - 40), hi) or re.search(
+            r"\b(?:again|restored|resolved|back\s+to\s+normal|back\s+up)\b", t[w.end : hi], _I
+        ):
+            hits["restored"].append(_Hit("restored", w.field, w.start, w.end, strong=True))
+    # outage phrases inside works/restored phrases are not outage phrases
+    blockers = hits["works"] + hits["restored"]
+    hits["outage"] = [o for o in hits["outage"] if not any(_overlaps(o, b) for b in blockers)]
+    hits["works"] = [w for w in hits["works"] if not any(_overlaps(w, r) for r in hits["restored"])]
+    for kind in hits:
+        hits[kind].sort(key=lambda h: (h.field, h.start))
+    return hits
+
+
+def _pick(hits: list[_Hit], prefer: tuple[int, ...]) -> _Hit:
+    order = {f: i for i, f in enumerate(prefer)}
+    return max(hits, key=lambda h: (h.weight, -order.get(h.field, 99), -h.start))
+
+
+# --------------------------------------------------------------------------------------
+# Classification
+# --------------------------------------------------------------------------------------
+
+# field order (document order) used throughout the analysis
+_FIELDS = ("event", "headline", "description", "instruction")
+_EVIDENCE_PREFERENCE = (2, 1, 3, 0)  # description, headline, instruction, event
+
+
+def _result(
+    is_outage: bool,
+    confidence: float,
+    evidence: str | None,
+    status: str,
+    cause: str | None = None,
+    provider: str | None = None,
+    backup_phone: str | None = None,
+) -> Classification:
+    return Classification(
+        is_outage=is_outage,
+        confidence=round(min(0.99, max(0.5, confidence)), 2),
+        evidence=evidence or None,
+        status=status,
+        cause=cause,
+        provider=provider,
+        backup_phone=backup_phone,
+    )
+
+
+def classify_alert(alert: AlertText) -> Classification:
+    """Classify one CAP / NWS alert. See the module docstring for the rules."""
+    code = (alert.event_code or "").strip().upper()
+    cap_status = (alert.cap_status or "").strip().lower()
+    msg = (alert.msg_type or "").strip().lower()
+    event = alert.event or ""
+
+    # 1. tests, by code, status or event name
+    if code in TEST_EVENT_CODES or cap_status in TEST_CAP_STATUSES:
+        m = _TEST_EVENT_RE.search(event) if event else None
+        if m:
+            evidence = event[m.start() : m.end()]
+        elif code in TEST_EVENT_CODES:
+            evidence = (alert.event_code or "").strip()
+        else:
+            evidence = (alert.cap_status or "").strip()
+        return _result(False, 0.99, evidence, "test")
+    if event:
+        m = _TEST_EVENT_RE.search(event)
+        if m:
+            return _result(False, 0.99, event[m.start() : m.end()], "test")
+
+    # 2. acknowledgements and error notices are about other messages
+    if msg in ("ack", "error"):
+        return _result(False, 0.9, (alert.msg_type or "").strip(), "not_outage")
+
+    is_toe = code in OUTAGE_EVENT_CODES or bool(event and _TOE_EVENT_RE.search(event))
+    texts = [event, alert.headline or "", alert.description or "", alert.instruction or ""]
+    cancelled = msg == "cancel"
+
+    # 3. the cheap screen
+    if not is_toe and not _prefilter(texts):
+        if cancelled:
+            has_text = any(t.strip() for t in texts[1:])
+            return _result(False, 0.97 if has_text else 0.9, None, "not_outage")
+        return _result(False, 0.99, None, "not_outage")
+
+    # 4. phrase analysis
+    hits = _analyse(texts)
+
+    if hits["test"]:
+        h = hits["test"][0]
+        return _result(False, 0.95, texts[h.field][h.start : h.end], "test")
+
+    outages = hits["outage"]
+    restores = hits["restored"]
+    works = hits["works"]
+    # weak restorations need the document to be about a 911 outage otherwise
+    strong_restores = [r for r in restores if r.strong]
+    if outages or is_toe or strong_restores:
+        last_outage = max(((o.field, o.start) for o in outages), default=(-1, -1))
+        weak_restores = [r for r in restores if not r.strong and (r.field, r.start) > last_outage]
+    else:
+        weak_restores = []
+    # a strong restoration stands unless an ongoing outage phrase follows it
+    valid_restores = []
+    for r in strong_restores:
+        later_ongoing = any(
+            (o.field, o.start) > (r.field, r.start)
+            and _STILL.search(texts[o.field], *_clause_bounds(texts[o.field], o.start, o.end))
+            for o in outages
+        )
+        if not later_ongoing:
+            valid_restores.append(r)
+    valid_restores += weak_restores
+
+    about_outage = bool(outages or valid_restores or is_toe)
+
+    if not about_outage:
+        if works:
+            h = works[0]
+            evidence, conf = texts[h.field][h.start : h.end], 0.95
+        elif hits["imperative"]:
+            h = _pick(hits["imperative"], _EVIDENCE_PREFERENCE)
+            evidence, conf = texts[h.field][h.start : h.end], 0.97
+        elif hits["mention"]:
+            h = hits["mention"][0]
+            evidence, conf = _evidence(texts[h.field], h.start, h.end), 0.9
+        else:
+            evidence, conf = None, 0.97
+        return _result(False, conf, evidence, "not_outage")
+
+    # it is about a 911 outage: status
+    if valid_restores:
+        r = max(valid_restores, key=lambda h: (h.strong, h.field == 1, h.field, h.start))
+        evidence = _evidence(texts[r.field], r.start, r.end)
+        confidence = 0.98 if is_toe else (0.9 if r.strong else 0.75)
+        status = "restored"
+    elif outages:
+        best = _pick(outages, _EVIDENCE_PREFERENCE)
+        evidence = _evidence(texts[best.field], best.start, best.end)
+        weight = max(o.weight for o in outages if not o.conditional) if any(
+            not o.conditional for o in outages
+        ) else 0.75
+        confidence = 0.98 if is_toe else weight
+        if not is_toe and any(
+            not re.search(r"\bstill\b", texts[w.field][w.start : w.end], _I) for w in works
+        ):
+            confidence -= 0.1
+        status = "update" if msg == "update" else "outage"
+    elif works:  # TOE with only a "911 works" phrase: an all-clear
+        h = works[0]
+        evidence = texts[h.field][h.start : h.end]
+        confidence = 0.8
+        status = "restored"
+    else:  # TOE without informative text
+        m = _TOE_EVENT_RE.search(event) if event else None
+        evidence = event[m.start() : m.end()] if m else (alert.event_code or "").strip()
+        confidence = 0.9
+        status = "update" if msg == "update" else "outage"
+
+    if cancelled:
+        status = "cancelled"
+        confidence = max(confidence, 0.9) if (outages or valid_restores) else 0.85
+        if is_toe:
+            confidence = max(confidence, 0.9)
+
+    content = texts[1:]
+    cause_hit = _find_cause(content)
+    cause = cause_hit[0] if cause_hit else "unknown"
+    provider = _choose_provider(content, cause_hit)
+    backup = None
+    if status not in ("restored",):
+        for t in (texts[3], texts[2], texts[1]):
+            found = find_backup_phone(t) if t else None
+            if found:
+                backup = found[0]
+                break
+    if backup and status in ("outage", "update") and confidence < 0.9 and not is_toe:
+        confidence = min(0.9, confidence + 0.05)
+    return _result(True, confidence, evidence, status, cause, provider, backup)
+
+
+def _choose_provider(texts: list[str], cause_hit: tuple[str, str] | None) -> str | None:
+    found = _provider_matches(texts)
+    if not found:
+        return None
+    if cause_hit and cause_hit[0] == "carrier_network_outage":
+        for _fi, _s, _e, provider, span in found:
+            if span in cause_hit[1]:
+                return provider
+    # most often named, then first named
+    counts: dict[str, int] = {}
+    for _fi, _s, _e, provider, _span in found:
+        counts[provider] = counts.get(provider, 0) + 1
+    first = {}
+    for i, (_fi, _s, _e, provider, _span) in enumerate(found):
+        first.setdefault(provider, i)
+    return max(counts, key=lambda p: (counts[p], -first[p]))
+
+
+def classify_text(text: str, *, title: str | None = None) -> Classification:
+    """The same rules on plain prose (press releases, news); no event code or msgType."""
+    return classify_alert(AlertText(headline=title, description=text))

@@ -1,0 +1,347 @@
+"""Item pipelines: normalize -> classify -> validate -> batch into the warehouse.
+
+Each step is small and does one thing. Problems with one item are recorded in
+`crawl_errors` with the item's URL and never stop the crawl.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from scrapy import signals as scrapy_signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.http import Response
+from scrapy.spiders import Spider
+
+from crawlers import geo, signals
+from crawlers.classify import STATUSES, classify_alert, classify_text
+from crawlers.items import REPORT_COLUMNS, OutageReport
+
+logger = logging.getLogger(__name__)
+
+TIME_FIELDS = ("fetched_at", "published_at", "started_at", "ended_at", "expires_at")
+EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC)
+WARNING_STAGES = ("geocode",)
+
+
+def _record(spider: Spider, item: OutageReport, message: str, stage: str, error_type: str) -> None:
+    spider.crawler.signals.send_catch_log(
+        signals.error_recorded,
+        spider=spider,
+        url=item.get("source_url") or "?",
+        stage=stage,
+        error_type=error_type,
+        message=f"{item.get('report_id', '?')}: {message}",
+        archive_ref=item.get("archive_ref"),
+    )
+
+
+class CrawlerPipeline:
+    """Keeps the crawler (Scrapy 2.13+ no longer passes the spider to pipeline methods)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlerPipeline:
+        return cls(crawler)
+
+    @property
+    def spider(self) -> Spider:
+        return self.crawler.spider
+
+
+class NormalizePipeline(CrawlerPipeline):
+    """UTC times; SAME/UGC/state/county codes to USPS codes and 5-digit county FIPS."""
+
+    def process_item(self, item: OutageReport) -> OutageReport:
+        spider = self.spider
+        latest_plausible = datetime.now(UTC) + timedelta(days=2)
+        for name in TIME_FIELDS:
+            value = item.get(name)
+            if value is None:
+                continue
+            if not isinstance(value, datetime):
+                _record(spider, item, f"{name} is not a time: {value!r}", "validate", "BadTime")
+                item[name] = None
+                continue
+            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+            if not EARLIEST_PLAUSIBLE <= value <= latest_plausible and name != "expires_at":
+                _record(
+                    spider,
+                    item,
+                    f"{name} is implausible: {value.isoformat()}",
+                    "validate",
+                    "BadTime",
+                )
+                value = None
+            item[name] = value
+
+        states: set[str] = set()
+        counties: set[str] = set()
+        unknown: list[str] = []
+        for code in item.get("same_codes") or []:
+            place = geo.place_from_same(code)
+            if place is None:
+                unknown.append(f"SAME {code}")
+                continue
+            states.add(place.state_code)
+            if place.county_fips:
+                counties.add(place.county_fips)
+        for code in item.get("ugc_codes") or []:
+            places = geo.places_from_ugc(code)
+            if not places:
+                unknown.append(f"UGC {code}")
+            for place in places:
+                states.add(place.state_code)
+                if place.county_fips:
+                    counties.add(place.county_fips)
+        for value in item.get("state_codes") or []:
+            code = geo.normalize_state_code(value)
+            if code:
+                states.add(code)
+            else:
+                unknown.append(f"state {value}")
+        for value in item.get("county_fips") or []:
+            fips = geo.normalize_county_fips(value)
+            if fips:
+                counties.add(fips)
+            else:
+                unknown.append(f"county {value}")
+        for fips in counties:
+            state = geo.state_code_from_fips(fips[:2])
+            if state:
+                states.add(state)
+        if unknown:
+            _record(
+                spider,
+                item,
+                "unknown place codes: " + ", ".join(unknown),
+                "geocode",
+                "UnknownPlace",
+            )
+        item["state_codes"] = sorted(states)
+        item["county_fips"] = sorted(counties)
+        item.setdefault("is_constructed", False)
+        return item
+
+
+class ClassifyPipeline(CrawlerPipeline):
+    """Is this document about a 911 outage? Status, cause, provider, backup phone, evidence."""
+
+    def process_item(self, item: OutageReport) -> OutageReport:
+        if item.get("is_outage") is not None and item.get("status"):
+            return item  # the spider knows (curated records)
+        alert = item.get("alert_text")
+        if alert is not None:
+            result = classify_alert(alert)
+        else:
+            result = classify_text(item.get("body") or "", title=item.get("title"))
+        item["is_outage"] = result.is_outage
+        item["confidence"] = result.confidence
+        item["evidence"] = result.evidence
+        item["status"] = result.status
+        item["cause"] = result.cause
+        item["provider"] = result.provider
+        item["backup_phone"] = result.backup_phone
+        return item
+
+
+class ValidatePipeline(CrawlerPipeline):
+    """Drop (and record) items that cannot be stored; everything else goes on."""
+
+    REQUIRED = ("report_id", "source", "source_url", "status")
+
+    def process_item(self, item: OutageReport) -> OutageReport:
+        missing = [name for name in self.REQUIRED if not item.get(name)]
+        if missing:
+            raise DropItem(f"missing {', '.join(missing)}")
+        if item["status"] not in STATUSES:
+            raise DropItem(f"unknown status {item['status']!r}")
+        if not isinstance(item.get("is_outage"), bool):
+            raise DropItem("is_outage is not a boolean")
+        if item.get("published_at") is None and item.get("fetched_at") is None:
+            raise DropItem("no time at all (neither published nor fetched)")
+        return item
+
+
+class WarehousePipeline(CrawlerPipeline):
+    """Batch items into the working DuckDB (Arrow batches, never row by row); record the run."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        from warehouse.db import DataDir
+
+        super().__init__(crawler)
+        settings = crawler.settings
+        self.data_dir = DataDir.resolve(settings.get("OUTAGES_DATA_DIR"))
+        self.batch_size = settings.getint("OUTAGES_BATCH_SIZE", 5000)
+        self.publish_on_close = settings.getbool("OUTAGES_PUBLISH_ON_CLOSE", True)
+        self.rows: list[dict[str, Any]] = []
+        self.errors: list[dict[str, Any]] = []
+        self.counts = {"items": 0, "outages": 0, "errors": 0, "warnings": 0, "pages": 0, "bytes": 0}
+        self.run_id: str | None = None
+        crawler.signals.connect(self.on_error_recorded, signal=signals.error_recorded)
+        crawler.signals.connect(self.on_spider_error, signal=scrapy_signals.spider_error)
+        crawler.signals.connect(self.on_item_dropped, signal=scrapy_signals.item_dropped)
+        crawler.signals.connect(self.on_item_error, signal=scrapy_signals.item_error)
+        crawler.signals.connect(self.on_response, signal=scrapy_signals.response_received)
+
+    # ---- signals ------------------------------------------------------------------------
+    def add_error(
+        self,
+        spider: Spider,
+        url: str,
+        stage: str,
+        error_type: str,
+        message: str,
+        archive_ref: str | None = None,
+    ) -> None:
+        # Unknown place codes are recorded but do not make a run partial or failed.
+        self.counts["warnings" if stage in WARNING_STAGES else "errors"] += 1
+        self.errors.append(
+            {
+                "spider": spider.name,
+                "url": url,
+                "stage": stage,
+                "error_type": error_type,
+                "message": message,
+                "archive_ref": archive_ref,
+                "occurred_at": datetime.now(UTC),
+            }
+        )
+
+    def on_error_recorded(
+        self,
+        spider: Spider,
+        url: str,
+        stage: str,
+        error_type: str,
+        message: str,
+        archive_ref: str | None = None,
+        **_: Any,
+    ) -> None:
+        self.add_error(spider, url, stage, error_type, message, archive_ref)
+
+    def on_spider_error(self, failure: Any, response: Response, spider: Spider) -> None:
+        self.add_error(
+            spider,
+            response.url,
+            "parse",
+            failure.type.__name__,
+            failure.getErrorMessage(),
+            response.meta.get("archive_ref"),
+        )
+
+    def on_item_dropped(
+        self, item: Any, response: Response, exception: Exception, spider: Spider
+    ) -> None:
+        url = item.get("source_url") if hasattr(item, "get") else None
+        self.add_error(
+            spider,
+            url or getattr(response, "url", "?"),
+            "validate",
+            type(exception).__name__,
+            str(exception),
+        )
+
+    def on_item_error(self, item: Any, response: Response, spider: Spider, failure: Any) -> None:
+        url = item.get("source_url") if hasattr(item, "get") else None
+        self.add_error(spider, url or getattr(response, "url", "?"), "pipeline",
+                       failure.type.__name__, failure.getErrorMessage())
+
+    def on_response(self, response: Response, request: Any, spider: Spider) -> None:
+        self.counts["pages"] += 1
+        self.counts["bytes"] += len(response.body)
+
+    # ---- pipeline -----------------------------------------------------------------------
+    def open_spider(self) -> None:
+        spider = self.spider
+        from warehouse import lock
+        from warehouse.db import work_connection
+        from warehouse.load import start_run
+
+        lock.acquire(self.data_dir.lock_file)
+        self.con = work_connection(self.data_dir)
+        settings = self.crawler.settings
+        mode = (
+            "replay"
+            if settings.get("OUTAGES_REPLAY_PATH")
+            else "from"
+            if getattr(spider, "from_urls", None)
+            else "live"
+        )
+        args = {key: getattr(spider, key, None) for key in ("since", "until", "state", "from_urls")}
+        self.run_id = start_run(self.con, spider.name, mode, args)
+        self.crawler.stats.set_value("outages/run_id", self.run_id)
+
+    def process_item(self, item: OutageReport) -> OutageReport:
+        row = {name: item.get(name) for name in REPORT_COLUMNS}
+        row["crawl_run_id"] = self.run_id
+        self.rows.append(row)
+        self.counts["items"] += 1
+        self.counts["outages"] += bool(row["is_outage"])
+        if len(self.rows) >= self.batch_size:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        from warehouse.load import load_reports, record_errors
+
+        if self.rows:
+            load_reports(self.con, self.rows)
+            self.rows = []
+        if self.errors:
+            record_errors(self.con, self.errors, self.run_id or "?")
+            self.errors = []
+
+    def close_spider(self) -> None:
+        spider = self.spider
+        from warehouse import lock
+        from warehouse.load import finish_run
+
+        reason = self.crawler.stats.get_value("finish_reason") or "finished"
+        try:
+            self.flush()
+        except Exception as exc:  # a failed load must still close the run record
+            logger.exception("loading the last batch failed")
+            self.add_error(spider, "-", "load", type(exc).__name__, str(exc))
+            self.flush_errors_only()
+            reason = "load_failed"
+        status = run_status(reason, self.counts, getattr(spider, "empty_ok_because", None))
+        if status == "empty":
+            spider.logger.error(
+                "%s yielded nothing: an empty scrape is an error for this source", spider.name
+            )
+        finish_run(self.con, self.run_id, status=status, close_reason=reason, counts=self.counts)
+        self.crawler.stats.set_value("outages/run_status", status)
+        self.crawler.stats.set_value("outages/counts", dict(self.counts))
+        try:
+            if self.publish_on_close:
+                from warehouse.build import build
+                from warehouse.publish import publish
+
+                build(self.con)
+                publish(self.con, self.data_dir)
+        finally:
+            lock.release(self.data_dir.lock_file)
+
+    def flush_errors_only(self) -> None:
+        from warehouse.load import record_errors
+
+        if self.errors:
+            record_errors(self.con, self.errors, self.run_id or "?")
+            self.errors = []
+
+
+def run_status(close_reason: str, counts: dict[str, int], empty_ok_because: str | None) -> str:
+    """ok, partial (items and errors), empty (nothing, and that is not normal), failed."""
+    if close_reason not in ("finished",):
+        return "failed"
+    if counts["items"] == 0:
+        if counts["errors"]:
+            return "failed"
+        return "ok" if empty_ok_because else "empty"
+    return "partial" if counts["errors"] else "ok"

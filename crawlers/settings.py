@@ -1,0 +1,73 @@
+"""Scrapy settings for 911 Outage Watch: polite by default, every response archived.
+
+`outages crawl` adds per-run settings on top (data dir, replay or record archive, progress);
+`scrapy crawl NAME` from the project root uses these as they are.
+"""
+
+import os
+from datetime import UTC, datetime
+
+BOT_NAME = "outage_watch"
+SPIDER_MODULES = ["crawlers.spiders"]
+NEWSPIDER_MODULE = "crawlers.spiders"
+
+CONTACT = os.environ.get("OUTAGES_CONTACT", "https://github.com/outage-watch/outage-watch")
+# Identify ourselves: api.weather.gov asks for a User-Agent with contact details.
+USER_AGENT = f"911OutageWatch/0.1 (+{CONTACT})"
+
+# Politeness.
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+DOWNLOAD_TIMEOUT = 60
+# One OpenFEMA page of 1,000 alerts is about 10 MB; anything far beyond that is hostile.
+DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 32 * 1024 * 1024
+HTTPCACHE_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+COOKIES_ENABLED = False
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = os.environ.get("OUTAGES_LOG_LEVEL", "INFO")
+
+# Every response is written, as the server sent it, to a WARC archive (crawlers/archive.py).
+# Replay takes the network's place and nothing else, so robots, redirects, retries and
+# decompression run as in a live crawl. Each is off unless its setting below is set.
+DOWNLOADER_MIDDLEWARES = {
+    "crawlers.archive.WarcRecorderMiddleware": 950,
+    "crawlers.archive.WarcReplayMiddleware": 960,
+}
+# `scrapy crawl` archives here; `outages crawl` sets the same under --data-dir, or --record.
+OUTAGES_WARC_PATH = os.path.join(
+    os.environ.get("OUTAGES_DATA", "data"),
+    "archive",
+    f"crawl-{datetime.now(UTC):%Y-%m}.warc.gz",
+)
+OUTAGES_REPLAY_PATH = None  # `outages crawl --replay` sets it through replay_settings()
+
+ITEM_PIPELINES = {
+    "crawlers.pipelines.NormalizePipeline": 100,
+    "crawlers.pipelines.ClassifyPipeline": 200,
+    "crawlers.pipelines.ValidatePipeline": 300,
+    "crawlers.pipelines.WarehousePipeline": 900,
+}
+
+EXTENSIONS = {
+    "crawlers.progress.ProgressExtension": 500,
+}
+
+# Project settings (read by pipelines and extensions).
+OUTAGES_DATA_DIR = os.environ.get("OUTAGES_DATA", "data")
+OUTAGES_BATCH_SIZE = 5000
+# `scrapy crawl` on its own builds and publishes when the spider closes; `outages crawl`
+# turns this off and publishes once after all its spiders have finished.
+OUTAGES_PUBLISH_ON_CLOSE = True
+OUTAGES_PROGRESS = False

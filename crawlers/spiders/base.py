@@ -1,0 +1,178 @@
+"""Shared base for every source spider.
+
+A spider declares what it covers and how often it should run (metadata as data, read by
+`outages spiders`), builds its live requests, and parses responses into `OutageReport`s.
+The base gives it three ways to start (live, `--from URL`, `--replay ARCHIVE`), records
+every failed download or unreadable record with its URL, and makes an empty scrape an
+error unless the spider says an empty result is normal for it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, ClassVar
+
+import scrapy
+from scrapy.http import Request, Response
+from twisted.python.failure import Failure
+
+from crawlers import signals
+
+
+class PageError(ValueError):
+    """The page is not what the source documents (malformed, truncated, wrong type)."""
+
+
+def parse_day(value: str | date | None, default: date) -> date:
+    """A day from `YYYY-MM-DD` (or a full ISO time); `default` when None."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError as exc:
+        raise ValueError(f"not a date (YYYY-MM-DD): {value!r}") from exc
+
+
+class OutageSpider(scrapy.Spider):
+    """Base class: subclasses set the metadata and implement `live_requests` and `parse`."""
+
+    # Metadata, shown by `outages spiders` and used by the scheduler and coverage views.
+    source_title: ClassVar[str] = ""
+    source_home: ClassVar[str] = ""
+    coverage_states: ClassVar[str] = "all"  # "all" or a comma list of USPS codes
+    coverage_since: ClassVar[str] = ""  # first date the source has data for
+    cadence_minutes: ClassVar[int] = 24 * 60
+    # Why an empty scrape is normal for this spider; None means an empty scrape is an error.
+    empty_ok_because: ClassVar[str | None] = None
+
+    def __init__(
+        self,
+        *args: Any,
+        since: str | None = None,
+        until: str | None = None,
+        from_url: str | list[str] | None = None,
+        state: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        today = datetime.now(UTC).date()
+        self.until = parse_day(until, today)
+        self.since = parse_day(since, self.until - timedelta(days=self.default_days()))
+        if self.since > self.until:
+            raise ValueError(f"--since {self.since} is after --until {self.until}")
+        if isinstance(from_url, str):
+            from_url = [u for u in from_url.split("\n") if u]
+        self.from_urls: list[str] = list(from_url or [])
+        self.state = state.upper() if state else None
+
+    # ---- what subclasses provide -------------------------------------------------------
+    @classmethod
+    def default_days(cls) -> int:
+        """How many days back a crawl with no --since reaches."""
+        return 1
+
+    def live_requests(self) -> Iterable[Request]:
+        raise NotImplementedError
+
+    def parse_page(self, response: Response) -> Iterable[Any]:
+        """Items and follow-up requests of one page; raise `PageError` for a malformed page."""
+        raise NotImplementedError
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        """Parse a page; a malformed one is recorded with its URL and the crawl goes on.
+
+        Items yielded before the problem are kept. Other exceptions are bugs: Scrapy logs
+        them with a traceback and the warehouse pipeline records them too.
+        """
+        try:
+            for output in self.parse_page(response):
+                if isinstance(output, Request) and self.from_urls:
+                    # --from parses the saved pages given, and never goes to the network.
+                    self.logger.info("--from: not following %s", output.url)
+                    continue
+                yield output
+        except PageError as exc:
+            self.record_error(
+                response.url, str(exc), error_type="PageError",
+                archive_ref=response.meta.get("archive_ref"),
+            )
+
+    def is_start_url(self, url: str) -> bool:
+        """Whether an archived URL is one this spider starts a crawl from (for replay)."""
+        return False
+
+    # ---- starting ----------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[Request]:
+        for request in self.initial_requests():
+            yield request
+
+    def initial_requests(self) -> Iterator[Request]:
+        if self.from_urls:
+            for url in self.from_urls:
+                # file:// has no host, so the offsite filter must let it through.
+                yield self.request(url, self.parse, meta={"allow_offsite": True})
+            return
+        replay = self.settings.get("OUTAGES_REPLAY_PATH") if self.settings else None
+        if replay:
+            yield from self.replay_requests(replay)
+            return
+        for request in self.live_requests():
+            yield request.replace(errback=request.errback or self.on_download_error)
+
+    def replay_requests(self, replay_path: str) -> Iterator[Request]:
+        """The archived first pages of this spider: the crawl then follows what was recorded."""
+        from crawlers.archive import iter_responses
+
+        seen: set[str] = set()
+        for path in replay_path.split(os.pathsep):
+            for archived in iter_responses(path):
+                if archived.url not in seen and self.is_start_url(archived.url):
+                    seen.add(archived.url)
+                    yield self.request(archived.url, self.parse)
+
+    def request(self, url: str, callback: Any, **kwargs: Any) -> Request:
+        return Request(url, callback=callback, errback=self.on_download_error, **kwargs)
+
+    # ---- errors --------------------------------------------------------------------------
+    def record_error(
+        self,
+        url: str,
+        message: str,
+        *,
+        stage: str = "parse",
+        error_type: str = "ParseError",
+        archive_ref: str | None = None,
+    ) -> None:
+        """Log and record an error with its URL; the crawl goes on."""
+        self.logger.warning("%s error at %s: %s", stage, url, message)
+        self.crawler.signals.send_catch_log(
+            signals.error_recorded,
+            spider=self,
+            url=url,
+            stage=stage,
+            error_type=error_type,
+            message=message,
+            archive_ref=archive_ref,
+        )
+
+    def on_download_error(self, failure: Failure) -> None:
+        request = getattr(failure, "request", None)
+        response = getattr(failure.value, "response", None)
+        url = request.url if request is not None else "?"
+        detail = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
+        self.record_error(url, detail, stage="download", error_type=failure.type.__name__)
+
+    @staticmethod
+    def meta_of(response: Response) -> dict:
+        """The archive reference, fetch time and constructed flag of a response."""
+        meta = response.meta
+        fetched = meta.get("fetched_at") or datetime.now(UTC)
+        return {
+            "archive_ref": meta.get("archive_ref"),
+            "fetched_at": fetched,
+            "constructed": meta.get("constructed", False),
+        }

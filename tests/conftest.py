@@ -1,0 +1,56 @@
+"""Shared fixtures: the `outages` command run as a real process, and a demo data dir."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTAGES = Path(sys.executable).parent / "outages"
+SNAPSHOT = ROOT / "demo" / "snapshot.warc.gz"
+
+
+def outages(
+    *args: str, data_dir: Path, check: bool = True, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """Run the real `outages` console script with no network and a private data dir."""
+    env = dict(os.environ, OUTAGES_DATA=str(data_dir), NO_PROXY="*")
+    env.pop("OUTAGES_LOG_LEVEL", None)
+    result = subprocess.run(
+        [str(OUTAGES), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"outages {' '.join(args)} exited {result.returncode}\n"
+            f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+        )
+    return result
+
+
+def query(data_dir: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(data_dir / "outages.duckdb"), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def table_counts(data_dir: Path) -> dict[str, int]:
+    tables = ("reports", "report_counties", "crawl_errors", "states", "counties")
+    return {t: query(data_dir, f"SELECT count(*) FROM {t}")[0][0] for t in tables}
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir holding the replayed demo snapshot (built once per test session)."""
+    data_dir = tmp_path_factory.mktemp("demo-data")
+    result = outages("demo", "--no-serve", data_dir=data_dir)
+    (data_dir / "demo-stderr.txt").write_text(result.stderr)
+    return data_dir
+
+
+def load_json(text: str):
+    return json.loads(text)

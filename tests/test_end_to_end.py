@@ -1,0 +1,200 @@
+"""End to end through the real Scrapy engine: replay WARC archives into a temporary data dir,
+then read the published DuckDB file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+from crawlers.archive import ArchiveRecord, write_records
+from tests.conftest import SNAPSHOT, outages, query, table_counts
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_demo_publishes_reports_outages_and_threads(demo_dir: Path) -> None:
+    counts = table_counts(demo_dir)
+    assert counts["reports"] >= 60  # 40 recorded alerts + constructed ones (+ NWS copies)
+    # The only problem in the demo is a real training alert for Midway Atoll (SAME 074300),
+    # a place outside our reference geography: recorded as a geocode warning, not an error.
+    problems = query(demo_dir, "SELECT stage, message FROM crawl_errors")
+    assert [stage for stage, _ in problems] == ["geocode"]
+    assert "074300" in problems[0][1]
+    assert query(demo_dir, "SELECT sum(errors), sum(warnings) FROM crawl_runs") == [(0, 1)]
+    statuses = {row[0] for row in query(demo_dir, "SELECT DISTINCT status FROM reports")}
+    assert {"outage", "update", "not_outage", "test"} <= statuses
+    assert statuses & {"restored", "cancelled"}
+    # The 40 recorded alerts are real and none is a 911 outage.
+    real = query(
+        demo_dir,
+        "SELECT count(*), count(*) FILTER (WHERE is_outage) FROM reports WHERE NOT is_constructed",
+    )
+    assert real == [(40, 0)]
+    # Every constructed outage alert is labelled constructed.
+    assert query(
+        demo_dir, "SELECT count(*) FROM reports WHERE is_outage AND NOT is_constructed"
+    ) == [(0,)]
+
+
+def test_massachusetts_statewide_outage_covers_every_county(demo_dir: Path) -> None:
+    rows = query(
+        demo_dir,
+        """
+        SELECT r.report_id, count(rc.county_fips)
+        FROM reports r JOIN report_counties rc USING (report_id)
+        WHERE r.is_outage AND list_contains(r.state_codes, 'MA')
+          AND r.published_at::DATE = DATE '2024-06-18'
+        GROUP BY ALL""",
+    )
+    assert rows, "no Massachusetts 2024-06-18 outage reports"
+    assert {n for _, n in rows} == {14}  # SAME 025000: all 14 Massachusetts counties
+
+
+def test_south_dakota_thread_ends_at_its_all_clear(demo_dir: Path) -> None:
+    rows = query(
+        demo_dir,
+        """
+        SELECT thread_id, min(started_at), max(ended_at), count(*),
+               list(DISTINCT status ORDER BY status)
+        FROM reports
+        WHERE is_outage AND list_contains(state_codes, 'SD') AND source = 'openfema_ipaws'
+          AND event_code = 'TOE'
+        GROUP BY thread_id""",
+    )
+    assert len(rows) == 1, rows
+    thread_id, started, ended, members, statuses = rows[0]
+    assert thread_id is not None and members >= 3
+    assert "outage" in statuses and ("cancelled" in statuses or "restored" in statuses)
+    assert ended is not None and ended > started
+    # The all-clear's own time is the thread's end.
+    closing = query(
+        demo_dir,
+        "SELECT min(published_at) FROM reports WHERE thread_id = ? "
+        "AND status IN ('restored', 'cancelled')",
+        [thread_id],
+    )[0][0]
+    assert ended == closing
+
+
+def test_sql_command_answers_on_demo_data(demo_dir: Path) -> None:
+    result = outages(
+        "sql",
+        "SELECT count(*) AS n FROM reports WHERE is_outage",
+        "--format",
+        "json",
+        data_dir=demo_dir,
+    )
+    rows = json.loads(result.stdout)
+    assert rows[0]["n"] == query(demo_dir, "SELECT count(*) FROM reports WHERE is_outage")[0][0]
+    assert rows[0]["n"] > 10
+    csv_out = outages(
+        "sql",
+        "SELECT report_id, state_codes FROM reports ORDER BY 1 LIMIT 2",
+        "--format",
+        "csv",
+        data_dir=demo_dir,
+    ).stdout.splitlines()
+    assert csv_out[0] == "report_id,state_codes" and len(csv_out) == 3
+    public = outages("sql", "DELETE FROM reports", "--public", data_dir=demo_dir, check=False)
+    assert public.returncode != 0 and "read-only" in public.stderr
+    assert "Traceback" not in public.stderr
+
+
+def test_replay_twice_is_idempotent(demo_dir: Path, tmp_path: Path) -> None:
+    data_dir = tmp_path / "twice"
+    shutil.copytree(demo_dir, data_dir)
+    before = table_counts(data_dir)
+    before_rows = query(
+        data_dir, "SELECT report_id, status, ended_at, thread_id FROM reports ORDER BY report_id"
+    )
+    outages("crawl", "--replay", str(SNAPSHOT), data_dir=data_dir)
+    assert table_counts(data_dir) == before
+    assert (
+        query(
+            data_dir,
+            "SELECT report_id, status, ended_at, thread_id FROM reports ORDER BY report_id",
+        )
+        == before_rows
+    )
+    runs = query(data_dir, "SELECT count(*) FROM crawl_runs")[0][0]
+    assert runs == 4  # two spiders, two runs each: runs are a log, reports are not
+
+
+def test_broken_pages_are_recorded_and_good_items_kept(tmp_path: Path) -> None:
+    good = FIXTURES / "spiders" / "openfema_ipaws" / "real_2026-07-29_page2" / "response.json"
+    page = json.loads(good.read_text())
+    page["IpawsArchivedAlerts"][3]["originalMessage"] = "<alert><identifier>broken"
+    fema_url = page["metadata"]["url"]
+    nws_url = "https://api.weather.gov/alerts?code=TOE&start=2024-01-01T00:00:00Z"
+    archive = tmp_path / "broken.warc.gz"
+    when = datetime(2026, 7, 30, tzinfo=UTC)
+    write_records(
+        archive,
+        [
+            ArchiveRecord(
+                url=fema_url.replace("%24skip=25", "%24skip=0"),
+                body=json.dumps(page).encode(),
+                fetched_at=when,
+            ),
+            ArchiveRecord(
+                url=nws_url,
+                body=b'{"type": "FeatureCollection", "features": [{"id"',
+                fetched_at=when,
+            ),
+        ],
+    )
+    data_dir = tmp_path / "data"
+    result = outages("crawl", "--replay", str(archive), data_dir=data_dir, check=False)
+    assert result.returncode != 0
+    assert "nws_alerts" in result.stderr and "Traceback" not in result.stderr
+    errors = query(data_dir, "SELECT spider, url, stage FROM crawl_errors ORDER BY spider")
+    assert ("nws_alerts", nws_url, "parse") in errors
+    assert any(
+        spider == "openfema_ipaws" and "record 3" in message
+        for spider, message in query(data_dir, "SELECT spider, message FROM crawl_errors")
+    )
+    kept = query(data_dir, "SELECT count(*) FROM reports WHERE source = 'openfema_ipaws'")[0][0]
+    assert kept == len(page["IpawsArchivedAlerts"]) - 1
+    statuses = dict(query(data_dir, "SELECT spider, status FROM crawl_runs"))
+    assert statuses == {"openfema_ipaws": "partial", "nws_alerts": "failed"}
+
+
+def test_from_url_loads_one_saved_response_per_spider(tmp_path: Path) -> None:
+    data_dir = tmp_path / "from"
+    nws = next((FIXTURES / "spiders" / "nws_alerts").glob("*/response.json"))
+    fema = FIXTURES / "spiders" / "openfema_ipaws" / "constructed_2024-04-18" / "response.json"
+    outages("crawl", "nws_alerts", "--from", nws.as_uri(), data_dir=data_dir)
+    outages("crawl", "openfema_ipaws", "--from", fema.as_uri(), data_dir=data_dir)
+    by_source = dict(query(data_dir, "SELECT source, count(*) FROM reports GROUP BY source"))
+    assert by_source["nws_alerts"] == len(json.loads(nws.read_text())["features"])
+    assert by_source["openfema_ipaws"] == len(json.loads(fema.read_text())["IpawsArchivedAlerts"])
+    refs = query(data_dir, "SELECT DISTINCT archive_ref IS NOT NULL FROM reports")
+    assert refs == [(True,)]  # --from responses are archived too
+
+
+def test_exports_have_the_sources_row_counts(demo_dir: Path, tmp_path: Path) -> None:
+    import csv
+
+    import duckdb
+
+    n_reports = query(demo_dir, "SELECT count(*) FROM reports")[0][0]
+    for fmt in ("csv", "parquet", "jsonl"):
+        target = tmp_path / f"reports.{fmt}"
+        outages("export", "reports", "--format", fmt, "-o", str(target), data_dir=demo_dir)
+        reader = {"csv": "read_csv", "parquet": "read_parquet", "jsonl": "read_json"}[fmt]
+        n = duckdb.sql(f"SELECT count(*) FROM {reader}('{target}')").fetchone()[0]
+        assert n == n_reports, fmt
+    with (tmp_path / "reports.csv").open(encoding="utf-8") as handle:
+        header = next(csv.reader(handle))
+    assert header[:3] == ["report_id", "source", "source_url"]
+    geo = tmp_path / "counties.geojson"
+    outages(
+        "export", "county_outage_reports", "--format", "geojson", "-o", str(geo), data_dir=demo_dir
+    )
+    features = json.loads(geo.read_text())["features"]
+    assert len(features) == query(demo_dir, "SELECT count(*) FROM county_outage_reports")[0][0]
+    assert all(f["geometry"] for f in features)
+    bad = outages("export", "no_such_table", data_dir=demo_dir, check=False)
+    assert bad.returncode != 0 and "no table or view" in bad.stderr

@@ -1,0 +1,25 @@
+"""Golden files: every fixture folder's response parses to exactly its expected items."""
+
+import json
+
+import pytest
+
+from tests.golden import case_dirs, run_case
+
+CASES = case_dirs()
+
+
+def test_there_are_golden_cases_for_every_alert_spider() -> None:
+    spiders = {case.parent.name for case in CASES}
+    assert {"openfema_ipaws", "nws_alerts"} <= spiders
+
+
+@pytest.mark.parametrize("case_dir", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
+def test_golden(case_dir) -> None:
+    expected = json.loads((case_dir / "expected.json").read_text())
+    actual = run_case(case_dir)
+    assert actual["requests"] == expected["requests"]
+    assert actual["errors"] == expected["errors"]
+    assert len(actual["items"]) == len(expected["items"])
+    for got, want in zip(actual["items"], expected["items"], strict=True):
+        assert got == want, f"item {want['report_id']} differs"

@@ -1,0 +1,461 @@
+"""`outages`: the command line of 911 Outage Watch (see README and docs/cli.md)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from warehouse.db import DataDir
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEMO_SNAPSHOT = PROJECT_ROOT / "demo" / "snapshot.warc.gz"
+FAILED_STATUSES = ("failed", "empty")
+
+
+def data_dir_option(func: Any) -> Any:
+    return click.option(
+        "--data-dir",
+        envvar="OUTAGES_DATA",
+        default="data",
+        show_default=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Where the databases, archives and exports live (env OUTAGES_DATA).",
+    )(func)
+
+
+class CliError(click.ClickException):
+    """An error for the user: printed to stderr, exit status 1, no traceback."""
+
+
+class OutagesGroup(click.Group):
+    """Unexpected errors become one clear line on stderr (OUTAGES_DEBUG=1 shows the traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            if os.environ.get("OUTAGES_DEBUG"):
+                raise
+            raise CliError(
+                f"{type(exc).__name__}: {exc} (set OUTAGES_DEBUG=1 for the traceback)"
+            ) from exc
+
+
+@click.group(cls=OutagesGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """911 Outage Watch: crawl public traces of 911 outages into DuckDB and map them."""
+
+
+# ---------------------------------------------------------------------------- crawl
+def spider_names() -> list[str]:
+    from scrapy.spiderloader import SpiderLoader
+
+    return sorted(SpiderLoader.from_settings(scrapy_settings()).list())
+
+
+def scrapy_settings() -> Any:
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
+    from scrapy.utils.project import get_project_settings
+
+    return get_project_settings()
+
+
+def run_crawl(
+    data_dir: DataDir,
+    spiders: list[str],
+    *,
+    from_urls: list[str] = (),
+    replay: list[Path] = (),
+    record: Path | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    state: str | None = None,
+    progress: bool = False,
+    log_level: str = "WARNING",
+) -> list[dict[str, Any]]:
+    """Run spiders in this process through the real Scrapy engine; return one result each."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawlers.archive import replay_settings
+
+    settings = scrapy_settings()
+    settings.set("OUTAGES_DATA_DIR", str(data_dir.root), priority="cmdline")
+    settings.set("OUTAGES_PUBLISH_ON_CLOSE", False, priority="cmdline")
+    settings.set("OUTAGES_PROGRESS", progress, priority="cmdline")
+    settings.set("LOG_LEVEL", log_level, priority="cmdline")
+    if replay:
+        missing = [str(p) for p in replay if not Path(p).exists()]
+        if missing:
+            raise CliError(f"no such archive: {', '.join(missing)}")
+        settings.setdict(replay_settings([str(p) for p in replay]), priority="cmdline")
+    else:
+        warc = record or data_dir.archive_dir / f"crawl-{datetime.now(UTC):%Y-%m}.warc.gz"
+        settings.set("OUTAGES_WARC_PATH", str(warc), priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawlers = []
+    kwargs: dict[str, Any] = {"since": since, "until": until, "state": state}
+    if from_urls:
+        kwargs["from_url"] = list(from_urls)
+    for name in spiders:
+        crawler = process.create_crawler(name)
+        crawlers.append(crawler)
+        process.crawl(crawler, **{k: v for k, v in kwargs.items() if v})
+    started = time.monotonic()
+    process.start()
+    seconds = round(time.monotonic() - started, 2)
+    results = []
+    for crawler in crawlers:
+        stats = crawler.stats
+        counts = stats.get_value("outages/counts") or {}
+        results.append(
+            {
+                "spider": crawler.spider.name if crawler.spider else "?",
+                "run_id": stats.get_value("outages/run_id"),
+                "status": stats.get_value("outages/run_status") or "failed",
+                "reports": counts.get("items", 0),
+                "outages": counts.get("outages", 0),
+                "errors": counts.get("errors", 0),
+                "warnings": counts.get("warnings", 0),
+                "pages": counts.get("pages", 0),
+                "seconds": seconds,
+            }
+        )
+    return results
+
+
+def build_and_publish(data_dir: DataDir) -> dict[str, Any]:
+    from warehouse import lock
+    from warehouse.build import build
+    from warehouse.db import work_connection
+    from warehouse.publish import publish
+
+    lock.acquire(data_dir.lock_file)
+    try:
+        con = work_connection(data_dir)
+        counts = build(con)
+        publication = publish(con, data_dir)
+    finally:
+        lock.release(data_dir.lock_file)
+    return {"counts": counts, "published_at": publication.published_at, "path": publication.path}
+
+
+def hold_lock(data_dir: DataDir, wait: float) -> None:
+    from warehouse import lock
+
+    try:
+        lock.acquire(data_dir.ensure().lock_file, wait_seconds=wait)
+    except lock.LockBusy as exc:
+        raise CliError(str(exc)) from exc
+
+
+def print_results(results: list[dict[str, Any]], publication: dict[str, Any]) -> None:
+    for r in results:
+        click.echo(
+            f"{r['spider']}: {r['status']} · {r['reports']} reports · {r['outages']} outages · "
+            f"{r['errors']} errors · {r['warnings']} warnings · {r['pages']} pages · "
+            f"{r['seconds']} s",
+            err=True,
+        )
+    click.echo(f"published {publication['path']} at {publication['published_at']}", err=True)
+
+
+@main.command()
+@click.argument("spiders", nargs=-1)
+@click.option(
+    "--from",
+    "from_urls",
+    multiple=True,
+    metavar="URL",
+    help="Parse one saved response (file:// works); may be repeated. Needs one SPIDER.",
+)
+@click.option(
+    "--replay",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="WARC",
+    help="Run the crawl from a WARC archive, network off.",
+)
+@click.option(
+    "--record",
+    type=click.Path(path_type=Path),
+    metavar="WARC",
+    help="Write this crawl's responses to this WARC file.",
+)
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First day (UTC).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day (UTC).")
+@click.option("--state", metavar="XX", help="Only this state (USPS code), where the source can.")
+@click.option("--wait", default=0.0, metavar="SECONDS", help="Wait this long for another crawl.")
+@click.option("--verbose", "-v", is_flag=True, help="Scrapy's INFO log.")
+@data_dir_option
+def crawl(
+    spiders: tuple[str, ...],
+    from_urls: tuple[str, ...],
+    replay: tuple[Path, ...],
+    record: Path | None,
+    since: datetime | None,
+    until: datetime | None,
+    state: str | None,
+    wait: float,
+    verbose: bool,
+    data_dir: Path,
+) -> None:
+    """Run spiders (all when none named), load, build, publish."""
+    known = spider_names()
+    unknown = [s for s in spiders if s not in known]
+    if unknown:
+        raise CliError(f"unknown spider {', '.join(unknown)}; known: {', '.join(known)}")
+    if from_urls and len(spiders) != 1:
+        raise CliError("--from needs exactly one SPIDER (the one whose parser reads the page)")
+    if replay and record:
+        raise CliError("--replay and --record exclude each other")
+    if state:
+        import us
+
+        if us.states.lookup(state) is None:
+            raise CliError(f"unknown state: {state}")
+    ddir = DataDir.resolve(data_dir)
+    hold_lock(ddir, wait)
+    results = run_crawl(
+        ddir,
+        list(spiders) or known,
+        from_urls=list(from_urls),
+        replay=list(replay),
+        record=record,
+        since=since.date() if since else None,
+        until=until.date() if until else None,
+        state=state,
+        progress=sys.stderr.isatty(),
+        log_level="INFO" if verbose else "WARNING",
+    )
+    publication = build_and_publish(ddir)
+    print_results(results, publication)
+    failed = [r["spider"] for r in results if r["status"] in FAILED_STATUSES]
+    if failed:
+        raise CliError(f"spider failed: {', '.join(failed)} (see crawl_runs and crawl_errors)")
+
+
+@main.command()
+@data_dir_option
+def build(data_dir: Path) -> None:
+    """Re-apply migrations and reference data, rebuild what derives from reports, publish."""
+    ddir = DataDir.resolve(data_dir)
+    hold_lock(ddir, 0)
+    from warehouse.db import work_connection
+    from warehouse.reference import load_reference_tables
+
+    load_reference_tables(work_connection(ddir))
+    publication = build_and_publish(ddir)
+    click.echo(json.dumps(publication["counts"]), err=True)
+    click.echo(f"published {publication['path']} at {publication['published_at']}", err=True)
+
+
+# ---------------------------------------------------------------------------- demo, serve
+@main.command()
+@click.option("--no-serve", is_flag=True, help="Replay, build and publish only.")
+@click.option("--port", default=8501, show_default=True)
+@click.option(
+    "--snapshot",
+    type=click.Path(path_type=Path, exists=True),
+    default=DEMO_SNAPSHOT,
+    show_default=True,
+    help="The WARC archive to replay.",
+)
+@data_dir_option
+def demo(no_serve: bool, port: int, snapshot: Path, data_dir: Path) -> None:
+    """Replay the bundled offline snapshot, build, publish, then serve the map."""
+    ddir = DataDir.resolve(data_dir)
+    hold_lock(ddir, 0)
+    results = run_crawl(ddir, spider_names(), replay=[snapshot], progress=sys.stderr.isatty())
+    publication = build_and_publish(ddir)
+    print_results(results, publication)
+    failed = [r["spider"] for r in results if r["status"] in FAILED_STATUSES]
+    if failed:
+        raise CliError(f"demo replay failed for: {', '.join(failed)}")
+    if not no_serve:
+        from warehouse import lock
+
+        lock.release(ddir.lock_file)
+        serve_app(ddir, port)
+
+
+def serve_app(data_dir: DataDir, port: int, host: str = "localhost") -> None:
+    if not data_dir.published_db.exists():
+        raise CliError(f"nothing published in {data_dir.root}: run `outages demo --no-serve`")
+    env = dict(os.environ, OUTAGES_DATA=str(data_dir.root))
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT_ROOT / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        host,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    click.echo(f"911 Outage Watch map: http://{host}:{port}/  (Ctrl+C to stop)", err=True)
+    try:
+        raise SystemExit(subprocess.call(command, env=env))
+    except KeyboardInterrupt:
+        raise SystemExit(0) from None
+
+
+@main.command()
+@click.option("--port", default=8501, show_default=True)
+@click.option("--host", default="localhost", show_default=True)
+@data_dir_option
+def serve(port: int, host: str, data_dir: Path) -> None:
+    """Start the Streamlit app on the published database."""
+    serve_app(DataDir.resolve(data_dir), port, host)
+
+
+# ---------------------------------------------------------------------------- sql, export
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(
+            [dict(zip(columns, map(to_jsonable, row), strict=True)) for row in rows],
+            ensure_ascii=False,
+            indent=None,
+        )
+    if fmt == "csv":
+        from warehouse.export import neutralize_cell
+
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([neutralize_cell(to_jsonable(v)) for v in row])
+        return out.getvalue().rstrip("\n")
+    cells = [[("" if v is None else str(to_jsonable(v))) for v in row] for row in rows]
+    widths = [max([len(c)] + [min(len(r[i]), 60) for r in cells]) for i, c in enumerate(columns)]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)),
+        "  ".join("-" * w for w in widths),
+    ]
+    lines += ["  ".join(v[:60].ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("query")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--public", is_flag=True, help="Apply exactly the guard of the web SQL page.")
+@data_dir_option
+def sql(query: str, fmt: str, public: bool, data_dir: Path) -> None:
+    """Run SQL on the published database (read-only)."""
+    import duckdb
+
+    from warehouse import guard
+
+    ddir = DataDir.resolve(data_dir)
+    try:
+        if public:
+            result = guard.run_public_query(ddir.published_db, query)
+            columns, rows = result.columns, result.rows
+            if result.truncated:
+                click.echo(f"note: result cut at {len(rows)} rows (the row cap)", err=True)
+        else:
+            from warehouse.db import connect_published
+
+            with connect_published(ddir) as con:
+                cursor = con.execute(query)
+                columns = [d[0] for d in cursor.description or []]
+                rows = cursor.fetchall() if cursor.description else []
+    except guard.QueryRefused as exc:
+        raise CliError(f"refused: {exc}") from exc
+    except FileNotFoundError as exc:
+        raise CliError(str(exc)) from exc
+    except duckdb.Error as exc:
+        raise CliError(f"SQL error: {exc}") from exc
+    click.echo(format_rows(columns, rows, fmt))
+
+
+@main.command()
+@click.argument("name")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "parquet", "geojson", "jsonl"]),
+    default="csv",
+    show_default=True,
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="File to write.")
+@data_dir_option
+def export(name: str, fmt: str, output: Path | None, data_dir: Path) -> None:
+    """Export a table or view of the published database."""
+    from warehouse.export import ExportError, export_relation
+
+    ddir = DataDir.resolve(data_dir)
+    suffix = {"csv": "csv", "parquet": "parquet", "geojson": "geojson", "jsonl": "jsonl"}[fmt]
+    target = output or ddir.exports_dir / f"{name}.{suffix}"
+    try:
+        rows = export_relation(ddir.published_db, name, fmt, target)
+    except (ExportError, FileNotFoundError) as exc:
+        raise CliError(str(exc)) from exc
+    click.echo(f"wrote {rows} rows to {target}", err=True)
+
+
+# ---------------------------------------------------------------------------- spiders
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@data_dir_option
+def spiders(fmt: str, data_dir: Path) -> None:
+    """List the sources with their coverage, cadence and last run."""
+    from warehouse.sources import source_status
+
+    rows = source_status(DataDir.resolve(data_dir))
+    if fmt == "json":
+        click.echo(json.dumps(rows, default=str, indent=2))
+        return
+    columns = [
+        "spider",
+        "title",
+        "states",
+        "since",
+        "cadence_minutes",
+        "last_run_at",
+        "last_status",
+        "items",
+        "outages",
+        "errors",
+    ]
+    click.echo(format_rows(columns, [tuple(r.get(c) for c in columns) for r in rows], "table"))
+
+
+if __name__ == "__main__":
+    main()

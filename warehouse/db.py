@@ -1,0 +1,119 @@
+"""Paths, connections and migrations.
+
+The crawl writes a working database (`DIR/work/warehouse.duckdb`); `publish` copies it to
+`DIR/outages.duckdb`, which the app and `outages sql` open read-only.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+VIEWS_DIR = Path(__file__).parent / "views"
+
+
+@dataclass(frozen=True)
+class DataDir:
+    """Where everything of one installation lives."""
+
+    root: Path
+
+    @classmethod
+    def resolve(cls, value: str | os.PathLike | None = None) -> DataDir:
+        return cls(Path(value or os.environ.get("OUTAGES_DATA") or "data").resolve())
+
+    @property
+    def work_db(self) -> Path:
+        return self.root / "work" / "warehouse.duckdb"
+
+    @property
+    def published_db(self) -> Path:
+        return self.root / "outages.duckdb"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.root / "archive"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.root / "exports"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.root / "work" / "crawl.lock"
+
+    def ensure(self) -> DataDir:
+        for path in (self.root, self.work_db.parent, self.archive_dir):
+            path.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def connect_work(data_dir: DataDir) -> duckdb.DuckDBPyConnection:
+    """Open (creating and migrating) the working database."""
+    data_dir.ensure()
+    con = duckdb.connect(str(data_dir.work_db))
+    migrate(con)
+    return con
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply the numbered `.sql` migrations not yet applied; return their names."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, "
+        "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+    )
+    done = {row[0] for row in con.execute("SELECT name FROM _migrations").fetchall()}
+    applied = []
+    for path in sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql")):
+        if path.name in done:
+            continue
+        con.execute("BEGIN")
+        try:
+            con.execute(path.read_text())
+            con.execute("INSERT INTO _migrations (name) VALUES (?)", [path.name])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(path.name)
+    if applied or not _has_table(con, "counties"):
+        from warehouse.reference import load_reference_tables
+
+        load_reference_tables(con)
+    return applied
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    query = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
+    return con.execute(query, [name]).fetchone()[0] > 0
+
+
+def connect_published(data_dir: DataDir) -> duckdb.DuckDBPyConnection:
+    """Open the published database read-only; a clear error when none is published yet."""
+    path = data_dir.published_db
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no published database at {path}: run `outages demo --no-serve` or `outages crawl`"
+        )
+    return duckdb.connect(str(path), read_only=True)
+
+
+_work_connections: dict[Path, duckdb.DuckDBPyConnection] = {}
+
+
+def work_connection(data_dir: DataDir) -> duckdb.DuckDBPyConnection:
+    """The process's one connection to the working database (pipelines and CLI share it)."""
+    path = data_dir.work_db
+    if path not in _work_connections:
+        _work_connections[path] = connect_work(data_dir)
+    return _work_connections[path]
+
+
+def close_work_connection(data_dir: DataDir) -> None:
+    con = _work_connections.pop(data_dir.work_db, None)
+    if con is not None:
+        con.close()

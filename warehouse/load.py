@@ -1,0 +1,137 @@
+"""Bulk, idempotent loading: batches of reports go in as one Arrow table, keyed by report_id."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+
+import duckdb
+import pyarrow as pa
+
+from crawlers.items import REPORT_COLUMNS
+
+_TS = pa.timestamp("us", tz="UTC")
+_LIST = pa.list_(pa.string())
+_TYPES: dict[str, pa.DataType] = {
+    "fetched_at": _TS,
+    "published_at": _TS,
+    "started_at": _TS,
+    "ended_at": _TS,
+    "expires_at": _TS,
+    "is_outage": pa.bool_(),
+    "is_constructed": pa.bool_(),
+    "confidence": pa.float64(),
+    "state_codes": _LIST,
+    "county_fips": _LIST,
+    "references_keys": _LIST,
+    "geocodes": _LIST,
+}
+REPORT_SCHEMA = pa.schema([(name, _TYPES.get(name, pa.string())) for name in REPORT_COLUMNS])
+_COLUMN_LIST = ", ".join(REPORT_COLUMNS)
+
+
+def reports_table(rows: Iterable[Mapping]) -> pa.Table:
+    """An Arrow table of report rows; the last row wins where a report_id repeats."""
+    unique = {row["report_id"]: row for row in rows}
+    columns = {name: [row.get(name) for row in unique.values()] for name in REPORT_COLUMNS}
+    return pa.table(columns, schema=REPORT_SCHEMA)
+
+
+def load_reports(con: duckdb.DuckDBPyConnection, rows: Iterable[Mapping]) -> int:
+    """Insert or replace a batch of reports in one statement; return how many."""
+    table = reports_table(rows)
+    if table.num_rows == 0:
+        return 0
+    con.register("_report_batch", table)
+    try:
+        con.execute(
+            f"INSERT OR REPLACE INTO reports ({_COLUMN_LIST}, loaded_at) "
+            f"SELECT {_COLUMN_LIST}, now() FROM _report_batch"
+        )
+    finally:
+        con.unregister("_report_batch")
+    return table.num_rows
+
+
+def error_id(spider: str, url: str, stage: str, error_type: str, message: str) -> str:
+    key = "\x1f".join((spider, url, stage, error_type, message))
+    return "e-" + hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+def record_errors(con: duckdb.DuckDBPyConnection, errors: list[Mapping], run_id: str) -> int:
+    """Upsert errors: a problem seen again updates its last sighting and count."""
+    if not errors:
+        return 0
+    now = datetime.now(UTC)
+    merged: dict[str, dict] = {}
+    for err in errors:
+        message = str(err["message"])[:2000]
+        eid = error_id(err["spider"], err["url"], err["stage"], err["error_type"], message)
+        if eid in merged:
+            merged[eid]["times_seen"] += 1
+            continue
+        merged[eid] = {
+            "error_id": eid,
+            "spider": err["spider"],
+            "url": err["url"],
+            "stage": err["stage"],
+            "error_type": err["error_type"],
+            "message": message,
+            "archive_ref": err.get("archive_ref"),
+            "seen_at": err.get("occurred_at") or now,
+            "run_id": run_id,
+            "times_seen": 1,
+        }
+    table = pa.Table.from_pylist(list(merged.values()))
+    con.register("_error_batch", table)
+    try:
+        con.execute(
+            """
+            INSERT INTO crawl_errors AS e (error_id, spider, url, stage, error_type, message,
+                archive_ref, first_seen_at, last_seen_at, first_seen_run_id, last_seen_run_id,
+                times_seen)
+            SELECT error_id, spider, url, stage, error_type, message, archive_ref,
+                   seen_at, seen_at, run_id, run_id, times_seen
+            FROM _error_batch
+            ON CONFLICT (error_id) DO UPDATE SET
+                last_seen_at = EXCLUDED.last_seen_at,
+                last_seen_run_id = EXCLUDED.last_seen_run_id,
+                times_seen = e.times_seen + EXCLUDED.times_seen
+            """
+        )
+    finally:
+        con.unregister("_error_batch")
+    return len(merged)
+
+
+def start_run(con: duckdb.DuckDBPyConnection, spider: str, mode: str, args: Mapping) -> str:
+    run_id = f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    con.execute(
+        "INSERT INTO crawl_runs (run_id, spider, started_at, status, mode, args) "
+        "VALUES (?, ?, now(), 'running', ?, ?)",
+        [run_id, spider, mode, json.dumps(dict(args), default=str, sort_keys=True)],
+    )
+    return run_id
+
+
+def finish_run(
+    con: duckdb.DuckDBPyConnection, run_id: str, *, status: str, close_reason: str, counts: Mapping
+) -> None:
+    con.execute(
+        "UPDATE crawl_runs SET finished_at = now(), status = ?, close_reason = ?, items = ?, "
+        "outages = ?, errors = ?, warnings = ?, pages = ?, bytes = ? WHERE run_id = ?",
+        [
+            status,
+            close_reason,
+            counts.get("items", 0),
+            counts.get("outages", 0),
+            counts.get("errors", 0),
+            counts.get("warnings", 0),
+            counts.get("pages", 0),
+            counts.get("bytes", 0),
+            run_id,
+        ],
+    )

@@ -1,0 +1,76 @@
+"""Publish: a consistent copy of the working database replaces the published file atomically.
+
+Readers (the app, `outages sql`) only ever open `DIR/outages.duckdb` read-only. A publish
+writes a complete new file next to it, syncs it to disk and swaps it in with `os.replace`,
+so a reader sees either the old file or the new one, never half of one; a crash during
+publish leaves the old file in place and a stray temporary file that the next publish removes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+import duckdb
+
+from warehouse.db import DataDir
+
+# Journalists open the published file in whatever DuckDB they have: DuckDB 1.5 clients
+# cannot read 2.0's default storage format, so publish in the oldest one that holds our schema.
+PUBLISH_STORAGE_VERSION = "v1.5.0"
+PUBLIC_TABLES = ("reports", "report_counties", "states", "counties", "crawl_runs", "crawl_errors")
+
+
+@dataclass
+class Publication:
+    published_at: str
+    path: str
+    storage_version: str
+    counts: dict[str, int]
+
+
+def publish(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> Publication:
+    """Copy the working database to the published path atomically; return what was published."""
+    target = data_dir.published_db
+    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    for stale in target.parent.glob(f".{target.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
+    published_at = datetime.now(UTC).replace(microsecond=0)
+    source_db = con.execute("SELECT current_database()").fetchone()[0]
+    con.execute("CHECKPOINT")
+    con.execute(f"ATTACH '{temp}' AS _publish (STORAGE_VERSION '{PUBLISH_STORAGE_VERSION}')")
+    try:
+        con.execute(f"COPY FROM DATABASE {source_db} TO _publish")
+        con.execute("DROP TABLE IF EXISTS _publish._migrations")
+        con.execute(
+            "CREATE TABLE _publish.publication AS SELECT ?::TIMESTAMPTZ AS published_at, "
+            "? AS storage_version",
+            [published_at, PUBLISH_STORAGE_VERSION],
+        )
+        counts = {
+            table: con.execute(f"SELECT count(*) FROM _publish.{table}").fetchone()[0]
+            for table in PUBLIC_TABLES
+        }
+    finally:
+        con.execute("DETACH _publish")
+    _fsync(temp)
+    os.replace(temp, target)
+    _fsync(target.parent)
+    publication = Publication(
+        published_at=published_at.isoformat(),
+        path=str(target),
+        storage_version=PUBLISH_STORAGE_VERSION,
+        counts=counts,
+    )
+    (data_dir.root / "publication.json").write_text(json.dumps(asdict(publication), indent=2))
+    return publication
+
+
+def _fsync(path: os.PathLike) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

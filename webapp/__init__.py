@@ -1,0 +1,1 @@
+"""The Streamlit app's pages and data access (app.py wires them together)."""
