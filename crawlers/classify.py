@@ -17,30 +17,41 @@ Order of decisions in :func:`classify_alert`
    outage) must contain "911", "9-1-1", "9 1 1", "9.1.1", "nine-one-one" or an "emergency
    phone/line/call" phrase; otherwise ``not_outage`` at once. This is plain substring
    search, so nearly all alerts leave here in a few microseconds.
-4. **Phrase analysis** on each text field with compiled regexes, in families:
+4. **Phrase analysis.** Only the clauses (sentences, or parts split at ";", " - ", "...")
+   that mention 911 or an emergency phone/line/call phrase are analysed, and each compiled
+   regex runs only when one of its keywords occurs in the clause, so a 911-mentioning alert
+   costs tens of microseconds. Families:
 
    * *outage* phrases tie an outage predicate to a 911 subject: "911 service is currently
      down", "911 lines are down", "9-1-1 outage", "E911 service disruption", "not all 911
      calls are going through", "callers may be unable to reach 911", "landline customers
      cannot call 911", "text-to-911 is unavailable", "outage affecting 911", "loss of 911
-     service", "emergency phone lines are down", "if you cannot get through to 911";
+     service", "no calls are reaching 911", "busy signal when calling 911", "phone service
+     is out, including 911", "emergency phone lines are down", "if you cannot get through
+     to 911";
    * *works* phrases say 911 works: "911 is working normally", "911 is not affected",
      "911 service is available", "does not affect 911", "no interruption to 911 service",
-     "you can still call 911";
+     "you can still call 911", "reports of a 911 outage are false";
    * *restored* phrases: "911 service has been restored", "911 is back up", "911 is
-     working again", "the 911 outage has been resolved", an "all clear" next to a works
-     phrase. Restorations in a clause with when/once/until/if/expected/partially are
-     ignored (future or partial);
+     working again", "the 911 outage has been resolved", "Lumen has restored 911 service",
+     an "all clear" next to a works phrase or the outage. Restorations in a clause with
+     when/once/until/if/will/expected/partially are ignored (future or partial). Generic
+     ones ("service has been restored", "the outage has ended") count only after an
+     outage phrase of the same document;
    * *test* phrases: "this is a test", "test message", "exercise exercise".
 
    An outage phrase that overlaps a works or restored phrase is dropped (so "there is no
    911 outage" is not an outage). "Call 911" / "dial 911" are never outage phrases: the
    imperative is the common near miss, and its span ("DIAL 911") is the negative evidence.
-   Subject gaps may not cross punctuation or words such as and/but/if/to/for/call, so
-   "911 is working; the non-emergency line is down" stays a negative.
+   The words between a 911 subject and its predicate may not cross punctuation, nor be
+   joiners, auxiliaries or agency nouns (and, but, if, to, call, is, dispatchers, fee,
+   ...), so "911 is working; the non-emergency line is down" and "911 dispatchers are out
+   in the field" stay negatives.
 5. **Status.** test phrase -> ``test``; msgType Cancel -> ``cancelled`` (``is_outage`` True
    when the text is about a 911 outage or the event is TOE, else ``not_outage``); a
-   restoration -> ``restored``; msgType Update -> ``update``; else ``outage``.
+   restoration that no later "still down" phrase contradicts -> ``restored``; msgType
+   Update -> ``update``; else ``outage``. A TOE whose only phrase says 911 works is read as
+   its all-clear (``restored``). CAP status ``System`` is treated like ``Actual``.
 
 Confidence
 ==========
@@ -62,13 +73,17 @@ explicit outage phrase (down, outage, unable to reach 911, ...)     0.90
 weaker phrase (issues/problems, affected/impacted, emergency lines) 0.65-0.80
 conditional phrase ("if 911 is down, call ...")                     0.75
   ... + 0.05 when a backup number is given (up to 0.90)
-  ... - 0.10 when a "911 works" phrase is also present
+  ... - 0.10 when a "911 works" phrase is also present (floor 0.50)
 explicit restoration ("911 service has been restored")              0.90
-weak restoration ("service is now working" after an outage phrase)  0.75
+weak restoration ("service has been restored" after an outage)      0.75
+Cancel of a 911 outage alert                                        0.90
 Cancel of a non-911 alert with no text (cannot tell)                0.90
+Ack / Error messages                                                0.90
 ==================================================================  ==========
 
-Cause, provider and backup phone are filled only for outages. Cause comes from the
+Cause and provider are filled only when ``is_outage``; the backup phone only for status
+``outage``/``update`` (an all-clear or a cancellation tells nobody to call elsewhere).
+Cause comes from the
 patterns in ``data/causes.csv`` (first rows win; a match after "due to", "caused by", ...
 wins over one without); ``unknown`` when an outage states none. Provider comes from the
 aliases in ``data/providers.csv`` (whole-word matches; aliases that are ordinary words such
@@ -81,6 +96,8 @@ from __future__ import annotations
 
 import csv
 import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -225,8 +242,17 @@ _TOKENS["CALLS"] = (
 )
 
 
+# Patterns whose every match starts at a 911 term or at "calls to 911": these are tried
+# only at those positions (``match``) instead of being scanned over the clause.
+_ANCHORED: set[re.Pattern[str]] = set()
+_ANCHOR_TOKENS = ("<SUBJ_ANY>", "<SUBJ>", "<TERM>", "<CALLS>")
+
+
 def _rx(template: str, flags: int = _I) -> re.Pattern[str]:
-    return re.compile(_expand(template), flags)
+    rx = re.compile(_expand(template), flags)
+    if template.startswith(_ANCHOR_TOKENS):
+        _ANCHORED.add(rx)
+    return rx
 
 
 def _expand(template: str) -> str:
@@ -239,7 +265,8 @@ def _expand(template: str) -> str:
     return out
 
 
-_TERM_RE = _rx(r"<TERM>")
+_TERM_RE = re.compile(_expand(r"<TERM>"), _I)
+_CALLS_TO_RE = re.compile(r"\b(?:calls?|calling|access|connections?)\s+to\s+(?:the\s+)?$", _I)
 
 # ---- outage families: (name, regex, weight) ------------------------------------------
 # Families whose subject comes first get a "called 911" veto (e.g. "CALL 911 LINES ...").
@@ -256,7 +283,27 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         ),
         0.9,
         True,
-        ('down', 'out', 'offline', 'off-line', 'unavailable', 'not', 'inoper', 'disrupt', 'interrupt', 'impair', 'failing', 'dead', 'unreach', 'inaccess', 'without', 'non-op', 'nonop', 'non-fun', 'nonfun'),
+        (
+            "down",
+            "out",
+            "offline",
+            "off-line",
+            "unavailable",
+            "not",
+            "inoper",
+            "disrupt",
+            "interrupt",
+            "impair",
+            "failing",
+            "dead",
+            "unreach",
+            "inaccess",
+            "without",
+            "non-op",
+            "nonop",
+            "non-fun",
+            "nonfun",
+        ),
     ),
     (
         "subject_state_weak",
@@ -266,7 +313,7 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         ),
         0.75,
         True,
-        ('affected', 'impacted', 'degraded', 'compromised', 'intermittent', 'limited'),
+        ("affected", "impacted", "degraded", "compromised", "intermittent", "limited"),
     ),
     (
         "subject_experiencing",
@@ -278,7 +325,7 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         ),
         0.9,
         True,
-        ('outage', 'disruption', 'interruption', 'failure'),
+        ("outage", "disruption", "interruption", "failure"),
     ),
     (
         "subject_experiencing_weak",
@@ -290,7 +337,7 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         ),
         0.8,
         True,
-        ('issue', 'problem', 'difficult', 'trouble', 'malfunction'),
+        ("issue", "problem", "difficult", "trouble", "malfunction"),
     ),
     (
         "noun_outage",
@@ -302,14 +349,16 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         ),
         0.9,
         True,
-        ('outage', 'disruption', 'interruption', 'failure', 'blackout', 'down', 'out', 'offline'),
+        ("outage", "disruption", "interruption", "failure", "blackout", "down", "out", "offline"),
     ),
     (
         "noun_issue",
-        _rx(r"<TERM>(?:\s+<NOUN>|<NGAP>)\s+(?:issues?|problems?|difficult(?:y|ies)|malfunctions?)\b"),
+        _rx(
+            r"<TERM>(?:\s+<NOUN>|<NGAP>)\s+(?:issues?|problems?|difficult(?:y|ies)|malfunctions?)\b"
+        ),
         0.75,
         True,
-        ('issue', 'problem', 'difficult', 'malfunction'),
+        ("issue", "problem", "difficult", "malfunction"),
     ),
     (
         "outage_of_911",
@@ -321,7 +370,7 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         ),
         0.9,
         False,
-        ('outage', 'disruption', 'interruption', 'failure', 'loss'),
+        ("outage", "disruption", "interruption", "failure", "loss"),
     ),
     (
         "issue_with_911",
@@ -332,7 +381,7 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         ),
         0.8,
         False,
-        ('issue', 'problem', 'difficult'),
+        ("issue", "problem", "difficult"),
     ),
     (
         "without_911",
@@ -343,14 +392,14 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         ),
         0.85,
         False,
-        ('lost', 'loss', 'losing', 'lose', 'without', 'no'),
+        ("lost", "loss", "losing", "lose", "without", "no"),
     ),
     (
         "cannot_reach",
         _rx(r"<CANNOT>\s+(?:to\s+)?<CALLVERB>\s*(?:the\s+)?(?:[\w-]+\s+)?<TERM>"),
         0.9,
         False,
-        ('unable', 'not', 'cannot', 'can', "can't", 'can’t', 'couldn', "won't", 'won’t', 'fail'),
+        ("unable", "not", "cannot", "can", "can't", "can’t", "couldn", "won't", "won’t", "fail"),
     ),
     (
         "trouble_reaching",
@@ -360,7 +409,7 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         ),
         0.85,
         False,
-        ('trouble', 'difficult', 'problem', 'issue'),
+        ("trouble", "difficult", "problem", "issue"),
     ),
     (
         "not_all_calls",
@@ -370,7 +419,7 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         ),
         0.9,
         False,
-        ('not',),
+        ("not",),
     ),
     (
         "calls_not_through",
@@ -380,7 +429,7 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         ),
         0.9,
         True,
-        ('not', "n't", 'n’t', 'never'),
+        ("not", "n't", "n’t", "never"),
     ),
     (
         "calls_failing",
@@ -393,7 +442,7 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         ),
         0.9,
         True,
-        ('fail', 'drop', 'block', 'lost', 'disconnect', 'reject', 'unanswered', 'busy', 'not'),
+        ("fail", "drop", "block", "lost", "disconnect", "reject", "unanswered", "busy", "not"),
     ),
     (
         "affecting_911",
@@ -405,7 +454,7 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         ),
         0.85,
         False,
-        ('affecting', 'impacting', 'disrupting', 'interrupting', 'blocking'),
+        ("affecting", "impacting", "disrupting", "interrupting", "blocking"),
     ),
     (
         "preventing_911",
@@ -415,19 +464,68 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         ),
         0.85,
         False,
-        ('prevent', 'keep', 'kept', 'stop', 'block'),
+        ("prevent", "keep", "kept", "stop", "block"),
     ),
     (
         "busy_signal",
         _rx(
             r"\b(?:busy\s+signals?|fast\s+busy|circuits?\s+(?:are\s+)?busy|all\s+circuits)"
             r"[^.;!?\n]{0,60}?\b(?:calling|dialing|call|dial|calls?\s+to|reach)\s+<TERM>|"
-            r"\b(?:calling|dialing|calls?\s+to)\s+<TERM>[^.;!?\n]{0,60}?\b(?:busy\s+signals?|"
+            r"\b(?:calling|dialing|call(?:er)?s?\s+to)\s+<TERM>[^.;!?\n]{0,60}?\b(?:busy\s+signals?|"
             r"fast\s+busy|circuits?\s+(?:are\s+)?busy|all\s+circuits)"
         ),
         0.85,
         False,
-        ('busy', 'circuits'),
+        ("busy", "circuits"),
+    ),
+    (
+        "outage_including_911",
+        _rx(
+            r"\b(?:out|down|unavailable|not\s+working|disrupted|interrupted|outages?|cannot|"
+            r"can['’]t|unable)\b[^.;!?\n]{0,60}?,?\s+(?:including|as\s+well\s+as|and\s+also|"
+            r"also\s+affecting)\s+(?:calls?\s+)?(?:to\s+)?<TERM>"
+            r"(?!\s+(?:dispatchers?|operators?|staff|center|centers|fees?|tax|addresses|signs?)\b)"
+        ),
+        0.85,
+        False,
+        ("including", "well", "also"),
+    ),
+    (
+        "psap_phones_down",
+        _rx(
+            r"\b(?:phone|telephone)\s+(?:lines?|service|system)s?\s+(?:are|is|were|was)\s+"
+            r"(?:currently\s+)?(?:down|out|not\s+working|unavailable)\s+(?:at|in|for)\s+"
+            r"(?:the\s+)?(?:[\w'’-]+\s+){0,3}?<TERM>\s+(?:center|dispatch|communications|"
+            r"psap|call\s+center|answering\s+point)"
+        ),
+        0.8,
+        False,
+        ("phone",),
+    ),
+    (
+        "trying_to_call",
+        _rx(
+            r"\b(?:trying|attempting|tries|try)\s+to\s+(?:call|dial|reach|contact|text)\s+<TERM>"
+            r"[^.;!?\n]{0,80}?\b(?:may|might|will|could|can|are|is|do|does)\s+(?:not\s+)?"
+            r"(?:\w+\s+)?(?:experienc\w*|hav\w*|encounter\w*|get\w*|receiv\w*|hear\w*)\s+"
+            r"(?:an?\s+|some\s+)?(?:[\w-]+\s+)?(?:difficult\w*|problems?|issues?|trouble|"
+            r"busy|errors?|recordings?|no\s+answer|dead\s+air)"
+        ),
+        0.85,
+        False,
+        ("try", "tries", "trying", "attempting"),
+    ),
+    (
+        "if_call_and_fails",
+        _rx(
+            r"\bif\s+(?:you\s+)?(?:call|dial|try|text)\s+(?:to\s+(?:call|reach)\s+)?<TERM>\s+and\s+"
+            r"(?:it|the\s+call|you|your\s+call)\s+(?:does|do|did|is|are|cannot|can['’]t|can\s+not|"
+            r"get|hear|receive)\s*(?:<NEGATE>\s+)?(?:go\s+through|get\s+through|connect\w*|"
+            r"answered|a\s+busy|busy|no\s+answer|(?:an?\s+)?error|(?:a\s+)?recording)"
+        ),
+        0.85,
+        False,
+        ("if",),
     ),
     (
         "no_calls_reaching",
@@ -438,7 +536,7 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         ),
         0.85,
         False,
-        ('no',),
+        ("no",),
     ),
     (
         "if_call_fails",
@@ -449,7 +547,7 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         ),
         0.85,
         False,
-        ('if',),
+        ("if",),
     ),
     (
         "including_911",
@@ -460,7 +558,7 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         ),
         0.85,
         False,
-        ('including', 'even', 'such'),
+        ("including", "even", "such"),
     ),
     (
         "calls_including_911",
@@ -470,7 +568,7 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         ),
         0.85,
         False,
-        ('including',),
+        ("including",),
     ),
     (
         "emergency_lines",
@@ -484,7 +582,7 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         ),
         0.7,
         False,
-        ('emergency',),
+        ("emergency",),
     ),
     (
         "emergency_calls",
@@ -495,7 +593,7 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         ),
         0.75,
         False,
-        ('emergency',),
+        ("emergency",),
     ),
 ]
 
@@ -511,7 +609,18 @@ _WORKS_PATTERNS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
             r"(?:affected|impacted|disrupted|interrupted|down|out|experiencing|involved))"
             r"(?:\s+(?:normally|properly|as\s+(?:normal|usual)))?"
         ),
-        ('work', 'operat', 'function', 'avail', 'running', 'service', 'unaffected', 'normal', 'open', 'not'),
+        (
+            "work",
+            "operat",
+            "function",
+            "avail",
+            "running",
+            "service",
+            "unaffected",
+            "normal",
+            "open",
+            "not",
+        ),
     ),
     (
         _rx(
@@ -519,7 +628,7 @@ _WORKS_PATTERNS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
             r"(?:be\s+|been\s+)?(?:affect|impact|disrupt|interrupt|involv)\w*\s+(?:the\s+)?"
             r"(?:[\w'’-]+\s+){0,3}?<TERM>(?:\s+<NOUN>)?"
         ),
-        ('not', "n't", 'n’t', 'never'),
+        ("not", "n't", "n’t", "never"),
     ),
     (
         _rx(
@@ -527,14 +636,14 @@ _WORKS_PATTERNS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
             r"outages?|issues?|problems?|changes?|loss)\s+(?:to|on|with|for|of|affecting|in)\s+"
             r"(?:the\s+)?(?:[\w'’-]+\s+){0,2}?<TERM>(?:\s+<NOUN>)?"
         ),
-        ('no',),
+        ("no",),
     ),
     (
         _rx(
             r"\b(?:no|not\s+an?|isn['’]t\s+an?|is\s+not\s+an?)\s+<TERM>\s+(?:[\w-]+\s+)?"
             r"(?:outage|disruption|issue|problem)"
         ),
-        ('no', 'not', 'isn'),
+        ("no", "not", "isn"),
     ),
     (
         _rx(
@@ -542,32 +651,32 @@ _WORKS_PATTERNS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
             r"\s+(?:[\w-]+\s+)?(?:outage|being\s+down|is\s+down|was\s+down)\s+(?:are|is|were|was)\s+"
             r"(?:false|incorrect|inaccurate|untrue|unfounded|not\s+true)"
         ),
-        ('false', 'incorrect', 'inaccurate', 'untrue', 'unfounded', 'true'),
+        ("false", "incorrect", "inaccurate", "untrue", "unfounded", "true"),
     ),
     (
         _rx(
             r"\bno\s+<TERM>\s+calls?\s+(?:were|was|have\s+been|are|has\s+been)\s+"
             r"(?:lost|affected|impacted|dropped|missed)"
         ),
-        ('no',),
+        ("no",),
     ),
     (
         _rx(
             r"\b(?:can|may|should|will|are|is)\s+still\s+(?:be\s+able\s+to\s+)?"
             r"(?:call|dial|reach|use|text|contact)\s+<TERM>"
         ),
-        ('still',),
+        ("still",),
     ),
     (
         _rx(r"<CALLS>\s+(?:are|is)\s+(?:still\s+)?going\s+through\b(?!\s+(?:again|now)\b)"),
-        ('going',),
+        ("going",),
     ),
     (
         _rx(
             r"<CALLS>\s+(?:are|is)\s+(?:still\s+)?(?:being\s+)?(?:answered|received|completed|"
             r"connected)\s+normally"
         ),
-        ('normally',),
+        ("normally",),
     ),
 ]
 _WORKS_PREFIX_VETO = re.compile(
@@ -583,7 +692,7 @@ _RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
             r"re-?established|brought\s+back)"
         ),
         True,
-        ('restor', 'repair', 'fixed', 'resolv', 'establish', 'brought'),
+        ("restor", "repair", "fixed", "resolv", "establish", "brought"),
     ),
     (
         _rx(
@@ -597,7 +706,7 @@ _RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
             r"now\s+(?:working|operational|functioning|fully\s+operational|back))"
         ),
         True,
-        ('restor', 'repair', 'fixed', 'establish', 'back', 'again', 'now'),
+        ("restor", "repair", "fixed", "establish", "back", "again", "now"),
     ),
     (
         _rx(
@@ -606,7 +715,7 @@ _RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
             r"system|calls?)[^.;!?\n]{0,60}?\ball[\s-]+clear\b"
         ),
         True,
-        ('clear',),
+        ("clear",),
     ),
     (
         _rx(
@@ -614,7 +723,7 @@ _RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
             r"outage\s+(?:resolved|over|ended|cleared))\b"
         ),
         True,
-        ('restor', 'back', 'resolv', 'over', 'ended', 'cleared'),
+        ("restor", "back", "resolv", "over", "ended", "cleared"),
     ),
     (
         _rx(
@@ -622,7 +731,7 @@ _RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
             r"(?:[\w'’-]+\s+){0,2}?<TERM>"
         ),
         True,
-        ('restor',),
+        ("restor",),
     ),
     (
         _rx(
@@ -631,7 +740,7 @@ _RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
             r"(?:fully\s+)?(?:resolved|fixed|repaired|corrected|cleared|restored)"
         ),
         True,
-        ('resolv', 'fixed', 'repair', 'corrected', 'cleared', 'restor'),
+        ("resolv", "fixed", "repair", "corrected", "cleared", "restor"),
     ),
     (
         _rx(
@@ -639,7 +748,7 @@ _RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
             r"\s+(?:is|are|was|were)\s+(?:now\s+)?(?:over|resolved|fixed|repaired|cleared)"
         ),
         True,
-        ('over', 'resolv', 'fixed', 'repair', 'cleared'),
+        ("over", "resolv", "fixed", "repair", "cleared"),
     ),
     # weak ones count only when the document is otherwise about a 911 outage
     (
@@ -650,7 +759,7 @@ _RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
             r"(?:has\s+|have\s+)?ended)"
         ),
         False,
-        ('resolv', 'fixed', 'repair', 'corrected', 'cleared', 'over', 'ended'),
+        ("resolv", "fixed", "repair", "corrected", "cleared", "over", "ended"),
     ),
     (
         _rx(
@@ -660,7 +769,7 @@ _RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
             r"in\s+service|to\s+normal))"
         ),
         False,
-        ('restor', 'back'),
+        ("restor", "back"),
     ),
     (
         _rx(
@@ -669,25 +778,28 @@ _RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
             r"<SUBJ>\s+(?:is|are)\s+now\s+(?:available|in\s+service|going\s+through|connecting)"
         ),
         False,
-        ('again', 'now', 'normally'),
+        ("again", "now", "normally"),
     ),
 ]
+_ALL_KEYWORDS: tuple[str, ...] = tuple(
+    sorted(
+        {k for *_, keys in _OUTAGE_PATTERNS for k in keys}
+        | {k for _, keys in _WORKS_PATTERNS for k in keys}
+        | {k for _, _, keys in _RESTORED_PATTERNS for k in keys}
+    )
+)
 _RESTORE_VETO = re.compile(
     r"\b(?:when|once|until|till|if|unless|whether|as\s+soon\s+as|expect\w*|anticipat\w*|"
     r"estimat\w*|hope\w*|working\s+to|work\s+to|will|should|could|may|might|partial\w*|"
     r"partly|some\s+areas|not\s+yet|before)\b",
     _I,
 )
-_WORKS_VETO = re.compile(
-    r"\b(?:when|once|until|till|if|unless|whether|as\s+soon\s+as)\b", _I
-)
+_WORKS_VETO = re.compile(r"\b(?:when|once|until|till|if|unless|whether|as\s+soon\s+as)\b", _I)
 _ALL_CLEAR = re.compile(r"\ball[\s-]+clear\b", _I)
 _STILL = re.compile(
     r"\b(?:still|remains?|remained|continues?|continuing|partial\w*|some\s+areas)\b", _I
 )
-_CONDITIONAL = re.compile(
-    r"\b(?:if|in\s+the\s+event|in\s+case|should|whenever|unless|when)\b", _I
-)
+_CONDITIONAL = re.compile(r"\b(?:if|in\s+the\s+event|in\s+case|should|whenever|unless|when)\b", _I)
 _CALLED_BEFORE = re.compile(r"\b(?:call|dial|text|contact|phone|use|using)\s*$", _I)
 _TEXT_TO_911_PSA = re.compile(
     r"\b(?:deaf|hard\s+of\s+hearing|speech|unable\s+to\s+speak|can['’]t\s+speak|"
@@ -699,8 +811,8 @@ _TEXT_TO_911_PSA = re.compile(
 _TEST_TEXT_RE = re.compile(
     r"(?<!not\s)(?<!n['’]t\s)\bthis\s+is\s+(?:only\s+)?an?\s+(?:test|drill|exercise)\b|"
     r"\b(?:this\s+is\s+)?only\s+an?\s+(?:test|drill|exercise)\b|"
-    r"\btest\s+(?:message|alert|only|of\s+the)\b|\bexercise[,\s]+exercise\b|"
-    r"\b(?:ipaws|eas|wea)\s+test\b|\bdo\s+not\s+broadcast\b",
+    r"\btest\s+(?:message|alert|only)\b|\bexercise[,\s]+exercise\b|"
+    r"\b(?:ipaws|eas|wea)\s+test\b",
     _I,
 )
 _TEST_EVENT_RE = re.compile(
@@ -792,10 +904,11 @@ _ALIAS_PREFIX_GUARD = r"(?<!Nissan\s)(?<!NISSAN\s)(?<!Evacuation\s)(?<!EVACUATIO
 
 
 @dataclass(frozen=True)
-class _Providers:
+class _Alias:
+    provider: str
+    alias: str
+    key: str  # a lowercase word that must occur in the text for the alias to match
     regex: re.Pattern[str]
-    group_to_provider: dict[str, str]
-    alternation: str  # for the cause patterns (no named groups)
 
 
 def _alias_regex(alias: str) -> str:
@@ -813,28 +926,26 @@ def _alias_regex(alias: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _providers() -> _Providers:
-    rows = []
+def _providers() -> tuple[_Alias, ...]:
+    out = []
     with open(DATA_DIR / "providers.csv", newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             provider = (row.get("provider") or "").strip()
             alias = (row.get("alias") or "").strip()
-            if provider and alias:
-                rows.append((provider, alias))
-    rows.sort(key=lambda r: -len(r[1]))  # longest alias first
-    parts = []
-    plain = []
-    group_to_provider = {}
-    for i, (provider, alias) in enumerate(rows):
-        name = f"p{i}"
-        group_to_provider[name] = provider
-        parts.append(f"(?P<{name}>{_alias_regex(alias)})")
-        plain.append(_alias_regex(alias))
-    return _Providers(re.compile("|".join(parts), _I), group_to_provider, "|".join(plain))
+            kind = (row.get("kind") or "").strip()
+            if not provider or not alias:
+                continue
+            if kind not in ("carrier", "vendor"):
+                raise ValueError(f"providers.csv: unknown kind {kind!r} for {alias!r}")
+            words = re.findall(r"[A-Za-z0-9]+", alias)
+            key = max(words, key=len).lower() if words else alias.lower()
+            out.append(_Alias(provider, alias, key, re.compile(_alias_regex(alias), _I)))
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)
-def _causes() -> list[tuple[str, re.Pattern[str]]]:
+def _cause_templates() -> tuple[tuple[str, str], ...]:
+    """(cause, pattern template) in priority order; one combined template per cause."""
     by_cause: dict[str, list[str]] = {}
     with open(DATA_DIR / "causes.csv", newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
@@ -844,9 +955,24 @@ def _causes() -> list[tuple[str, re.Pattern[str]]]:
                 continue
             if cause not in CAUSES:
                 raise ValueError(f"causes.csv: unknown cause {cause!r}")
-            pattern = pattern.replace("{PROVIDER}", _providers().alternation)
             by_cause.setdefault(cause, []).append(f"(?:{pattern})")
-    return [(cause, re.compile("|".join(pats), _I)) for cause, pats in by_cause.items()]
+    return tuple((cause, "|".join(pats)) for cause, pats in by_cause.items())
+
+
+@lru_cache(maxsize=512)
+def _cause_regexes(provider_names: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Cause regexes with {PROVIDER} bound to the provider names found in the text."""
+    if provider_names:
+        alt = "|".join(
+            rf"(?<![\w&-]){re.escape(n).replace(chr(92) + ' ', chr(92) + 's+')}(?![\w&])"
+            for n in sorted(set(provider_names), key=len, reverse=True)
+        )
+    else:
+        alt = "(?!)"
+    return tuple(
+        (cause, re.compile(template.replace("{PROVIDER}", alt), _I))
+        for cause, template in _cause_templates()
+    )
 
 
 _CAUSAL_CUE = re.compile(
@@ -866,7 +992,7 @@ def mentions_911(text: str | None) -> bool:
     """Does the text mention 911 (9-1-1, E911, nine-one-one) at all? Cheap."""
     if not text:
         return False
-    if any(lit in text for lit in _PREFILTER_LITERALS) or "one" in text.lower():
+    if any(lit in text for lit in _PREFILTER_LITERALS) or "nine" in text.lower():
         return _TERM_RE.search(text) is not None
     return False
 
@@ -884,21 +1010,9 @@ def _prefilter(texts: list[str]) -> bool:
     return False
 
 
-def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    lo = 0
-    for m in _BOUNDARY.finditer(text, 0, start):
-        lo = m.end()
-    m = _BOUNDARY.search(text, end)
-    hi = m.start() if m else len(text)
-    while lo < start and text[lo].isspace():
-        lo += 1
-    while hi > end and text[hi - 1].isspace():
-        hi -= 1
-    return lo, hi
-
-
-def _evidence(text: str, start: int, end: int) -> str:
-    lo, hi = _clause_bounds(text, start, end)
+def _evidence(field: _Field, start: int, end: int) -> str:
+    text = field.text
+    lo, hi = field.clause(start, end)
     if hi - lo > _MAX_EVIDENCE:
         room = max(0, _MAX_EVIDENCE - (end - start))
         lo2 = max(lo, start - room // 2)
@@ -912,44 +1026,61 @@ def _evidence(text: str, start: int, end: int) -> str:
     return text[lo:hi]
 
 
-def find_backup_phone(text: str | None) -> tuple[str, str] | None:
-    """The number the text tells people to call instead of 911: ("605-555-0100", span)."""
-    if not text:
-        return None
-    best = None
-    for m in phonenumbers.PhoneNumberMatcher(text, "US", leniency=phonenumbers.Leniency.POSSIBLE):
-        number = m.number
-        if number.country_code != 1:
+_PHONE_GOOD_CONTEXT = re.compile(
+    r"\b(?:instead|alternat\w*|backup|back-up|directly|emergenc\w*|unable|cannot|can['’]t|"
+    r"not\s+able|get\s+through|if\s+you|outage|down|until)\b",
+    _I,
+)
+_PHONE_CALL_CONTEXT = re.compile(r"\b(?:call|dial|text|contact|reach|phone|use|at)\b", _I)
+_PHONE_BAD_CONTEXT = re.compile(
+    r"\b(?:fax|media|press|questions?|inquir\w*|more\s+information|updates?|website|"
+    r"no\s+longer)\b",
+    _I,
+)
+
+
+def _phone_candidates(text: str) -> list[tuple[int, str, str]]:
+    """(score, "605-555-0100", span) for each US number in the text that reads as a backup."""
+    out = []
+    field = _Field(text)
+    matcher = phonenumbers.PhoneNumberMatcher(text, "US", leniency=phonenumbers.Leniency.POSSIBLE)
+    for m in matcher:
+        if m.number.country_code != 1:
             continue
-        digits = str(number.national_number)
+        digits = str(m.number.national_number)
         if len(digits) != 10 or digits[1:3] == "11":  # N11 codes (911, 411, ...) are not numbers
             continue
-        lo, _ = _clause_bounds(text, m.start, m.end)
+        lo, _ = field.clause(m.start, m.end)
         before = text[max(lo, m.start - 120) : m.start]
         score = 0
-        if re.search(
-            r"\b(?:instead|alternat\w*|backup|back-up|directly|emergenc\w*|unable|cannot|"
-            r"can['’]t|not\s+able|get\s+through|if\s+you|outage|down)\b",
-            before,
-            _I,
-        ):
+        if _PHONE_GOOD_CONTEXT.search(before):
             score += 3
-        if re.search(r"\b(?:call|dial|text|contact|reach|phone|use|at)\b", before, _I):
+        if _PHONE_CALL_CONTEXT.search(before):
             score += 2
-        if re.search(
-            r"\b(?:fax|media|press|questions?|inquir\w*|more\s+information|updates?|"
-            r"website|non-?emergency\s+questions)\b",
-            before,
-            _I,
-        ):
+        if _PHONE_BAD_CONTEXT.search(before):
             score -= 4
-        span = text[max(lo, m.start - 80) : m.end]
-        span = span[span.find(" ") + 1 :] if m.start - 80 > lo and " " in span else span
-        formatted = f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
-        if score >= 2 and (best is None or score > best[0]):
-            best = (score, formatted, span.strip())
-    if best is None:
+        if score < 2:
+            continue
+        span_lo = max(lo, m.start - 80)
+        if span_lo > lo:  # start the span on a word
+            space = text.find(" ", span_lo, m.start)
+            span_lo = space + 1 if space >= 0 else span_lo
+        out.append((score, f"{digits[:3]}-{digits[3:6]}-{digits[6:]}", text[span_lo : m.end]))
+    return out
+
+
+def find_backup_phone(text: str | None) -> tuple[str, str] | None:
+    """The number the text tells people to call instead of 911: ("605-555-0100", span).
+
+    NANP numbers only, formatted NPA-NXX-XXXX; never 911 (or any N11 code); a number next to
+    "media", "questions", "fax" or "updates" is not a backup number.
+    """
+    if not text:
         return None
+    candidates = _phone_candidates(text)
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda c: c[0])  # first of the best
     return best[1], best[2]
 
 
@@ -963,14 +1094,24 @@ def find_provider(text: str | None) -> tuple[str, str] | None:
 
 
 def _provider_matches(texts: list[str]) -> list[tuple[int, int, int, str, str]]:
-    prov = _providers()
+    """(field, start, end, provider, span) for every alias named, longest match wins."""
     out = []
+    aliases = _providers()
     for fi, t in enumerate(texts):
         if not t:
             continue
-        for m in prov.regex.finditer(t):
-            provider = prov.group_to_provider[m.lastgroup or ""]
-            out.append((fi, m.start(), m.end(), provider, m.group(0)))
+        low = t.lower()
+        found = []
+        for a in aliases:
+            if a.key in low:
+                for m in a.regex.finditer(t):
+                    found.append((m.start(), m.end(), a.provider, m.group(0)))
+        found.sort(key=lambda x: (x[0], -(x[1] - x[0])))
+        last_end = -1
+        for start, end, provider, span in found:
+            if start >= last_end:
+                out.append((fi, start, end, provider, span))
+                last_end = end
     return out
 
 
@@ -979,9 +1120,14 @@ def find_cause(text: str | None) -> tuple[str, str] | None:
     return _find_cause([text] if text else [])
 
 
-def _find_cause(texts: list[str]) -> tuple[str, str] | None:
+def _find_cause(
+    texts: list[str], providers: list[tuple[int, int, int, str, str]] | None = None
+) -> tuple[str, str] | None:
+    if providers is None:
+        providers = _provider_matches(texts)
+    names = tuple(sorted({p[4] for p in providers}))
     best = None
-    for rank, (cause, regex) in enumerate(_causes()):
+    for rank, (cause, regex) in enumerate(_cause_regexes(names)):
         for fi, t in enumerate(texts):
             if not t:
                 continue
@@ -1016,55 +1162,130 @@ def _overlaps(a: _Hit, b: _Hit) -> bool:
     return a.field == b.field and a.start < b.end and b.start < a.end
 
 
-def _analyse(texts: list[str]) -> dict[str, list[_Hit]]:
+class _Field:
+    """One text field with its clause boundaries, computed once."""
+
+    __slots__ = ("text", "starts", "ends")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        for m in _BOUNDARY.finditer(text):
+            self.starts.append(m.start())
+            self.ends.append(m.end())
+
+    def clause(self, start: int, end: int) -> tuple[int, int]:
+        text = self.text
+        i = bisect_right(self.ends, start) - 1
+        lo = self.ends[i] if i >= 0 else 0
+        j = bisect_left(self.starts, end)
+        hi = self.starts[j] if j < len(self.starts) else len(text)
+        while lo < start and text[lo].isspace():
+            lo += 1
+        while hi > end and text[hi - 1].isspace():
+            hi -= 1
+        return lo, hi
+
+
+_EMERGENCY_PHRASE_RE = re.compile(
+    r"emergency\s+(?:services?\s+|communications?\s+|dispatch\s+)?(?:tele)?(?:phone|line|call)",
+    _I,
+)
+
+
+def _windows(field: _Field) -> list[tuple[int, int]]:
+    """The clauses that mention 911 (or an emergency phone/line/call phrase), merged."""
+    text = field.text
+    spans = [(m.start(), m.end()) for m in _TERM_RE.finditer(text)]
+    if "emergency" in text.lower():
+        spans += [(m.start(), m.end()) for m in _EMERGENCY_PHRASE_RE.finditer(text)]
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted(field.clause(a, b) for a, b in spans):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(hi, out[-1][1]))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _anchors(text: str, lo: int, hi: int) -> list[int]:
+    """Start positions of 911 terms and of "calls to 911" in text[lo:hi]."""
+    out = []
+    for m in _TERM_RE.finditer(text, lo, hi):
+        start = m.start()
+        pre = _CALLS_TO_RE.search(text, max(lo, start - 40), start)
+        if pre:
+            out.append(pre.start())
+        out.append(start)
+    return out
+
+
+def _matches(
+    rx: re.Pattern[str], text: str, lo: int, hi: int, anchors: list[int] | None
+) -> list[re.Match[str]] | Iterator[re.Match[str]]:
+    if anchors is not None and rx in _ANCHORED:
+        return [m for p in anchors if (m := rx.match(text, p, hi))]
+    return rx.finditer(text, lo, hi)
+
+
+def _analyse(fields_: list[_Field]) -> dict[str, list[_Hit]]:
     hits: dict[str, list[_Hit]] = {
         k: [] for k in ("outage", "works", "restored", "test", "imperative", "mention")
     }
-    for fi, t in enumerate(texts):
+    for fi, f in enumerate(fields_):
+        t = f.text
         if not t:
             continue
+        low_all = t.lower()
+        if any(k in low_all for k in ("test", "drill", "exercise", "broadcast")):
+            for m in _TEST_TEXT_RE.finditer(t):
+                hits["test"].append(_Hit("test", fi, m.start(), m.end()))
         for m in _TERM_RE.finditer(t):
             hits["mention"].append(_Hit("mention", fi, m.start(), m.end()))
-        for m in _TEST_TEXT_RE.finditer(t):
-            hits["test"].append(_Hit("test", fi, m.start(), m.end()))
-        for m in _IMPERATIVE_RE.finditer(t):
-            hits["imperative"].append(_Hit("imperative", fi, m.start(), m.end()))
-        for rx in _WORKS_PATTERNS:
-            for m in rx.finditer(t):
-                lo, _ = _clause_bounds(t, m.start(), m.end())
-                prefix = t[lo : m.start()]
-                if _WORKS_PREFIX_VETO.search(prefix) or _WORKS_VETO.search(prefix):
+        for lo_w, hi_w in _windows(f):
+            low = t[lo_w:hi_w].lower()
+            present = {k for k in _ALL_KEYWORDS if k in low}
+            anchors = _anchors(t, lo_w, hi_w)
+            for m in _IMPERATIVE_RE.finditer(t, lo_w, hi_w):
+                hits["imperative"].append(_Hit("imperative", fi, m.start(), m.end()))
+            for rx, keys in _WORKS_PATTERNS:
+                if present.isdisjoint(keys):
                     continue
-                hits["works"].append(_Hit("works", fi, m.start(), m.end()))
-        for rx, strong in _RESTORED_PATTERNS:
-            for m in rx.finditer(t):
-                lo, hi = _clause_bounds(t, m.start(), m.end())
-                prefix = t[lo : m.start()]
-                if _RESTORE_VETO.search(prefix) or _WORKS_PREFIX_VETO.search(prefix):
+                for m in _matches(rx, t, lo_w, hi_w, anchors):
+                    lo, _ = f.clause(m.start(), m.end())
+                    prefix = t[lo : m.start()]
+                    if _WORKS_PREFIX_VETO.search(prefix) or _WORKS_VETO.search(prefix):
+                        continue
+                    hits["works"].append(_Hit("works", fi, m.start(), m.end()))
+            for rx, strong, keys in _RESTORED_PATTERNS:
+                if not strong or present.isdisjoint(keys):
                     continue
-                if re.search(r"\bpartial\w*|\bpartly\b", t[m.start() : hi], _I):
+                _restore_hits(f, fi, rx, strong, lo_w, hi_w, hits["restored"], anchors)
+            for _name, rx, weight, subject_first, keys in _OUTAGE_PATTERNS:
+                if present.isdisjoint(keys):
                     continue
-                hits["restored"].append(_Hit("restored", fi, m.start(), m.end(), strong=strong))
-        for _name, rx, weight, subject_first in _OUTAGE_PATTERNS:
-            for m in rx.finditer(t):
-                lo, hi = _clause_bounds(t, m.start(), m.end())
-                prefix = t[lo : m.start()]
-                if subject_first and _CALLED_BEFORE.search(t, max(0, m.start() - 12), m.start()):
-                    continue
-                if not subject_first and _TEXT_TO_911_PSA.search(t, lo, hi):
-                    continue  # "if you are deaf ... and cannot call 911, text 911"
-                conditional = bool(_CONDITIONAL.search(prefix)) or bool(
-                    re.match(r"if\b", m.group(0), _I)
-                )
-                hits["outage"].append(
-                    _Hit("outage", fi, m.start(), m.end(), weight=weight, conditional=conditional)
-                )
-    # "all clear" next to a works phrase is a restoration
+                for m in _matches(rx, t, lo_w, hi_w, anchors):
+                    lo, hi = f.clause(m.start(), m.end())
+                    prefix = t[lo : m.start()]
+                    if subject_first and _CALLED_BEFORE.search(
+                        t, max(0, m.start() - 12), m.start()
+                    ):
+                        continue
+                    if not subject_first and _TEXT_TO_911_PSA.search(t, lo, hi):
+                        continue  # "if you are deaf ... and cannot call 911, text 911"
+                    conditional = bool(_CONDITIONAL.search(prefix)) or bool(
+                        re.match(r"if\b", m.group(0), _I)
+                    )
+                    hits["outage"].append(
+                        _Hit("outage", fi, m.start(), m.end(), weight, conditional=conditional)
+                    )
+    # "all clear" next to a works phrase (or "... again") is a restoration
     for w in hits["works"]:
-        t = texts[w.field]
-        lo, hi = _clause_bounds(t, w.start, w.end)
-        if _ALL_CLEAR.search(t, max(0, lo - 40), hi) or re.search(
-            r"\b(?:again|restored|resolved|back\s+to\s+normal|back\s+up)\b", t[w.end : hi], _I
+        f = fields_[w.field]
+        lo, hi = f.clause(w.start, w.end)
+        if _ALL_CLEAR.search(f.text, max(0, lo - 40), hi) or _AFTER_WORKS_RESTORED.search(
+            f.text, w.end, hi
         ):
             hits["restored"].append(_Hit("restored", w.field, w.start, w.end, strong=True))
     # outage phrases inside works/restored phrases are not outage phrases
@@ -1074,6 +1295,47 @@ def _analyse(texts: list[str]) -> dict[str, list[_Hit]]:
     for kind in hits:
         hits[kind].sort(key=lambda h: (h.field, h.start))
     return hits
+
+
+_AFTER_WORKS_RESTORED = re.compile(
+    r"\b(?:again|restored|resolved|back\s+to\s+normal|back\s+up)\b", _I
+)
+_PARTIAL = re.compile(r"\bpartial\w*|\bpartly\b", _I)
+
+
+def _restore_hits(
+    f: _Field,
+    fi: int,
+    rx: re.Pattern[str],
+    strong: bool,
+    lo_w: int,
+    hi_w: int,
+    out: list[_Hit],
+    anchors: list[int] | None = None,
+) -> None:
+    t = f.text
+    for m in _matches(rx, t, lo_w, hi_w, anchors):
+        lo, hi = f.clause(m.start(), m.end())
+        prefix = t[lo : m.start()]
+        if _RESTORE_VETO.search(prefix) or _WORKS_PREFIX_VETO.search(prefix):
+            continue
+        if _PARTIAL.search(t, m.start(), hi):
+            continue
+        out.append(_Hit("restored", fi, m.start(), m.end(), strong=strong))
+
+
+def _weak_restores(fields_: list[_Field]) -> list[_Hit]:
+    """Generic restorations ("service has been restored"), anywhere in the text."""
+    out: list[_Hit] = []
+    for fi, f in enumerate(fields_):
+        if not f.text:
+            continue
+        low = f.text.lower()
+        for rx, strong, keys in _RESTORED_PATTERNS:
+            if strong or not any(k in low for k in keys):
+                continue
+            _restore_hits(f, fi, rx, strong, 0, len(f.text), out)
+    return out
 
 
 def _pick(hits: list[_Hit], prefer: tuple[int, ...]) -> _Hit:
@@ -1148,28 +1410,33 @@ def classify_alert(alert: AlertText) -> Classification:
         return _result(False, 0.99, None, "not_outage")
 
     # 4. phrase analysis
-    hits = _analyse(texts)
+    fields_ = [_Field(t) for t in texts]
+    hits = _analyse(fields_)
 
     if hits["test"]:
         h = hits["test"][0]
         return _result(False, 0.95, texts[h.field][h.start : h.end], "test")
 
     outages = hits["outage"]
-    restores = hits["restored"]
+    strong_restores = hits["restored"]
     works = hits["works"]
-    # weak restorations need the document to be about a 911 outage otherwise
-    strong_restores = [r for r in restores if r.strong]
+    # weak restorations ("service has been restored") count only in a document that is
+    # otherwise about a 911 outage, and only after its last outage phrase
+    weak_restores: list[_Hit] = []
     if outages or is_toe or strong_restores:
         last_outage = max(((o.field, o.start) for o in outages), default=(-1, -1))
-        weak_restores = [r for r in restores if not r.strong and (r.field, r.start) > last_outage]
-    else:
-        weak_restores = []
+        weak_restores = [
+            r
+            for r in _weak_restores(fields_)
+            if (r.field, r.start) > last_outage
+            and not any(_overlaps(r, o) for o in outages + strong_restores)
+        ]
     # a strong restoration stands unless an ongoing outage phrase follows it
     valid_restores = []
     for r in strong_restores:
         later_ongoing = any(
             (o.field, o.start) > (r.field, r.start)
-            and _STILL.search(texts[o.field], *_clause_bounds(texts[o.field], o.start, o.end))
+            and _STILL.search(texts[o.field], *fields_[o.field].clause(o.start, o.end))
             for o in outages
         )
         if not later_ongoing:
@@ -1181,13 +1448,13 @@ def classify_alert(alert: AlertText) -> Classification:
     if not about_outage:
         if works:
             h = works[0]
-            evidence, conf = texts[h.field][h.start : h.end], 0.95
+            evidence, conf = _evidence(fields_[h.field], h.start, h.end), 0.95
         elif hits["imperative"]:
             h = _pick(hits["imperative"], _EVIDENCE_PREFERENCE)
             evidence, conf = texts[h.field][h.start : h.end], 0.97
         elif hits["mention"]:
             h = hits["mention"][0]
-            evidence, conf = _evidence(texts[h.field], h.start, h.end), 0.9
+            evidence, conf = _evidence(fields_[h.field], h.start, h.end), 0.9
         else:
             evidence, conf = None, 0.97
         return _result(False, conf, evidence, "not_outage")
@@ -1195,15 +1462,17 @@ def classify_alert(alert: AlertText) -> Classification:
     # it is about a 911 outage: status
     if valid_restores:
         r = max(valid_restores, key=lambda h: (h.strong, h.field == 1, h.field, h.start))
-        evidence = _evidence(texts[r.field], r.start, r.end)
+        evidence = _evidence(fields_[r.field], r.start, r.end)
         confidence = 0.98 if is_toe else (0.9 if r.strong else 0.75)
         status = "restored"
     elif outages:
         best = _pick(outages, _EVIDENCE_PREFERENCE)
-        evidence = _evidence(texts[best.field], best.start, best.end)
-        weight = max(o.weight for o in outages if not o.conditional) if any(
-            not o.conditional for o in outages
-        ) else 0.75
+        evidence = _evidence(fields_[best.field], best.start, best.end)
+        weight = (
+            max(o.weight for o in outages if not o.conditional)
+            if any(not o.conditional for o in outages)
+            else 0.75
+        )
         confidence = 0.98 if is_toe else weight
         if not is_toe and any(
             not re.search(r"\bstill\b", texts[w.field][w.start : w.end], _I) for w in works
@@ -1212,7 +1481,7 @@ def classify_alert(alert: AlertText) -> Classification:
         status = "update" if msg == "update" else "outage"
     elif works:  # TOE with only a "911 works" phrase: an all-clear
         h = works[0]
-        evidence = texts[h.field][h.start : h.end]
+        evidence = _evidence(fields_[h.field], h.start, h.end)
         confidence = 0.8
         status = "restored"
     else:  # TOE without informative text
@@ -1228,23 +1497,28 @@ def classify_alert(alert: AlertText) -> Classification:
             confidence = max(confidence, 0.9)
 
     content = texts[1:]
-    cause_hit = _find_cause(content)
+    provider_hits = _provider_matches(content)
+    cause_hit = _find_cause(content, provider_hits)
     cause = cause_hit[0] if cause_hit else "unknown"
-    provider = _choose_provider(content, cause_hit)
+    provider = _choose_provider(provider_hits, cause_hit)
     backup = None
-    if status not in ("restored",):
-        for t in (texts[3], texts[2], texts[1]):
-            found = find_backup_phone(t) if t else None
-            if found:
-                backup = found[0]
-                break
+    if status in ("outage", "update"):  # not on an all-clear or a cancellation
+        candidates = [
+            (score, -order, -i, number)
+            for order, t in enumerate((texts[2], texts[3], texts[1]))
+            if t and any(ch.isdigit() for ch in t)
+            for i, (score, number, _span) in enumerate(_phone_candidates(t))
+        ]
+        if candidates:
+            backup = max(candidates)[3]
     if backup and status in ("outage", "update") and confidence < 0.9 and not is_toe:
         confidence = min(0.9, confidence + 0.05)
     return _result(True, confidence, evidence, status, cause, provider, backup)
 
 
-def _choose_provider(texts: list[str], cause_hit: tuple[str, str] | None) -> str | None:
-    found = _provider_matches(texts)
+def _choose_provider(
+    found: list[tuple[int, int, int, str, str]], cause_hit: tuple[str, str] | None
+) -> str | None:
     if not found:
         return None
     if cause_hit and cause_hit[0] == "carrier_network_outage":

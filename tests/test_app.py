@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,9 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import query
 from warehouse.build import build
 from warehouse.db import DataDir, connect_work
+from warehouse.load import load_reports
 from warehouse.publish import publish
+from webapp.map_page import US_BOUNDS, fit_view
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -73,9 +75,7 @@ def test_period_slider_changes_the_table(monkeypatch: pytest.MonkeyPatch, demo_d
 def test_table_links_are_the_source_urls(monkeypatch: pytest.MonkeyPatch, demo_dir: Path) -> None:
     app = run_app(monkeypatch, demo_dir)
     table = reports_table(app)
-    expected = dict(
-        query(demo_dir, "SELECT report_id, source_url FROM reports WHERE is_outage")
-    )
+    expected = dict(query(demo_dir, "SELECT report_id, source_url FROM reports WHERE is_outage"))
     assert dict(zip(table["report_id"], table["source_url"], strict=True)) == expected
     assert all(url.startswith("https://") for url in table["source_url"])
     config = json.loads(app.dataframe[0].proto.columns)
@@ -102,3 +102,66 @@ def test_published_but_empty_database(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert not app.warning  # nothing constructed, so no demo label
     assert not app.dataframe
     assert not app.slider
+
+
+def deck_layer(app: AppTest, layer_id: str) -> dict:
+    spec = json.loads(app.get("deck_gl_json_chart")[0].proto.json)
+    return next(layer for layer in spec["layers"] if layer["id"] == layer_id)
+
+
+def test_counties_without_a_shape_are_drawn_on_their_alias_shapes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Connecticut's planning regions and Falls Church have no 2017 shape of their own."""
+    when = datetime(2024, 5, 1, 12, tzinfo=UTC)
+    rows = [
+        {
+            "report_id": report_id,
+            "source": "test",
+            "source_url": f"https://example.org/{report_id}",
+            "published_at": when,
+            "started_at": when,
+            "ended_at": when + timedelta(hours=2),
+            "is_outage": True,
+            "status": "outage",
+            "title": title,
+            "state_codes": [state],
+            "county_fips": [fips],
+            "references_keys": [],
+            "is_constructed": False,
+        }
+        for report_id, title, state, fips in (
+            ("ct-1", "911 outage in the Capitol region", "CT", "09110"),
+            ("va-1", "911 outage in Falls Church", "VA", "51610"),
+        )
+    ]
+    data_dir = DataDir(tmp_path)
+    con = connect_work(data_dir)
+    try:
+        load_reports(con, rows)
+        build(con)
+        publish(con, data_dir)
+    finally:
+        con.close()
+    app = run_app(monkeypatch, tmp_path)
+    assert not app.warning  # real (not constructed) reports: no demo label
+    caption = " ".join(texts(app.caption))
+    assert caption.startswith("2 counties") and "Not drawn" not in caption
+    features = deck_layer(app, "counties")["data"]["features"]
+    drawn = {f["properties"]["fips"]: f["properties"]["label"] for f in features}
+    assert drawn == {
+        "09003": "Capitol Planning Region, CT",
+        "09013": "Capitol Planning Region, CT",
+        "51059": "Falls Church city, VA",
+    }
+    assert len(reports_table(app)) == 2
+
+
+def test_map_view_fits_the_counties_or_falls_back_to_the_us() -> None:
+    massachusetts = fit_view((-73.5, 41.2, -69.9, 42.9))
+    assert 41 < massachusetts.latitude < 43 and -72.5 < massachusetts.longitude < -71
+    nationwide = fit_view(US_BOUNDS)
+    assert massachusetts.zoom > nationwide.zoom >= 2
+    # A Pacific territory with the mainland spans too much of the globe: show the mainland.
+    assert str(fit_view((-124.0, 13.2, 145.8, 48.0))) == str(nationwide)
+    assert fit_view(US_BOUNDS, width_px=350).zoom < nationwide.zoom

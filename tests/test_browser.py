@@ -3,7 +3,7 @@
 Starts the real `outages serve` console script on a free port, loads the page, waits for the
 deck.gl map canvas and the reports table, moves the Period slider with the keyboard and checks
 that the table follows. Screenshots land in the test's tmp_path (map.png, map-after-slider.png,
-map-phone.png).
+map-phone.png, map-phone-table.png).
 """
 
 from __future__ import annotations
@@ -37,10 +37,15 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+PHONE_USER_AGENT = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/140.0.0.0 Mobile Safari/537.36"
+)
 REPORTS_HEADING = re.compile(r"Reports \((\d+)\)")
 
 
-def chromium_path() -> str:
+@pytest.fixture(scope="session")
+def chromium() -> str:
     """Debian's Chromium; skip locally when it is missing, but fail in CI (it must be there)."""
     for candidate in CHROMIUM_CANDIDATES:
         if Path(candidate).exists():
@@ -131,15 +136,14 @@ def wait_for_idle(page, timeout: float = 20_000) -> None:
     )
 
 
-def test_map_page_in_chromium(server: str, tmp_path: Path) -> None:
-    executable = chromium_path()
+def test_map_page_in_chromium(chromium: str, server: str, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     errors: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page = browser.new_page(viewport={"width": 1400, "height": 1700})
             page.set_default_timeout(30_000)
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.goto(server + "/", wait_until="domcontentloaded")
@@ -151,9 +155,10 @@ def test_map_page_in_chromium(server: str, tmp_path: Path) -> None:
             page.screenshot(path=str(tmp_path / "map.png"), full_page=True)
 
             # Move the start of the Period to the last day: only the newest reports remain.
-            thumbs = page.locator('[data-testid="stSlider"] [role="slider"]')
-            assert thumbs.count() == 2
-            thumbs.first.focus()
+            slider = page.locator('[data-testid="stSlider"]')
+            start_thumb = slider.get_by_role("slider", name="Period — start")
+            assert slider.get_by_role("slider").count() == 2
+            start_thumb.focus()
             page.keyboard.press("End")
             page.wait_for_function(
                 """(before) => {
@@ -171,13 +176,22 @@ def test_map_page_in_chromium(server: str, tmp_path: Path) -> None:
             page.screenshot(path=str(tmp_path / "map-after-slider.png"), full_page=True)
 
             # A phone-sized window: the page still renders the map and the table.
-            phone = browser.new_page(viewport={"width": 390, "height": 844})
+            phone = browser.new_page(
+                viewport={"width": 390, "height": 844},
+                user_agent=PHONE_USER_AGENT,
+                is_mobile=True,
+                has_touch=True,
+            )
             phone.set_default_timeout(30_000)
             phone.on("pageerror", lambda exc: errors.append(str(exc)))
             phone.goto(server + "/", wait_until="domcontentloaded")
             wait_for_map_and_table(phone)
+            phone.locator('[data-testid="stDeckGlJsonChart"]').scroll_into_view_if_needed()
             phone.wait_for_timeout(1500)
-            phone.screenshot(path=str(tmp_path / "map-phone.png"), full_page=True)
+            phone.screenshot(path=str(tmp_path / "map-phone.png"))
+            phone.locator('[data-testid="stDataFrame"]').scroll_into_view_if_needed()
+            phone.wait_for_timeout(500)
+            phone.screenshot(path=str(tmp_path / "map-phone-table.png"))
             assert reports_count(phone) == before
         finally:
             browser.close()

@@ -26,7 +26,7 @@ def published_version(path: Path) -> str:
 def query_df(path: Path, version: str, sql: str, params: tuple = ()) -> pd.DataFrame:
     """Run one query on a fresh read-only connection (a publish may swap the file any time)."""
     with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(sql, list(params)).df()
+        return con.sql(sql, params=list(params)).to_arrow_table().to_pandas()
 
 
 def publication(path: Path) -> dict[str, Any]:
