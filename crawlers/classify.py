@@ -402,6 +402,31 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         ("unable", "not", "cannot", "can", "can't", "can’t", "couldn", "won't", "won’t", "fail"),
     ),
     (
+        # "911 centers cannot receive 911 voice calls", "unable to answer calls to 911"
+        "cannot_receive",
+        _rx(
+            r"<CANNOT>\s+(?:to\s+)?(?:receive|receiving|answer|answering|take|taking|accept|"
+            r"accepting|process|processing)\s+(?:any\s+|all\s+|some\s+|incoming\s+)?"
+            r"(?:[\w-]+\s+)?(?:<TERM>\s+(?:[\w-]+\s+)?calls?\b|calls?\s+(?:to|on|from|for)\s+"
+            r"(?:the\s+)?<TERM>)"
+        ),
+        0.9,
+        False,
+        ("unable", "not", "cannot", "can", "can't", "can’t", "couldn", "won't", "won’t", "fail"),
+    ),
+    (
+        # "Douglas County 911 still cannot receive all voice calls"
+        "subject_cannot_receive",
+        _rx(
+            r"<SUBJ><GAP>\s+(?:(?:still|currently|now|temporarily)\s+)*<CANNOT>\s+(?:to\s+)?"
+            r"(?:receive|answer|take|accept|process)\s+(?:any\s+|all\s+|some\s+|incoming\s+)?"
+            r"(?:[\w-]+\s+){0,2}?(?:calls?|texts?)\b"
+        ),
+        0.9,
+        True,
+        ("unable", "not", "cannot", "can", "can't", "can’t", "couldn", "won't", "won’t", "fail"),
+    ),
+    (
         "trouble_reaching",
         _rx(
             r"\b(?:trouble|difficulty|difficulties|problems?|issues?)\s+(?:when\s+|while\s+)?"
@@ -424,8 +449,10 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
     (
         "calls_not_through",
         _rx(
-            r"<CALLS>\s+(?:are|were|is|was|may|might|will|could|do|does|did)\s*<NEGATE>\s+"
-            r"(?:be\s+|been\s+|being\s+)?(?:<THROUGH>|go\b|get\b|work\w*)"
+            r"<CALLS>\s+(?:(?:are|were|is|was|may|might|will|could|do|does|did)\s*<NEGATE>\s+"
+            r"(?:be\s+|been\s+|being\s+)?(?:<THROUGH>|go\b|get\b|work\w*)|"
+            # headline style, no auxiliary: "911 VOICE CALLS NOT GOING THROUGH"
+            r"not\s+(?:going\s+through|getting\s+through|connecting|completing|working)\b)"
         ),
         0.9,
         True,

@@ -184,7 +184,7 @@ def test_exports_have_the_sources_row_counts(demo_dir: Path, tmp_path: Path) -> 
         target = tmp_path / f"reports.{fmt}"
         outages("export", "reports", "--format", fmt, "-o", str(target), data_dir=demo_dir)
         reader = {"csv": "read_csv", "parquet": "read_parquet", "jsonl": "read_json"}[fmt]
-        n = duckdb.sql(f"SELECT count(*) FROM {reader}('{target}')").fetchone()[0]
+        n = duckdb.execute(f"SELECT count(*) FROM {reader}('{target}')").fetchone()[0]
         assert n == n_reports, fmt
     with (tmp_path / "reports.csv").open(encoding="utf-8") as handle:
         header = next(csv.reader(handle))

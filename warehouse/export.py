@@ -73,7 +73,7 @@ def export_relation(db_path: Path, name: str, fmt: str, target: Path) -> int:
         if fmt == "csv":
             con.execute(
                 f"COPY ({_select_for_csv(name, columns)}) TO '{path}' "
-                "(FORMAT csv, HEADER true, ENCODING 'utf-8')"
+                "(FORMAT csv, HEADER true)"
             )
         elif fmt == "parquet":
             con.execute(

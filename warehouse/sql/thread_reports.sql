@@ -27,6 +27,18 @@ WHERE reports.thread_id = o.thread_id
   AND reports.status NOT IN ('test')
   AND reports.message_type IN ('Update', 'Cancel');
 
+-- A bare cancellation (no <info>, so no area) applies to the places of the alerts it cancels.
+UPDATE reports
+SET state_codes = t.state_codes, county_fips = t.county_fips
+FROM (
+    SELECT thread_id,
+           list_sort(list_distinct(flatten(list(state_codes)))) AS state_codes,
+           list_sort(list_distinct(flatten(list(county_fips)))) AS county_fips
+    FROM reports WHERE thread_id IS NOT NULL AND len(state_codes) > 0
+    GROUP BY thread_id
+) AS t
+WHERE reports.thread_id = t.thread_id AND len(coalesce(reports.state_codes, [])) = 0;
+
 -- The thread ends at its first all-clear or cancellation (an alert's expiry is not an end).
 CREATE OR REPLACE TEMP TABLE _thread_ends AS
 SELECT r.thread_id, min(r.published_at) AS thread_ended_at
