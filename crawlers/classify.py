@@ -715,7 +715,7 @@ _RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
     (
         _rx(
             r"<SUBJ_ANY><GAP>\s+(?:has|have|had)\s+(?:since\s+)?been\s+(?:fully\s+|"
-            r"successfully\s+|now\s+|since\s+)*(?:restored|repaired|fixed|resolved|"
+            r"successfully\s+|now\s+|since\s+|partially\s+|partly\s+|mostly\s+)*(?:restored|repaired|fixed|resolved|"
             r"re-?established|brought\s+back)"
         ),
         True,
@@ -723,7 +723,8 @@ _RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
     ),
     (
         _rx(
-            r"<SUBJ_ANY><GAP>\s+(?:was|were|is|are)\s+(?:now\s+|fully\s+|successfully\s+)*"
+            r"<SUBJ_ANY><GAP>\s+(?:was|were|is|are)\s+(?:now\s+|fully\s+|successfully\s+|"
+            r"partially\s+|partly\s+|mostly\s+)*"
             r"(?:restored|repaired|fixed|re-?established|back\s+(?:up|online|on-line|"
             r"in\s+service|to\s+normal|in\s+operation|working|operational)\b|"
             r"working\s+(?:normally\s+|properly\s+)?again|operational\s+again|"
@@ -746,7 +747,8 @@ _RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
     ),
     (
         _rx(
-            r"<SUBJ>\s+(?:restored|back\s+(?:up|online|on-line|in\s+service)|"
+            r"<SUBJ>\s+(?:(?:now\s+|fully\s+|partly\s+|partially\s+|mostly\s+)?restored|"
+            r"back\s+(?:up|online|on-line|in\s+service)|"
             r"outage\s+(?:resolved|over|ended|cleared))\b"
         ),
         True,
@@ -754,7 +756,8 @@ _RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
     ),
     (
         _rx(
-            r"\b(?:has|have|had)\s+(?:now\s+|fully\s+|since\s+)*restored\s+(?:the\s+)?"
+            r"\b(?:has|have|had)\s+(?:now\s+|fully\s+|since\s+|partially\s+|partly\s+)*"
+            r"restored\s+(?:the\s+)?"
             r"(?:[\w'’-]+\s+){0,2}?<TERM>"
         ),
         True,
@@ -792,7 +795,7 @@ _RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
         _rx(
             r"\b(?:service|services|phone\s+service|telephone\s+service|it|phones|lines|"
             r"calls)\s+(?:(?:has|have|had)\s+(?:since\s+)?been|(?:was|were|is|are)"
-            r"(?:\s+now)?)\s+(?:fully\s+|successfully\s+)?(?:restored|back\s+(?:up|online|"
+            r"(?:\s+now)?)\s+(?:fully\s+|successfully\s+|partially\s+|partly\s+)?(?:restored|back\s+(?:up|online|"
             r"in\s+service|to\s+normal))"
         ),
         False,
@@ -817,8 +820,8 @@ _ALL_KEYWORDS: tuple[str, ...] = tuple(
 )
 _RESTORE_VETO = re.compile(
     r"\b(?:when|once|until|till|if|unless|whether|as\s+soon\s+as|expect\w*|anticipat\w*|"
-    r"estimat\w*|hope\w*|working\s+to|work\s+to|will|should|could|may|might|partial\w*|"
-    r"partly|some\s+areas|not\s+yet|before)\b",
+    r"estimat\w*|hope\w*|working\s+to|work\s+to|will|should|could|may|might|not\s+yet|"
+    r"before)\b",
     _I,
 )
 _WORKS_VETO = re.compile(r"\b(?:when|once|until|till|if|unless|whether|as\s+soon\s+as)\b", _I)
@@ -1054,14 +1057,36 @@ def _evidence(field: _Field, start: int, end: int) -> str:
 
 
 _PHONE_GOOD_CONTEXT = re.compile(
-    r"\b(?:instead|alternat\w*|backup|back-up|directly|emergenc\w*|unable|cannot|can['’]t|"
-    r"not\s+able|get\s+through|if\s+you|outage|down|until)\b",
+    r"\b(?:instead|alternat\w*|backup|back-up|directly|(?<!non-)(?<!non\s)(?<!non)emergenc\w*|"
+    r"unable|cannot|can['’]t|not\s+able|get\s+through|if\s+you|outage|down|until)\b",
     _I,
 )
 _PHONE_CALL_CONTEXT = re.compile(r"\b(?:call|dial|text|contact|reach|phone|use|at)\b", _I)
 _PHONE_BAD_CONTEXT = re.compile(
-    r"\b(?:fax|media|press|questions?|inquir\w*|more\s+information|updates?|website|"
-    r"no\s+longer)\b",
+    r"\b(?:fax|media|press|questions?|inquir\w*|more\s+information|information\s+only|"
+    r"information\s+line|info\s+line|updates?|website|no\s+longer|non-?\s?emergencies|"
+    # "for non-emergency matters call ..." (but "call the non-emergency line" in an outage
+    # is the backup)
+    r"for\s+(?:all\s+|other\s+)?non-?\s?emergency)\b",
+    _I,
+)
+# what follows a number can disqualify it too: "605-555-0100 (non-emergency)", "... for
+# media questions", "... is for information only"
+_PHONE_BAD_AFTER = re.compile(
+    r"\W{0,3}(?:is\s+|line\s+|number\s+)?(?:only\s+)?(?:for\s+)?(?:non-?\s?emergenc\w*|media|"
+    r"press|information|info\b|questions?|inquir\w*|updates?|fax|general)",
+    _I,
+)
+# A labelled number, "Massachusetts State Police: 508-555-0119", "Sheriff's Office –
+# 605-555-0100", "Douglas County 402-555-0110": an agency name right before the number.
+_PHONE_LABEL = re.compile(
+    r"(?:^|[\s(])(?P<label>(?:[A-Z][\w.'’&]*|of|the|and|&)(?:\s+(?:[A-Z][\w.'’&-]*|of|the|"
+    r"and|&)){0,6})\s*(?:[:–—-]|\s)\s*\(?$"
+)
+_PHONE_AGENCY = re.compile(
+    r"\b(?:police|sheriff\w*|county|parish|borough|city|town|township|village|fire|"
+    r"dispatch\w*|communications?|comm|office|department|dept|center|centre|psap|patrol|"
+    r"troop\w*|ems|rescue|ambulance|marshal\w*|constable|safety|state)\b",
     _I,
 )
 
@@ -1077,7 +1102,7 @@ def _phone_candidates(text: str) -> list[tuple[int, str, str]]:
         digits = str(m.number.national_number)
         if len(digits) != 10 or digits[1:3] == "11":  # N11 codes (911, 411, ...) are not numbers
             continue
-        lo, _ = field.clause(m.start, m.end)
+        lo, hi = field.clause(m.start, m.end)
         before = text[max(lo, m.start - 120) : m.start]
         score = 0
         if _PHONE_GOOD_CONTEXT.search(before):
@@ -1086,6 +1111,17 @@ def _phone_candidates(text: str) -> list[tuple[int, str, str]]:
             score += 2
         if _PHONE_BAD_CONTEXT.search(before):
             score -= 4
+        if _PHONE_BAD_AFTER.match(text, m.end, hi):
+            score -= 6
+        if score < 2:
+            # no call/dial next to it: a number labelled with an agency name still is the
+            # one to call ("Massachusetts State Police: 508-555-0119"). The label may sit
+            # across a " - " clause break, never across a sentence.
+            near = text[max(0, m.start - 60) : m.start]
+            near = re.split(r"[.!?;\n]\s", near)[-1]
+            label = _PHONE_LABEL.search(near)
+            if label and _PHONE_AGENCY.search(label.group("label")) and score >= 0:
+                score = 2
         if score < 2:
             continue
         span_lo = max(lo, m.start - 80)
@@ -1183,6 +1219,7 @@ class _Hit:
     weight: float = 0.0
     strong: bool = True
     conditional: bool = False
+    alt: bool = False  # a "works" phrase about one channel only ("text to 911 is working")
 
 
 def _overlaps(a: _Hit, b: _Hit) -> bool:
@@ -1258,7 +1295,8 @@ def _matches(
 
 def _analyse(fields_: list[_Field]) -> dict[str, list[_Hit]]:
     hits: dict[str, list[_Hit]] = {
-        k: [] for k in ("outage", "works", "restored", "test", "imperative", "mention")
+        k: []
+        for k in ("outage", "works", "restored", "partial", "test", "imperative", "mention")
     }
     for fi, f in enumerate(fields_):
         t = f.text
@@ -1284,11 +1322,14 @@ def _analyse(fields_: list[_Field]) -> dict[str, list[_Hit]]:
                     prefix = t[lo : m.start()]
                     if _WORKS_PREFIX_VETO.search(prefix) or _WORKS_VETO.search(prefix):
                         continue
-                    hits["works"].append(_Hit("works", fi, m.start(), m.end()))
+                    alt = _is_alt_channel(t, m.start(), m.end(), lo)
+                    hits["works"].append(_Hit("works", fi, m.start(), m.end(), alt=alt))
             for rx, strong, keys in _RESTORED_PATTERNS:
                 if not strong or present.isdisjoint(keys):
                     continue
-                _restore_hits(f, fi, rx, strong, lo_w, hi_w, hits["restored"], anchors)
+                _restore_hits(
+                    f, fi, rx, strong, lo_w, hi_w, hits["restored"], hits["partial"], anchors
+                )
             for _name, rx, weight, subject_first, keys in _OUTAGE_PATTERNS:
                 if present.isdisjoint(keys):
                     continue
@@ -1314,9 +1355,11 @@ def _analyse(fields_: list[_Field]) -> dict[str, list[_Hit]]:
         if _ALL_CLEAR.search(f.text, max(0, lo - 40), hi) or _AFTER_WORKS_RESTORED.search(
             f.text, w.end, hi
         ):
-            hits["restored"].append(_Hit("restored", w.field, w.start, w.end, strong=True))
+            hits["restored"].append(
+                _Hit("restored", w.field, w.start, w.end, strong=True, alt=w.alt)
+            )
     # outage phrases inside works/restored phrases are not outage phrases
-    blockers = hits["works"] + hits["restored"]
+    blockers = hits["works"] + hits["restored"] + hits["partial"]
     hits["outage"] = [o for o in hits["outage"] if not any(_overlaps(o, b) for b in blockers)]
     hits["works"] = [w for w in hits["works"] if not any(_overlaps(w, r) for r in hits["restored"])]
     for kind in hits:
@@ -1327,7 +1370,45 @@ def _analyse(fields_: list[_Field]) -> dict[str, list[_Hit]]:
 _AFTER_WORKS_RESTORED = re.compile(
     r"\b(?:again|restored|resolved|back\s+to\s+normal|back\s+up)\b", _I
 )
-_PARTIAL = re.compile(r"\bpartial\w*|\bpartly\b", _I)
+# a partial restoration: the outage goes on somewhere ("911 partly restored", "restored
+# in most areas", "restored except Douglas County")
+_PARTIAL = re.compile(
+    r"\bpartial\w*|\bpartly\b|\bsome\s+areas\b|\bexcept\b|\bparts\s+of\b|"
+    r"\bmost\s+(?:areas|counties|places|of\s+the)\b",
+    _I,
+)
+# the words of a restoration that cover everything ("fully restored", "in all counties")
+_TOTAL = re.compile(
+    r"\b(?:fully|completely|all|every\w*|entire\w*|statewide|countywide|county-wide|full)\b",
+    _I,
+)
+# the outage goes on now (present tense); "was still down" is narrative, not ongoing
+_ONGOING_NOW = re.compile(r"\b(?:still|remains?|continues?|continuing|ongoing|persists?)\b", _I)
+_PAST = re.compile(r"\b(?:was|were|had)\b", _I)
+# a "911 works" phrase about one channel only: text-to-911, landlines, wireless, ...
+_ALT_CHANNEL = re.compile(
+    r"\b(?:text\w*|sms|landlines?|land\s+lines?|wireless|cell(?:ular)?|mobile|voip)\b", _I
+)
+
+
+_ALT_CHANNEL_BEFORE = re.compile(
+    r"\b(?:text(?:ing)?(?:\s+to|-to)?|sms(?:\s+to)?|landline|wireless|cell(?:ular)?|mobile)"
+    r"[\s-]*$",
+    _I,
+)
+
+
+def _is_alt_channel(text: str, start: int, end: int, lo: int) -> bool:
+    """Does the works phrase text[start:end] (clause from lo) name one channel of 911
+    ("Text to 911 is working", "911 texting is available", "landline 911 calls ...")?"""
+    if _ALT_CHANNEL_BEFORE.search(text, max(lo, start - 12), start):
+        return True
+    m = _TERM_RE.search(text, start, end)
+    head_end = m.end() if m else end
+    # the 911 term and the two words after it ("911 texting service")
+    tail = re.match(r"(?:\s+[\w-]+){0,2}", text[head_end:end])
+    head = text[start : head_end + (tail.end() if tail else 0)]
+    return _ALT_CHANNEL.search(head) is not None
 
 
 def _restore_hits(
@@ -1338,6 +1419,7 @@ def _restore_hits(
     lo_w: int,
     hi_w: int,
     out: list[_Hit],
+    partial_out: list[_Hit],
     anchors: list[int] | None = None,
 ) -> None:
     t = f.text
@@ -1345,15 +1427,20 @@ def _restore_hits(
         lo, hi = f.clause(m.start(), m.end())
         prefix = t[lo : m.start()]
         if _RESTORE_VETO.search(prefix) or _WORKS_PREFIX_VETO.search(prefix):
-            continue
-        if _PARTIAL.search(t, m.start(), hi):
+            continue  # future, conditional or hoped-for restoration
+        pm = _PARTIAL.search(t, lo, hi)
+        # "partly restored at noon and fully restored at 3 p.m." is a full restoration
+        if pm and not _TOTAL.search(t, pm.end(), hi):
+            partial_out.append(_Hit("partial", fi, m.start(), m.end(), strong=strong))
             continue
         out.append(_Hit("restored", fi, m.start(), m.end(), strong=strong))
 
 
-def _weak_restores(fields_: list[_Field]) -> list[_Hit]:
-    """Generic restorations ("service has been restored"), anywhere in the text."""
+def _weak_restores(fields_: list[_Field]) -> tuple[list[_Hit], list[_Hit]]:
+    """Generic restorations ("service has been restored"), anywhere in the text:
+    (full ones, partial ones)."""
     out: list[_Hit] = []
+    partial: list[_Hit] = []
     for fi, f in enumerate(fields_):
         if not f.text:
             continue
@@ -1361,8 +1448,8 @@ def _weak_restores(fields_: list[_Field]) -> list[_Hit]:
         for rx, strong, keys in _RESTORED_PATTERNS:
             if strong or not any(k in low for k in keys):
                 continue
-            _restore_hits(f, fi, rx, strong, 0, len(f.text), out)
-    return out
+            _restore_hits(f, fi, rx, strong, 0, len(f.text), out, partial)
+    return out, partial
 
 
 def _pick(hits: list[_Hit], prefer: tuple[int, ...]) -> _Hit:
@@ -1445,32 +1532,49 @@ def classify_alert(alert: AlertText) -> Classification:
         return _result(False, 0.95, texts[h.field][h.start : h.end], "test")
 
     outages = hits["outage"]
-    strong_restores = hits["restored"]
     works = hits["works"]
+    # "text to 911 is working again" restores one channel, not 911, when an outage is stated
+    strong_restores = [r for r in hits["restored"] if not (r.alt and outages)]
+    partials = hits["partial"]
     # weak restorations ("service has been restored") count only in a document that is
     # otherwise about a 911 outage, and only after its last outage phrase
     weak_restores: list[_Hit] = []
-    if outages or is_toe or strong_restores:
+    if outages or is_toe or strong_restores or partials:
         last_outage = max(((o.field, o.start) for o in outages), default=(-1, -1))
+        weak_full, weak_partial = _weak_restores(fields_)
+        known = outages + strong_restores + partials
         weak_restores = [
             r
-            for r in _weak_restores(fields_)
-            if (r.field, r.start) > last_outage
-            and not any(_overlaps(r, o) for o in outages + strong_restores)
+            for r in weak_full
+            if (r.field, r.start) > last_outage and not any(_overlaps(r, o) for o in known)
         ]
-    # a strong restoration stands unless an ongoing outage phrase follows it
+        partials = partials + [r for r in weak_partial if not any(_overlaps(r, o) for o in known)]
+    # A restoration stands unless the outage goes on: an ongoing outage phrase follows it
+    # ("... restored in Sarpy County. Douglas County 911 still cannot receive calls"), one
+    # anywhere says so in the present tense, or a partial restoration ("911 PARTLY
+    # RESTORED") stands beside a restoration that does not say it is total.
+    ongoing_now = [
+        o
+        for o in outages
+        if _ONGOING_NOW.search(texts[o.field], *fields_[o.field].clause(o.start, o.end))
+        and not _PAST.search(texts[o.field], *fields_[o.field].clause(o.start, o.end))
+    ]
     valid_restores = []
-    for r in strong_restores:
+    for r in strong_restores + weak_restores:
         later_ongoing = any(
             (o.field, o.start) > (r.field, r.start)
             and _STILL.search(texts[o.field], *fields_[o.field].clause(o.start, o.end))
             for o in outages
         )
-        if not later_ongoing:
-            valid_restores.append(r)
-    valid_restores += weak_restores
+        if later_ongoing or ongoing_now:
+            continue
+        if partials and not _TOTAL.search(texts[r.field], *fields_[r.field].clause(r.start, r.end)):
+            continue
+        valid_restores.append(r)
+    if valid_restores:
+        partials = []  # "partly restored at noon; fully restored at 3 p.m."
 
-    about_outage = bool(outages or valid_restores or is_toe)
+    about_outage = bool(outages or valid_restores or partials or is_toe)
 
     if not about_outage:
         if works:
@@ -1501,13 +1605,21 @@ def classify_alert(alert: AlertText) -> Classification:
             else 0.75
         )
         confidence = 0.98 if is_toe else weight
+        # "911 works" lowers it, unless it speaks of one channel ("text to 911 is working")
         if not is_toe and any(
-            not re.search(r"\bstill\b", texts[w.field][w.start : w.end], _I) for w in works
+            not w.alt and not re.search(r"\bstill\b", texts[w.field][w.start : w.end], _I)
+            for w in works
         ):
             confidence -= 0.1
-        status = "update" if msg == "update" else "outage"
-    elif works:  # TOE with only a "911 works" phrase: an all-clear
-        h = works[0]
+        # a partial restoration reports progress on an outage already under way
+        status = "update" if msg == "update" or partials else "outage"
+    elif partials:  # "911 PARTLY RESTORED" and nothing else
+        r = _pick(partials, _EVIDENCE_PREFERENCE)
+        evidence = _evidence(fields_[r.field], r.start, r.end)
+        confidence = 0.98 if is_toe else (0.85 if r.strong else 0.75)
+        status = "update"
+    elif any(not w.alt for w in works):  # TOE with only a "911 works" phrase: an all-clear
+        h = next(w for w in works if not w.alt)
         evidence = _evidence(fields_[h.field], h.start, h.end)
         confidence = 0.8
         status = "restored"
@@ -1517,7 +1629,10 @@ def classify_alert(alert: AlertText) -> Classification:
         confidence = 0.9
         status = "update" if msg == "update" else "outage"
 
-    if cancelled:
+    if cancelled and status == "restored":
+        # a Cancel that carries the all-clear text: "restored" says more than "cancelled"
+        confidence = max(confidence, 0.9)
+    elif cancelled:
         status = "cancelled"
         confidence = max(confidence, 0.9) if (outages or valid_restores) else 0.85
         if is_toe:

@@ -41,6 +41,10 @@ REPORT_COLUMNS: tuple[str, ...] = (
     "geocodes",
     "is_constructed",
     "crawl_run_id",
+    "field_evidence",
+    "stated_duration_minutes",
+    "psaps_affected",
+    "calls_affected",
 )
 
 # Fields that live only between spider and pipelines (not stored).

@@ -17,7 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from scrapy.http import Request, TextResponse
+from scrapy.http import Request
+from scrapy.responsetypes import responsetypes
 from scrapy.utils.test import get_crawler
 
 from crawlers import signals
@@ -43,6 +44,11 @@ COMPARED_FIELDS = (
     "alert_key",
     "references_keys",
     "evidence",
+    "ended_at",
+    "field_evidence",
+    "stated_duration_minutes",
+    "psaps_affected",
+    "calls_affected",
 )
 
 
@@ -82,8 +88,11 @@ def run_case(case_dir: Path) -> dict[str, Any]:
             "archive_ref": "fixture",
         },
     )
-    response = TextResponse(
-        case["url"], body=body_path.read_bytes(), request=request, encoding=case.get("encoding")
+    body = body_path.read_bytes()
+    headers = {"Content-Type": case["content_type"]} if case.get("content_type") else {}
+    response_class = responsetypes.from_args(headers=headers, url=case["url"], body=body)
+    response = response_class(
+        case["url"], body=body, request=request, headers=headers, status=case.get("status", 200)
     )
     pipelines = [cls(crawler) for cls in (NormalizePipeline, ClassifyPipeline, ValidatePipeline)]
     items, requests = [], []

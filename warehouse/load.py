@@ -28,6 +28,9 @@ _TYPES: dict[str, pa.DataType] = {
     "county_fips": _LIST,
     "references_keys": _LIST,
     "geocodes": _LIST,
+    "stated_duration_minutes": pa.int64(),
+    "psaps_affected": pa.int64(),
+    "calls_affected": pa.int64(),
 }
 REPORT_SCHEMA = pa.schema([(name, _TYPES.get(name, pa.string())) for name in REPORT_COLUMNS])
 _COLUMN_LIST = ", ".join(REPORT_COLUMNS)
@@ -37,6 +40,10 @@ def reports_table(rows: Iterable[Mapping]) -> pa.Table:
     """An Arrow table of report rows; the last row wins where a report_id repeats."""
     unique = {row["report_id"]: row for row in rows}
     columns = {name: [row.get(name) for row in unique.values()] for name in REPORT_COLUMNS}
+    columns["field_evidence"] = [
+        json.dumps(value, sort_keys=True) if isinstance(value, dict) else value
+        for value in columns["field_evidence"]
+    ]
     return pa.table(columns, schema=REPORT_SCHEMA)
 
 

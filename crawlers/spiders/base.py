@@ -102,8 +102,16 @@ class OutageSpider(scrapy.Spider):
             )
 
     def is_start_url(self, url: str) -> bool:
-        """Whether an archived URL is one this spider starts a crawl from (for replay)."""
-        return False
+        """Whether an archived URL is one this spider starts a crawl from (for replay).
+
+        By default, the URLs of `live_requests()`; spiders whose start URLs depend on dates
+        (day windows) override this with a pattern.
+        """
+        from crawlers.archive import canonical_url
+
+        if not hasattr(self, "_live_start_urls"):
+            self._live_start_urls = {canonical_url(r.url) for r in self.live_requests()}
+        return canonical_url(url) in self._live_start_urls
 
     # ---- starting ----------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Request]:
