@@ -144,9 +144,11 @@ class ClassifyPipeline(CrawlerPipeline):
         item["confidence"] = result.confidence
         item["evidence"] = result.evidence
         item["status"] = result.status
-        item["cause"] = result.cause
-        item["provider"] = result.provider
-        item["backup_phone"] = result.backup_phone
+        if result.is_outage:
+            # What the spider extracted from the document itself wins over the classifier's guess.
+            for name in ("cause", "provider", "backup_phone"):
+                if not item.get(name):
+                    item[name] = getattr(result, name)
         return item
 
 

@@ -21,11 +21,16 @@ OUTPUT = DEMO / "snapshot.warc.gz"
 FIXTURES = DEMO.parent / "tests" / "fixtures" / "spiders"
 
 
-def demo_records(fixtures: Path = FIXTURES) -> list[ArchiveRecord]:
+def demo_records(
+    fixtures: Path = FIXTURES, spiders: list[str] | None = None, *, demo_only: bool = True
+) -> list[ArchiveRecord]:
+    """The responses of the fixture folders (of `spiders`, default all) as archive records."""
     records = []
     for case_file in sorted(fixtures.glob("*/*/case.json")):
         case = json.loads(case_file.read_text())
-        if not case.get("demo"):
+        if (demo_only and not case.get("demo")) or (
+            spiders and case_file.parent.parent.name not in spiders
+        ):
             continue
         body = next(case_file.parent.glob("response.*")).read_bytes()
         headers = [("Content-Type", case.get("content_type", "application/octet-stream"))]
