@@ -16,11 +16,13 @@ Order of decisions in :func:`classify_alert`
    instruction; never ``sender_name``, since "Rensselaer County 911" is an agency, not an
    outage) must contain "911", "9-1-1", "9 1 1", "9.1.1", "nine-one-one" or an "emergency
    phone/line/call" phrase; otherwise ``not_outage`` at once. This is plain substring
-   search, so nearly all alerts leave here in a few microseconds.
+   search over the joined fields, and the result objects are shared constants, so nearly
+   all alerts leave here in a few microseconds.
 4. **Phrase analysis.** Only the clauses (sentences, or parts split at ";", " - ", "...")
    that mention 911 or an emergency phone/line/call phrase are analysed, and each compiled
    regex runs only when one of its keywords occurs in the clause, so a 911-mentioning alert
-   costs tens of microseconds. Families:
+   costs tens to hundreds of microseconds (an outage also pays for phone-number parsing).
+   Families:
 
    * *outage* phrases tie an outage predicate to a 911 subject: "911 service is currently
      down", "911 lines are down", "9-1-1 outage", "E911 service disruption", "not all 911
@@ -28,16 +30,25 @@ Order of decisions in :func:`classify_alert`
      cannot call 911", "text-to-911 is unavailable", "outage affecting 911", "loss of 911
      service", "no calls are reaching 911", "busy signal when calling 911", "phone service
      is out, including 911", "emergency phone lines are down", "if you cannot get through
-     to 911";
+     to 911", "911 centers cannot receive 911 voice calls", "Douglas County 911 still
+     cannot receive all voice calls", and headline style without a verb, "911 VOICE
+     CALLS NOT GOING THROUGH";
    * *works* phrases say 911 works: "911 is working normally", "911 is not affected",
      "911 service is available", "does not affect 911", "no interruption to 911 service",
-     "you can still call 911", "reports of a 911 outage are false";
+     "you can still call 911", "reports of a 911 outage are false". One that names a
+     single channel ("Text to 911 is working", "texting 911 is available", "landline
+     911 ...") affirms the alternative: it never vetoes or weakens an outage stated
+     elsewhere, is never a TOE's all-clear, and "... working again" on it is no
+     restoration when an outage is stated;
    * *restored* phrases: "911 service has been restored", "911 is back up", "911 is
      working again", "the 911 outage has been resolved", "Lumen has restored 911 service",
      an "all clear" next to a works phrase or the outage. Restorations in a clause with
-     when/once/until/if/will/expected/partially are ignored (future or partial). Generic
-     ones ("service has been restored", "the outage has ended") count only after an
-     outage phrase of the same document;
+     when/once/until/if/will/expected are ignored (future). Generic ones ("service has
+     been restored", "the outage has ended") count only after an outage phrase of the
+     same document;
+   * *partial* restorations: "911 PARTLY RESTORED", "partially restored", "restored in
+     most areas", "restored everywhere except Douglas County" (unless "fully restored"
+     follows in the clause). The outage goes on somewhere;
    * *test* phrases: "this is a test", "test message", "exercise exercise".
 
    An outage phrase that overlaps a works or restored phrase is dropped (so "there is no
@@ -47,11 +58,17 @@ Order of decisions in :func:`classify_alert`
    joiners, auxiliaries or agency nouns (and, but, if, to, call, is, dispatchers, fee,
    ...), so "911 is working; the non-emergency line is down" and "911 dispatchers are out
    in the field" stay negatives.
-5. **Status.** test phrase -> ``test``; msgType Cancel -> ``cancelled`` (``is_outage`` True
-   when the text is about a 911 outage or the event is TOE, else ``not_outage``); a
-   restoration that no later "still down" phrase contradicts -> ``restored``; msgType
-   Update -> ``update``; else ``outage``. A TOE whose only phrase says 911 works is read as
-   its all-clear (``restored``). CAP status ``System`` is treated like ``Actual``.
+5. **Status.** test phrase -> ``test``. A restoration stands unless the outage goes on: an
+   outage phrase after it with still/remains/continues/partial, an outage phrase anywhere
+   that says so in the present tense ("911 remains down in Marshall County", but not "911
+   was still down at noon"), or a partial restoration beside it when it does not say it
+   is total (fully, all, statewide, ...). A standing restoration -> ``restored``, also on
+   a Cancel (the all-clear sent as a Cancel: "restored" says more than "cancelled"); a
+   TOE whose only phrase says 911 works is read as its all-clear. Otherwise msgType
+   Cancel -> ``cancelled`` (``is_outage`` True when the text is about a 911 outage or the
+   event is TOE, else ``not_outage``); msgType Update, a partial restoration or an
+   overruled one -> ``update``; else ``outage``. CAP status ``System`` is treated like
+   ``Actual``.
 
 Confidence
 ==========
@@ -73,9 +90,12 @@ explicit outage phrase (down, outage, unable to reach 911, ...)     0.90
 weaker phrase (issues/problems, affected/impacted, emergency lines) 0.65-0.80
 conditional phrase ("if 911 is down, call ...")                     0.75
   ... + 0.05 when a backup number is given (up to 0.90)
-  ... - 0.10 when a "911 works" phrase is also present (floor 0.50)
+  ... - 0.10 when a "911 works" phrase is also present (floor 0.50),
+      except one about a single channel ("text to 911 is working")
 explicit restoration ("911 service has been restored")              0.90
 weak restoration ("service has been restored" after an outage)      0.75
+partial restoration alone ("911 partly restored")                   0.85
+Cancel carrying a restoration (status restored)                     0.90
 Cancel of a 911 outage alert                                        0.90
 Cancel of a non-911 alert with no text (cannot tell)                0.90
 Ack / Error messages                                                0.90
@@ -89,7 +109,14 @@ wins over one without); ``unknown`` when an outage states none. Provider comes f
 aliases in ``data/providers.csv`` (whole-word matches; aliases that are ordinary words such
 as "Frontier", "Consolidated", "Charter", "Level 3" match only capitalised as written or in
 capitals, and not in names like "Consolidated Dispatch Center"). The backup phone is the
-NANP number (via ``phonenumbers``) that the text tells people to call instead of 911.
+NANP number (via ``phonenumbers``) that the text tells people to call instead of 911:
+numbers next to call/dial/contact and to emergency/instead/backup/if you cannot score
+highest; when none is, the first number labelled with an agency name ("Massachusetts
+State Police: 508-555-0119", "Sheriff's Office – 605-555-0100", "Douglas County
+402-555-0110") is the fallback. Never an N11 code, never a number for media, press,
+questions, updates, information or "for non-emergency matters" (but "call the
+non-emergency line" during an outage is the backup). Description first, then
+instruction, then headline; the first of equal scores wins.
 """
 
 from __future__ import annotations
@@ -1028,12 +1055,12 @@ def mentions_911(text: str | None) -> bool:
 
 
 def _prefilter(texts: list[str]) -> bool:
-    for t in texts:
-        for lit in _PREFILTER_LITERALS:
-            if lit in t:
-                return True
-    for t in texts:
-        low = t.lower()
+    blob = "\n".join(texts)  # no literal spans a newline
+    for lit in _PREFILTER_LITERALS:
+        if lit in blob:
+            return True
+    low = blob.lower()
+    if "nine" in low or "emergency" in low:  # every lowercase literal has one of these
         for lit in _PREFILTER_LOWER:
             if lit in low:
                 return True
@@ -1295,8 +1322,7 @@ def _matches(
 
 def _analyse(fields_: list[_Field]) -> dict[str, list[_Hit]]:
     hits: dict[str, list[_Hit]] = {
-        k: []
-        for k in ("outage", "works", "restored", "partial", "test", "imperative", "mention")
+        k: [] for k in ("outage", "works", "restored", "partial", "test", "imperative", "mention")
     }
     for fi, f in enumerate(fields_):
         t = f.text
@@ -1486,6 +1512,11 @@ def _result(
     )
 
 
+_NO_911 = _result(False, 0.99, None, "not_outage")
+_CANCEL_WITH_TEXT = _result(False, 0.97, None, "not_outage")
+_CANCEL_WITHOUT_TEXT = _result(False, 0.9, None, "not_outage")
+
+
 def classify_alert(alert: AlertText) -> Classification:
     """Classify one CAP / NWS alert. See the module docstring for the rules."""
     code = (alert.event_code or "").strip().upper()
@@ -1503,7 +1534,8 @@ def classify_alert(alert: AlertText) -> Classification:
         else:
             evidence = (alert.cap_status or "").strip()
         return _result(False, 0.99, evidence, "test")
-    if event:
+    low_event = event.lower()
+    if "test" in low_event or "demo" in low_event:  # every test event name has one
         m = _TEST_EVENT_RE.search(event)
         if m:
             return _result(False, 0.99, event[m.start() : m.end()], "test")
@@ -1512,16 +1544,18 @@ def classify_alert(alert: AlertText) -> Classification:
     if msg in ("ack", "error"):
         return _result(False, 0.9, (alert.msg_type or "").strip(), "not_outage")
 
-    is_toe = code in OUTAGE_EVENT_CODES or bool(event and _TOE_EVENT_RE.search(event))
+    is_toe = code in OUTAGE_EVENT_CODES or (
+        "outage" in low_event and _TOE_EVENT_RE.search(event) is not None
+    )
     texts = [event, alert.headline or "", alert.description or "", alert.instruction or ""]
     cancelled = msg == "cancel"
 
-    # 3. the cheap screen
+    # 3. the cheap screen (results are immutable, so the fast path returns shared ones)
     if not is_toe and not _prefilter(texts):
         if cancelled:
             has_text = any(t.strip() for t in texts[1:])
-            return _result(False, 0.97 if has_text else 0.9, None, "not_outage")
-        return _result(False, 0.99, None, "not_outage")
+            return _CANCEL_WITH_TEXT if has_text else _CANCEL_WITHOUT_TEXT
+        return _NO_911
 
     # 4. phrase analysis
     fields_ = [_Field(t) for t in texts]
@@ -1560,15 +1594,22 @@ def classify_alert(alert: AlertText) -> Classification:
         and not _PAST.search(texts[o.field], *fields_[o.field].clause(o.start, o.end))
     ]
     valid_restores = []
+    overruled = False  # a restoration that the outage going on overrules: an update
     for r in strong_restores + weak_restores:
         later_ongoing = any(
             (o.field, o.start) > (r.field, r.start)
             and _STILL.search(texts[o.field], *fields_[o.field].clause(o.start, o.end))
             for o in outages
         )
-        if later_ongoing or ongoing_now:
-            continue
-        if partials and not _TOTAL.search(texts[r.field], *fields_[r.field].clause(r.start, r.end)):
+        if (
+            later_ongoing
+            or ongoing_now
+            or (
+                partials
+                and not _TOTAL.search(texts[r.field], *fields_[r.field].clause(r.start, r.end))
+            )
+        ):
+            overruled = True
             continue
         valid_restores.append(r)
     if valid_restores:
@@ -1611,8 +1652,8 @@ def classify_alert(alert: AlertText) -> Classification:
             for w in works
         ):
             confidence -= 0.1
-        # a partial restoration reports progress on an outage already under way
-        status = "update" if msg == "update" or partials else "outage"
+        # a partial or overruled restoration reports progress on an outage under way
+        status = "update" if msg == "update" or partials or overruled else "outage"
     elif partials:  # "911 PARTLY RESTORED" and nothing else
         r = _pick(partials, _EVIDENCE_PREFERENCE)
         evidence = _evidence(fields_[r.field], r.start, r.end)

@@ -45,6 +45,7 @@ REPORT_COLUMNS: tuple[str, ...] = (
     "stated_duration_minutes",
     "psaps_affected",
     "calls_affected",
+    "source_kind",
 )
 
 # Fields that live only between spider and pipelines (not stored).

@@ -126,6 +126,7 @@ class NormalizePipeline(CrawlerPipeline):
         item["state_codes"] = sorted(states)
         item["county_fips"] = sorted(counties)
         item.setdefault("is_constructed", False)
+        item.setdefault("source_kind", getattr(spider, "source_kind", "unknown"))
         return item
 
 

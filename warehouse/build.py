@@ -1,4 +1,4 @@
-"""Build: thread alerts, derive per-county rows, recreate the public views."""
+"""Build: thread alerts, derive per-county rows, build incidents, recreate the public views."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+
+from warehouse.incidents import build_incidents
 
 SQL_DIR = Path(__file__).parent / "sql"
 VIEWS_DIR = Path(__file__).parent / "views"
@@ -74,6 +76,7 @@ def build(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     try:
         run_sql_file(con, SQL_DIR / "thread_reports.sql")
         run_sql_file(con, SQL_DIR / "report_counties.sql")
+        build_incidents(con)
         create_views(con)
         con.execute("COMMIT")
     except Exception:
@@ -83,7 +86,8 @@ def build(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         con.unregister("_threads")
     return {
         table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        for table in ("reports", "report_counties", "crawl_runs", "crawl_errors")
+        for table in ("reports", "report_counties", "incidents", "incident_counties",
+                      "crawl_runs", "crawl_errors")
     }
 
 

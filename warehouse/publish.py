@@ -20,7 +20,10 @@ from warehouse.db import DataDir
 # Journalists open the published file in whatever DuckDB they have: DuckDB 1.5 clients
 # cannot read 2.0's default storage format, so publish in the oldest one that holds our schema.
 PUBLISH_STORAGE_VERSION = "v1.5.0"
-PUBLIC_TABLES = ("reports", "report_counties", "states", "counties", "crawl_runs", "crawl_errors")
+PUBLIC_TABLES = (
+    "reports", "report_counties", "incidents", "incident_counties", "states", "counties",
+    "crawl_runs", "crawl_errors",
+)
 
 
 @dataclass

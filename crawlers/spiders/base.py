@@ -46,6 +46,9 @@ class OutageSpider(scrapy.Spider):
     coverage_states: ClassVar[str] = "all"  # "all" or a comma list of USPS codes
     coverage_since: ClassVar[str] = ""  # first date the source has data for
     cadence_minutes: ClassVar[int] = 24 * 60
+    # curated, regulator (FCC), agency (state 911 offices), alert (CAP/NWS), news: incidents
+    # take cause and provider from the most reliable kind that states them.
+    source_kind: ClassVar[str] = "unknown"
     # Why an empty scrape is normal for this spider; None means an empty scrape is an error.
     empty_ok_because: ClassVar[str | None] = None
 

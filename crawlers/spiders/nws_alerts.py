@@ -38,6 +38,7 @@ class NwsAlertsSpider(OutageSpider):
     source_title = "National Weather Service alerts API"
     source_home = "https://www.weather.gov/documentation/services-web-api"
     coverage_since = "(rolling 7 days)"
+    source_kind = "alert"
     cadence_minutes = 5
     allowed_domains = ["api.weather.gov"]
     custom_settings = {"DEFAULT_REQUEST_HEADERS": {"Accept": "application/geo+json"}}

@@ -29,6 +29,7 @@ class OpenfemaIpawsSpider(OutageSpider):
     source_title = "OpenFEMA IPAWS Archived Alerts"
     source_home = "https://www.fema.gov/openfema-data-page/ipaws-archived-alerts-v1"
     coverage_since = "2012-06-01"
+    source_kind = "alert"
     cadence_minutes = 24 * 60
     page_size = 1000
     allowed_domains = ["www.fema.gov"]
