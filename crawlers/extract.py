@@ -346,8 +346,8 @@ def _county_candidates(text: str) -> list[tuple[int, int, str, str]]:
                 continue
             s = text.index(name, pos)
             pos = s + len(name)
-            out.append((s, m.end() if name == names[-1] else s + len(name), name, kind))
-    taken = [(s, e) for s, e, _, _ in out]
+            out.append((m.start(), m.end(), name, kind))  # the whole list is the span
+    taken = [(m.start(), m.end()) for m in many.finditer(text)]
     for m in one.finditer(text):
         if any(s <= m.start() < e for s, e in taken):
             continue
@@ -545,10 +545,15 @@ def extract_places(
     county_out: list[str] = []
     state_ev: list[str] = []
     county_ev: list[str] = []
+    places = [x for x in mentions if x.kind in ("county", "city")]
     for mention in mentions:
+        if mention.kind == "state" and any(
+            p.start <= mention.start and mention.end <= p.end for p in places
+        ):
+            mention = _Mention(mention.start, mention.end, mention.state, None, "inside")
         if mention.state and mention.state not in state_out:
             state_out.append(mention.state)
-        if mention.state:
+        if mention.state and mention.kind != "inside":
             state_ev.append(mention.span(text))
         if mention.county:
             if mention.county not in county_out:
@@ -589,7 +594,7 @@ _TZ = (
 _CLOCK = r"(?:\d{1,2}(?::\d{2})?\s*" + _AMPM + r"|\d{1,2}:\d{2}(?!\d)|\b[Nn]oon\b|\b[Mm]idnight\b)"
 _TIME = re.compile(r"(?<![\d:/$.])(?P<t>" + _CLOCK + r")" + _TZ)
 _RANGE = re.compile(
-    r"(?:\b(?:from|between)\s+)?(?P<a>\d{1,2}(?::\d{2})?(?:\s*" + _AMPM + r")?|[Nn]oon|[Mm]idnight)"
+    r"(?:\b(?P<lead>[Ff]rom|[Bb]etween)\s+)?(?P<a>\d{1,2}(?::\d{2})?(?:\s*" + _AMPM + r")?|[Nn]oon|[Mm]idnight)"
     r"\s*(?:to|until|till|through|and|-|–|—)\s*(?P<b>" + _CLOCK + r")" + _TZ
 )
 _ZONES = {
@@ -607,6 +612,14 @@ _END_CUE = re.compile(
     r"\b(?:restor\w*|resolv\w*|end(?:ed|ing|s)?|until|till|through|to|back\s+(?:up|online|in"
     r"\s+service)|clear\w*|fixed|repaired|recover\w*|returned|re-?established|working\s+again"
     r"|functional)\b",
+    re.I,
+)
+# a time counts only in a sentence about the outage ("Offices open 8 a.m. to 5 p.m." does not)
+_TIME_CONTEXT = re.compile(
+    r"\b(?:outage|down|disrupt\w*|interrupt\w*|offline|unable|restor\w*|resolv\w*|fail\w*|"
+    r"unavailable|out\s+of\s+service|lost|could\s+not|couldn't|cannot|not\s+(?:be\s+)?"
+    r"(?:connect|go|get|complet|reach|receiv|work|able)\w*|issues?|problems?|back\s+(?:up|online)"
+    r"|began|started)\b",
     re.I,
 )
 _FUTURE = re.compile(r"\b(?:will|scheduled|planned|upcoming|expected|next)\b", re.I)
@@ -678,6 +691,7 @@ class _TimeHit:
     role: str | None  # start | end | None
     date_hit: _DateHit | None = None
     inherits_meridiem: bool = False
+    span: tuple[int, int] | None = None  # a range's start shows the whole range
 
 
 def _parse_clock(raw: str, meridiem: str | None = None) -> time | None:
@@ -728,9 +742,12 @@ def _time_hits(text: str) -> list[_TimeHit]:
             continue  # "2-3" without a clock on either side is not a time
         if re.fullmatch(r"\d{1,2}", a.strip()) and not _meridiem(b):
             continue
-        if m.group(0).lstrip().lower().startswith("between") is False and "and" in m.group(0):
-            if not re.match(r"\s*between", m.group(0), re.I):
-                continue  # "1 and 3 p.m." only after "between"
+        joiner = text[m.end("a") : m.start("b")].strip().lower()
+        if joiner == "and" and (m.group("lead") or "").lower() != "between":
+            continue  # "1 and 3 p.m." only after "between"
+        lo, hi = _sentence_bounds(text, m.start(), m.end())
+        if not _TIME_CONTEXT.search(text, lo, hi):
+            continue
         meridiem_b = _meridiem(b)
         clock_a = _parse_clock(a, None if _meridiem(a) else meridiem_b)
         clock_b = _parse_clock(b)
@@ -742,7 +759,7 @@ def _time_hits(text: str) -> list[_TimeHit]:
             clock_a = _parse_clock(a, "am") or clock_a
         tz = m.group("tz")
         hits.append(_TimeHit(m.start("a"), m.end("a"), clock_a, tz, "start",
-                             inherits_meridiem=inherits))
+                             inherits_meridiem=inherits, span=(m.start(), m.end())))
         hits.append(_TimeHit(m.start("b"), m.end(), clock_b, tz, "end"))
         covered.append((m.start(), m.end()))
     for m in _TIME.finditer(text):
@@ -752,6 +769,9 @@ def _time_hits(text: str) -> list[_TimeHit]:
         if clock is None:
             continue
         raw = m.group("t")
+        lo, hi = _sentence_bounds(text, m.start(), m.end())
+        if not _TIME_CONTEXT.search(text, lo, hi):
+            continue
         if re.fullmatch(r"\d{1,2}:\d{2}", raw) and int(raw.split(":")[0]) > 23:
             continue
         hits.append(_TimeHit(m.start(), m.end(), clock, m.group("tz"), _role(text, m.start(),
@@ -773,13 +793,17 @@ def _attach_dates(text: str, times: list[_TimeHit], dates: list[_DateHit]) -> No
             hit.date_hit = earlier[-1] if earlier else None
 
 
+_GAP = re.compile(r"[\s,]*(?:(?:on|at|of|approximately|about|around|roughly)[\s,]+)*", re.I)
+
+
 def _span(text: str, hit: _TimeHit) -> str:
-    lo, hi = hit.start, hit.end
+    lo, hi = hit.span or (hit.start, hit.end)
     d = hit.date_hit
-    if d is not None:
-        s_lo, s_hi = _sentence_bounds(text, hit.start, hit.end)
-        if s_lo <= d.start and d.end <= s_hi and min(abs(d.start - hi), abs(lo - d.end)) <= 60:
-            lo, hi = min(lo, d.start), max(hi, d.end)
+    if d is not None:  # the date too, when it is written next to the time
+        if d.start >= hi and _GAP.fullmatch(text, hi, d.start):
+            hi = d.end
+        elif d.end <= lo and _GAP.fullmatch(text, d.end, lo):
+            lo = d.start
     return text[lo:hi].strip()
 
 
@@ -868,7 +892,7 @@ _DURATION_CUE_BEFORE = re.compile(
     re.I,
 )
 _DURATION_BAD_BEFORE = re.compile(
-    r"\b(?:within|every|each|per|next|first|past|last|up\s+to|another|in|after|about\s+once"
+    r"\b(?:within|every|each|per|next|first|past|last|up\s+to|another|in|about\s+once"
     r"|by|before)\s+(?:the\s+)?(?:about\s+|approximately\s+)?$",
     re.I,
 )

@@ -34,11 +34,17 @@ def demo_records(
             continue
         body = next(case_file.parent.glob("response.*")).read_bytes()
         headers = [("Content-Type", case.get("content_type", "application/octet-stream"))]
-        records.append(ArchiveRecord(
-            url=case["url"], body=body, status=case.get("status", 200), headers=headers,
-            fetched_at=datetime.fromisoformat(case["fetched_at"]),
-            constructed=bool(case.get("constructed")), note=case.get("note"),
-        ))
+        records.append(
+            ArchiveRecord(
+                url=case["url"],
+                body=body,
+                status=case.get("status", 200),
+                headers=headers,
+                fetched_at=datetime.fromisoformat(case["fetched_at"]),
+                constructed=bool(case.get("constructed")),
+                note=case.get("note"),
+            )
+        )
     records.sort(key=lambda r: (r.fetched_at, r.url))
     return records
 

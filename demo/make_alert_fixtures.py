@@ -27,7 +27,6 @@ from crawlers.archive import ArchiveRecord
 from crawlers.spiders.formats.cap import parse_cap, parse_time
 from crawlers.spiders.nws_alerts import API_URL as NWS_URL
 from crawlers.spiders.nws_alerts import EVENT_CODES
-from crawlers.spiders.openfema_ipaws import API_URL as FEMA_URL
 from crawlers.spiders.openfema_ipaws import RECORDS_KEY, OpenfemaIpawsSpider
 
 DEMO = Path(__file__).resolve().parent
@@ -63,26 +62,38 @@ def openfema_record(xml: str) -> dict:
     }
 
 
-def openfema_pages(day: date, xmls: list[str], top: int, fetched_at: datetime,
-                   constructed: bool, note: str) -> list[ArchiveRecord]:
+def openfema_pages(
+    day: date, xmls: list[str], top: int, fetched_at: datetime, constructed: bool, note: str
+) -> list[ArchiveRecord]:
     spider = OpenfemaIpawsSpider(since=day.isoformat(), until=day.isoformat())
     records = [openfema_record(x) for x in sorted(xmls, key=lambda x: parse_cap(x).sent)]
     pages = []
     skip = 0
     while True:
-        chunk = records[skip:skip + top]
+        chunk = records[skip : skip + top]
         url = spider.page_url(day, skip=skip, top=top)
         body = {
-            "metadata": {"skip": skip, "top": top, "count": len(records),
-                         "entityname": RECORDS_KEY, "version": "v1", "url": url,
-                         "rundate": fetched_at.strftime("%Y-%m-%dT%H:%M:%S.000Z")},
+            "metadata": {
+                "skip": skip,
+                "top": top,
+                "count": len(records),
+                "entityname": RECORDS_KEY,
+                "version": "v1",
+                "url": url,
+                "rundate": fetched_at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            },
             RECORDS_KEY: chunk,
         }
-        pages.append(ArchiveRecord(
-            url=url, body=json.dumps(body, indent=1).encode(), headers=JSON_HEADERS,
-            fetched_at=fetched_at + timedelta(seconds=len(pages)), constructed=constructed,
-            note=note,
-        ))
+        pages.append(
+            ArchiveRecord(
+                url=url,
+                body=json.dumps(body, indent=1).encode(),
+                headers=JSON_HEADERS,
+                fetched_at=fetched_at + timedelta(seconds=len(pages)),
+                constructed=constructed,
+                note=note,
+            )
+        )
         if len(chunk) < top:
             return pages
         skip += top
@@ -95,18 +106,23 @@ def nws_pages(fetched_at: datetime) -> list[ArchiveRecord]:
         feature.pop("_constructed", None)
         features.append(feature)
     features.sort(key=lambda f: f["properties"]["sent"])
-    days = sorted({parse_time(f["properties"]["sent"]).astimezone(UTC).date().isoformat()
-                   for f in features})
+    days = sorted(
+        {parse_time(f["properties"]["sent"]).astimezone(UTC).date().isoformat() for f in features}
+    )
     query = [("code", c) for c in EVENT_CODES] + [
-        ("start", f"{days[0]}T00:00:00Z"), ("end", f"{days[-1]}T23:59:59Z")]
+        ("start", f"{days[0]}T00:00:00Z"),
+        ("end", f"{days[-1]}T23:59:59Z"),
+    ]
     first_url = f"{NWS_URL}?{urlencode(query)}"
     second_url = f"{NWS_URL}?{urlencode(query + [('cursor', 'demo-page-2')])}"
     split = max(1, len(features) - 1)
     pages = []
-    for index, (url, chunk, next_url) in enumerate((
-        (first_url, features[:split], second_url),
-        (second_url, features[split:], None),
-    )):
+    for index, (url, chunk, next_url) in enumerate(
+        (
+            (first_url, features[:split], second_url),
+            (second_url, features[split:], None),
+        )
+    ):
         body = {
             "@context": ["https://geojson.org/geojson-ld/geojson-context.jsonld"],
             "type": "FeatureCollection",
@@ -117,31 +133,41 @@ def nws_pages(fetched_at: datetime) -> list[ArchiveRecord]:
         }
         if next_url:
             body["pagination"] = {"next": next_url}
-        pages.append(ArchiveRecord(
-            url=url, body=json.dumps(body, indent=1).encode(), headers=GEOJSON_HEADERS,
-            fetched_at=fetched_at + timedelta(seconds=index), constructed=True,
-            note=CONSTRUCTED_NOTE,
-        ))
+        pages.append(
+            ArchiveRecord(
+                url=url,
+                body=json.dumps(body, indent=1).encode(),
+                headers=GEOJSON_HEADERS,
+                fetched_at=fetched_at + timedelta(seconds=index),
+                constructed=True,
+                note=CONSTRUCTED_NOTE,
+            )
+        )
     return pages
 
 
 def build() -> list[ArchiveRecord]:
     records: list[ArchiveRecord] = []
     recorded = [item["xml"] for item in json.loads(RECORDED.read_text())]
-    records += openfema_pages(date(2026, 7, 29), recorded, top=25,
-                              fetched_at=datetime(2026, 7, 30, 12, tzinfo=UTC),
-                              constructed=False, note=RECORDED_NOTE)
+    records += openfema_pages(
+        date(2026, 7, 29),
+        recorded,
+        top=25,
+        fetched_at=datetime(2026, 7, 30, 12, tzinfo=UTC),
+        constructed=False,
+        note=RECORDED_NOTE,
+    )
     by_day: dict[date, list[str]] = defaultdict(list)
     for path in sorted(CONSTRUCTED_CAP.glob("*.xml")):
         xml = path.read_text()
         by_day[parse_cap(xml).sent.astimezone(UTC).date()].append(xml)
     for day in sorted(by_day):
         fetched = datetime.combine(day + timedelta(days=2), datetime.min.time(), UTC)
-        records += openfema_pages(day, by_day[day], top=1000, fetched_at=fetched,
-                                  constructed=True, note=CONSTRUCTED_NOTE)
+        records += openfema_pages(
+            day, by_day[day], top=1000, fetched_at=fetched, constructed=True, note=CONSTRUCTED_NOTE
+        )
     last_day = max(by_day)
-    records += nws_pages(datetime.combine(last_day, datetime.min.time(), UTC)
-                         + timedelta(hours=23))
+    records += nws_pages(datetime.combine(last_day, datetime.min.time(), UTC) + timedelta(hours=23))
     return records
 
 

@@ -19,14 +19,29 @@ T0 = datetime(2024, 4, 18, 0, 59, tzinfo=UTC)  # 2024-04-17 19:59 CDT
 H = timedelta(hours=1)
 
 
-def rep(report_id: str, *, at: datetime = T0, kind: str = "alert", status: str = "outage",
-        states=("SD",), counties=("46099",), end=None, **fields) -> Report:
-    return Report(report_id=report_id, source=fields.pop("source", f"src-{kind}"),
-                  source_kind=kind, status=status, published_at=at,
-                  started_at=fields.pop("started_at", at if status in ("outage", "update")
-                                        else None),
-                  ended_at=end, state_codes=tuple(states), county_fips=tuple(counties),
-                  **fields)
+def rep(
+    report_id: str,
+    *,
+    at: datetime = T0,
+    kind: str = "alert",
+    status: str = "outage",
+    states=("SD",),
+    counties=("46099",),
+    end=None,
+    **fields,
+) -> Report:
+    return Report(
+        report_id=report_id,
+        source=fields.pop("source", f"src-{kind}"),
+        source_kind=kind,
+        status=status,
+        published_at=at,
+        started_at=fields.pop("started_at", at if status in ("outage", "update") else None),
+        ended_at=end,
+        state_codes=tuple(states),
+        county_fips=tuple(counties),
+        **fields,
+    )
 
 
 def groups(reports) -> set[frozenset[str]]:
@@ -61,8 +76,9 @@ def test_one_carrier_outage_across_three_states_is_one_incident() -> None:
 
 
 def test_a_multistate_report_joins_the_state_alerts_it_covers() -> None:
-    news = rep("news", kind="news", at=T0 + 12 * H, started_at=T0, states=("SD", "NE", "NV"),
-               counties=())
+    news = rep(
+        "news", kind="news", at=T0 + 12 * H, started_at=T0, states=("SD", "NE", "NV"), counties=()
+    )
     sd = rep("sd")
     ne = rep("ne", at=T0 + H, states=("NE",), counties=("31055",))
     assert groups([sd, ne, news]) == {frozenset({"sd", "ne", "news"})}
@@ -82,8 +98,9 @@ def test_different_carriers_in_one_county_at_once_are_two_outages() -> None:
 
 def test_statewide_report_overlaps_every_county_of_its_state() -> None:
     statewide = rep("ma", states=("MA",), counties=(), at=datetime(2024, 6, 18, 18, tzinfo=UTC))
-    county = rep("suffolk", states=("MA",), counties=("25025",),
-                 at=datetime(2024, 6, 18, 19, tzinfo=UTC))
+    county = rep(
+        "suffolk", states=("MA",), counties=("25025",), at=datetime(2024, 6, 18, 19, tzinfo=UTC)
+    )
     assert groups([statewide, county]) == {frozenset({"ma", "suffolk"})}
 
 
@@ -107,14 +124,37 @@ def test_a_restored_message_without_references_ends_the_outage_it_covers(referen
 def test_an_update_that_arrives_before_its_alert_joins_its_thread(tmp_path: Path) -> None:
     con = connect_work(DataDir(tmp_path))
     key = "sender,A,2024-04-17T19:59:00-05:00"
-    common = {"source": "openfema_ipaws", "source_kind": "alert", "state_codes": ["SD"],
-              "county_fips": ["46099"], "is_constructed": True}
-    update = {"report_id": "u", "source_url": "https://x/u", "alert_key": "sender,B,x",
-              "references_keys": [key], "message_type": "Update", "is_outage": True,
-              "status": "update", "published_at": T0 + H, "started_at": T0 + H, **common}
-    alert = {"report_id": "a", "source_url": "https://x/a", "alert_key": key,
-             "references_keys": [], "message_type": "Alert", "is_outage": True,
-             "status": "outage", "published_at": T0, "started_at": T0, **common}
+    common = {
+        "source": "openfema_ipaws",
+        "source_kind": "alert",
+        "state_codes": ["SD"],
+        "county_fips": ["46099"],
+        "is_constructed": True,
+    }
+    update = {
+        "report_id": "u",
+        "source_url": "https://x/u",
+        "alert_key": "sender,B,x",
+        "references_keys": [key],
+        "message_type": "Update",
+        "is_outage": True,
+        "status": "update",
+        "published_at": T0 + H,
+        "started_at": T0 + H,
+        **common,
+    }
+    alert = {
+        "report_id": "a",
+        "source_url": "https://x/a",
+        "alert_key": key,
+        "references_keys": [],
+        "message_type": "Alert",
+        "is_outage": True,
+        "status": "outage",
+        "published_at": T0,
+        "started_at": T0,
+        **common,
+    }
     load_reports(con, [update])  # loaded first
     load_reports(con, [alert])
     build(con)
@@ -128,12 +168,22 @@ def test_an_update_that_arrives_before_its_alert_joins_its_thread(tmp_path: Path
 def test_title_duration_cause_and_population(reference) -> None:
     counties = tuple(reference["counties_by_state"]["SD"][:12])
     alert = rep("a", counties=counties, end=T0 + timedelta(hours=2, minutes=39))
-    curated = rep("c", kind="curated", counties=counties, cause="fiber_cut", provider="Lumen",
-                  at=T0 + 90 * 24 * H, started_at=T0, end=T0 + timedelta(hours=2, minutes=39))
+    curated = rep(
+        "c",
+        kind="curated",
+        counties=counties,
+        cause="fiber_cut",
+        provider="Lumen",
+        at=T0 + 90 * 24 * H,
+        started_at=T0,
+        end=T0 + timedelta(hours=2, minutes=39),
+    )
     news = rep("n", kind="news", counties=counties, cause="power_failure", at=T0 + 6 * H)
     (group,) = cluster([alert, curated, news])
     facts = incident_facts(group, **reference)
-    assert facts.title == "911 outage in 12 South Dakota counties, 2024-04-17, 2 h 39 min, fiber cut"
+    assert (
+        facts.title == "911 outage in 12 South Dakota counties, 2024-04-17, 2 h 39 min, fiber cut"
+    )
     assert facts.cause == "fiber_cut"  # curated over news
     assert facts.causes_reported == ["fiber_cut (src-curated)", "power_failure (src-news)"]
     assert facts.provider == "Lumen"
@@ -143,8 +193,9 @@ def test_title_duration_cause_and_population(reference) -> None:
 
 def test_statewide_population_is_the_states_and_counts_no_county_twice(reference) -> None:
     statewide = rep("ma", states=("MA",), counties=(), at=datetime(2024, 6, 18, 18, tzinfo=UTC))
-    county = rep("suffolk", states=("MA",), counties=("25025",),
-                 at=datetime(2024, 6, 18, 19, tzinfo=UTC))
+    county = rep(
+        "suffolk", states=("MA",), counties=("25025",), at=datetime(2024, 6, 18, 19, tzinfo=UTC)
+    )
     facts = incident_facts(cluster([statewide, county])[0], **reference)
     assert facts.population_affected == reference["state_population"]["MA"]
     assert facts.title.startswith("911 outage statewide in Massachusetts, 2024-06-18")
@@ -169,9 +220,15 @@ def test_incident_id_comes_from_the_earliest_report_and_survives_new_reports(ref
 
 def test_more_independent_sources_raise_confidence(reference) -> None:
     alone = incident_facts(cluster([rep("a", confidence=0.9)])[0], **reference)
-    both = incident_facts(cluster([rep("a", confidence=0.9),
-                                   rep("n", kind="news", source="gdelt_news", confidence=0.7,
-                                       at=T0 + H)])[0], **reference)
+    both = incident_facts(
+        cluster(
+            [
+                rep("a", confidence=0.9),
+                rep("n", kind="news", source="gdelt_news", confidence=0.7, at=T0 + H),
+            ]
+        )[0],
+        **reference,
+    )
     assert both.source_count == 2 and both.confidence > alone.confidence
 
 
@@ -189,13 +246,19 @@ def report_sets(draw) -> list[Report]:
         at = T0 + timedelta(minutes=draw(st.integers(0, 72 * 60)))
         status = draw(st.sampled_from(["outage", "update", "restored"]))
         end = at + timedelta(minutes=draw(st.integers(10, 600))) if draw(st.booleans()) else None
-        reports.append(rep(
-            f"r{i}", at=at, status=status, states=(state,), counties=tuple(sorted(counties)),
-            end=end if status != "restored" else at,
-            provider=draw(st.sampled_from([None, None, "Lumen", "AT&T"])),
-            kind=draw(st.sampled_from(["alert", "news", "agency"])),
-            thread_id=draw(st.sampled_from([None, None, "t1", "t2"])),
-        ))
+        reports.append(
+            rep(
+                f"r{i}",
+                at=at,
+                status=status,
+                states=(state,),
+                counties=tuple(sorted(counties)),
+                end=end if status != "restored" else at,
+                provider=draw(st.sampled_from([None, None, "Lumen", "AT&T"])),
+                kind=draw(st.sampled_from(["alert", "news", "agency"])),
+                thread_id=draw(st.sampled_from([None, None, "t1", "t2"])),
+            )
+        )
     return reports
 
 
@@ -213,8 +276,15 @@ def test_clustering_is_order_independent_and_idempotent(reports, rnd) -> None:
 
 def test_clustering_is_deterministic_on_a_larger_random_set() -> None:
     rng = random.Random(7)
-    reports = [rep(f"r{i}", at=T0 + timedelta(minutes=rng.randrange(0, 30 * 24 * 60)),
-                   states=("SD",), counties=(rng.choice(_STATES["SD"]),)) for i in range(400)]
+    reports = [
+        rep(
+            f"r{i}",
+            at=T0 + timedelta(minutes=rng.randrange(0, 30 * 24 * 60)),
+            states=("SD",),
+            counties=(rng.choice(_STATES["SD"]),),
+        )
+        for i in range(400)
+    ]
     first = groups(reports)
     rng.shuffle(reports)
     assert groups(reports) == first

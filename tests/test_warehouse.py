@@ -135,8 +135,9 @@ def test_threads_join_updates_and_all_clear_and_end_the_outage(work) -> None:
     assert rows["orphan"][0] is None and rows["orphan"][3] == T0 + timedelta(days=3)
     assert rows["unrelated"][0] is None and rows["unrelated"][3] is None
     # Thread members that carry no area (a bare Cancel) take the places of their thread.
-    assert con.execute("SELECT state_codes, county_fips FROM reports WHERE report_id='update'"
-                       ).fetchone() == (["SD"], ["46099"])
+    assert con.execute(
+        "SELECT state_codes, county_fips FROM reports WHERE report_id='update'"
+    ).fetchone() == (["SD"], ["46099"])
     # The statewide-less county report maps to one county; report_counties is rebuilt.
     assert con.execute(
         "SELECT county_fips FROM report_counties WHERE report_id='alert'"

@@ -86,8 +86,14 @@ def build(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         con.unregister("_threads")
     return {
         table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        for table in ("reports", "report_counties", "incidents", "incident_counties",
-                      "crawl_runs", "crawl_errors")
+        for table in (
+            "reports",
+            "report_counties",
+            "incidents",
+            "incident_counties",
+            "crawl_runs",
+            "crawl_errors",
+        )
     }
 
 

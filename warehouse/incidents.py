@@ -32,7 +32,9 @@ from zoneinfo import ZoneInfo
 
 # Tunable windows (documented in docs/methodology.md).
 MERGE_GAP = timedelta(hours=6)  # units this close in time may be the same outage
-OPEN_END = timedelta(hours=12)  # an outage with no all-clear is assumed to run this long past its last report
+OPEN_END = timedelta(
+    hours=12
+)  # an outage with no all-clear is assumed to run this long past its last report
 REPORT_LAG = timedelta(hours=48)  # a report with no stated times describes the 48 h before it
 
 # How far each kind of source is trusted for facts (cause, provider, end) and confidence.
@@ -103,8 +105,11 @@ class Report:
 
     @property
     def order_key(self) -> tuple:
-        return (self.published_at is None, self.published_at or datetime.min.replace(tzinfo=UTC),
-                self.report_id)
+        return (
+            self.published_at is None,
+            self.published_at or datetime.min.replace(tzinfo=UTC),
+            self.report_id,
+        )
 
     @property
     def statewide_states(self) -> frozenset[str]:
@@ -138,10 +143,8 @@ def make_unit(reports: list[Report]) -> Unit:
     ends = [r.ended_at for r in reports if r.ended_at]
     published = [r.published_at for r in reports if r.published_at]
     last_seen = max(published + ends + starts)
-    if starts:
-        window_start = min(starts)
-    else:  # an all-clear, or a document that states no time: it describes what came before
-        window_start = min(published + ends) - REPORT_LAG
+    # An all-clear, or a document that states no time, describes what came before it.
+    window_start = min(starts) if starts else min(published + ends) - REPORT_LAG
     window_end = max(ends) if ends else last_seen + OPEN_END
     statewide = frozenset().union(*(r.statewide_states for r in reports))
     return Unit(
@@ -168,11 +171,7 @@ def _has_time(reports: list[Report]) -> bool:
 
 
 def places_overlap(a: Unit, b: Unit) -> bool:
-    if a.counties & b.counties:
-        return True
-    if a.statewide & b.states or b.statewide & a.states:
-        return True
-    return False
+    return bool(a.counties & b.counties or a.statewide & b.states or b.statewide & a.states)
 
 
 def same_outage(a: Unit, b: Unit) -> bool:
@@ -180,9 +179,8 @@ def same_outage(a: Unit, b: Unit) -> bool:
     if a.window_start - b.window_end > MERGE_GAP or b.window_start - a.window_end > MERGE_GAP:
         return False
     if a.providers and b.providers:
-        if a.providers & b.providers:
-            return True  # the same carrier at the same time, in any state
-        return False  # two different carriers: two outages
+        # The same carrier at the same time, in any state; two different carriers: two outages.
+        return bool(a.providers & b.providers)
     return places_overlap(a, b)
 
 
@@ -256,8 +254,11 @@ def weight(report: Report) -> float:
 def best_value(reports: list[Report], attribute: str) -> tuple[str | None, list[str]]:
     """The value stated by the most reliable kind of source (most often, then alphabetically),
     and every value reported, with its source, so that disagreements stay visible."""
-    stated = [(weight(r), getattr(r, attribute), r.source) for r in reports
-              if getattr(r, attribute) and getattr(r, attribute) != "unknown"]
+    stated = [
+        (weight(r), getattr(r, attribute), r.source)
+        for r in reports
+        if getattr(r, attribute) and getattr(r, attribute) != "unknown"
+    ]
     reported = sorted({f"{value} ({source})" for _, value, source in stated})
     if not stated:
         unknown = any(getattr(r, attribute) == "unknown" for r in reports)
@@ -270,16 +271,22 @@ def best_value(reports: list[Report], attribute: str) -> tuple[str | None, list[
 
 def incident_start(reports: list[Report]) -> datetime | None:
     """Earliest credible start: news times only when nothing more reliable gives one."""
-    starts = [(weight(r), r.started_at) for r in reports
-              if r.started_at and r.status in ("outage", "update")]
+    starts = [
+        (weight(r), r.started_at)
+        for r in reports
+        if r.started_at and r.status in ("outage", "update")
+    ]
     credible = [s for w, s in starts if w >= SOURCE_WEIGHT["alert"]] or [s for _, s in starts]
     return min(credible) if credible else None
 
 
 def incident_end(reports: list[Report]) -> datetime | None:
     """The all-clear, or an end a reliable source states; NULL while any thread is open."""
-    stated = [(weight(r), r.ended_at) for r in reports
-              if r.ended_at and r.source_kind in ("curated", "regulator", "agency")]
+    stated = [
+        (weight(r), r.ended_at)
+        for r in reports
+        if r.ended_at and r.source_kind in ("curated", "regulator", "agency")
+    ]
     if stated:
         top = max(w for w, _ in stated)
         return max(e for w, e in stated if w == top)
@@ -306,15 +313,22 @@ def incident_end(reports: list[Report]) -> datetime | None:
 
 def _unreferenced_all_clear(thread: list[Report], all_clears: list[Report]) -> datetime | None:
     """An all-clear sent as a new alert (no CAP references) that covers the thread's places."""
-    start = min((m.started_at or m.published_at for m in thread
-                 if m.started_at or m.published_at), default=None)
+    start = min(
+        (m.started_at or m.published_at for m in thread if m.started_at or m.published_at),
+        default=None,
+    )
     counties = {c for m in thread for c in m.county_fips}
     states = {s for m in thread for s in m.state_codes}
     candidates = [
-        r.published_at for r in all_clears
-        if r not in thread and (start is None or r.published_at >= start)
-        and (counties & set(r.county_fips) or (not r.county_fips and states & set(r.state_codes))
-             or (not counties and states & set(r.state_codes)))
+        r.published_at
+        for r in all_clears
+        if r not in thread
+        and (start is None or r.published_at >= start)
+        and (
+            counties & set(r.county_fips)
+            or (not r.county_fips and states & set(r.state_codes))
+            or (not counties and states & set(r.state_codes))
+        )
     ]
     return min(candidates) if candidates else None
 
@@ -349,11 +363,14 @@ def incident_facts(
         ended = None  # an end before the start is no end we can use
     duration = int((ended - started).total_seconds() // 60) if started and ended else None
     if duration is None:
-        stated = [(weight(r), r.stated_duration_minutes) for r in reports
-                  if r.stated_duration_minutes]
+        stated = [
+            (weight(r), r.stated_duration_minutes) for r in reports if r.stated_duration_minutes
+        ]
         duration = max(stated)[1] if stated else None
     population = sum(state_population.get(s, 0) for s in statewide) + sum(
-        county_population.get(c, 0) for c in named if not _in_states(c, statewide, counties_by_state)
+        county_population.get(c, 0)
+        for c in named
+        if not _in_states(c, statewide, counties_by_state)
     )
     cause, causes = best_value(reports, "cause")
     provider, providers = best_value(reports, "provider")
@@ -392,9 +409,13 @@ def _in_states(county: str, states: list[str], counties_by_state: Mapping[str, l
     return any(county in counties_by_state.get(s, ()) for s in states)
 
 
-def incident_title(incident: Incident, named_counties: list[str],
-                   state_names: Mapping[str, str], county_names: Mapping[str, str]) -> str:
-    """"911 outage in 12 South Dakota counties, 2024-04-17, 2 h 39 min, fiber cut"."""
+def incident_title(
+    incident: Incident,
+    named_counties: list[str],
+    state_names: Mapping[str, str],
+    county_names: Mapping[str, str],
+) -> str:
+    """ "911 outage in 12 South Dakota counties, 2024-04-17, 2 h 39 min, fiber cut"."""
     states = incident.state_codes
     names = [state_names.get(s, s) for s in states]
     if not states:
@@ -410,7 +431,9 @@ def incident_title(incident: Incident, named_counties: list[str],
         where = ", ".join(names[:-1]) + " and " + names[-1]
     else:
         where = f"{len(states)} states"
-    parts = [f"911 outage {'' if where.startswith('statewide') else 'in '}{where}".replace("  ", " ")]
+    parts = [
+        f"911 outage {'' if where.startswith('statewide') else 'in '}{where}".replace("  ", " ")
+    ]
     if incident.started_on:
         parts.append(incident.started_on.isoformat())
     if incident.duration_minutes is not None:
@@ -438,11 +461,28 @@ def state_time_zone(state_code: str) -> ZoneInfo | None:
 
 # ---------------------------------------------------------------------------- warehouse
 INCIDENT_COLUMNS = (
-    "incident_id", "title", "started_at", "ended_at", "started_on", "duration_minutes",
+    "incident_id",
+    "title",
+    "started_at",
+    "ended_at",
+    "started_on",
+    "duration_minutes",
     "state_codes",
-    "county_fips", "statewide_states", "population_affected", "cause", "provider",
-    "causes_reported", "providers_reported", "report_count", "source_count", "sources",
-    "confidence", "first_report_url", "first_reported_at", "last_reported_at", "backup_phones",
+    "county_fips",
+    "statewide_states",
+    "population_affected",
+    "cause",
+    "provider",
+    "causes_reported",
+    "providers_reported",
+    "report_count",
+    "source_count",
+    "sources",
+    "confidence",
+    "first_report_url",
+    "first_reported_at",
+    "last_reported_at",
+    "backup_phones",
     "constructed_reports",
 )
 REPORT_FIELDS_SQL = """
@@ -459,23 +499,31 @@ def build_incidents(con) -> int:
 
     rows = con.sql(REPORT_FIELDS_SQL).to_arrow_table().to_pylist()
     reference = reference_maps(con)
-    incidents = [incident_facts(group, **reference)
-                 for group in cluster(Report.from_row(r) for r in rows)]
+    incidents = [
+        incident_facts(group, **reference) for group in cluster(Report.from_row(r) for r in rows)
+    ]
     columns = {name: [getattr(i, name) for i in incidents] for name in INCIDENT_COLUMNS}
     table = pa.table(columns, schema=_incident_schema())
-    members = pa.table({
-        "report_id": [rid for i in incidents for rid in i.report_ids],
-        "incident_id": [i.incident_id for i in incidents for _ in i.report_ids],
-    }, schema=pa.schema([("report_id", pa.string()), ("incident_id", pa.string())]))
+    members = pa.table(
+        {
+            "report_id": [rid for i in incidents for rid in i.report_ids],
+            "incident_id": [i.incident_id for i in incidents for _ in i.report_ids],
+        },
+        schema=pa.schema([("report_id", pa.string()), ("incident_id", pa.string())]),
+    )
     con.register("_incident_batch", table)
     con.register("_incident_members", members)
     try:
         con.execute("DELETE FROM incidents")
-        con.execute(f"INSERT INTO incidents ({', '.join(INCIDENT_COLUMNS)}) "
-                    f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM _incident_batch")
+        con.execute(
+            f"INSERT INTO incidents ({', '.join(INCIDENT_COLUMNS)}) "
+            f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM _incident_batch"
+        )
         con.execute("UPDATE reports SET incident_id = NULL WHERE incident_id IS NOT NULL")
-        con.execute("UPDATE reports SET incident_id = m.incident_id FROM _incident_members AS m "
-                    "WHERE reports.report_id = m.report_id")
+        con.execute(
+            "UPDATE reports SET incident_id = m.incident_id FROM _incident_members AS m "
+            "WHERE reports.report_id = m.report_id"
+        )
         con.execute("DELETE FROM incident_counties")
         con.execute("""
             INSERT INTO incident_counties (incident_id, county_fips, state_code, county_name)
@@ -514,12 +562,28 @@ def _incident_schema():
 
     ts, lst = pa.timestamp("us", tz="UTC"), pa.list_(pa.string())
     types = {
-        "started_at": ts, "ended_at": ts, "started_on": pa.date32(), "first_reported_at": ts, "last_reported_at": ts,
-        "duration_minutes": pa.int64(), "population_affected": pa.int64(),
-        "report_count": pa.int64(), "source_count": pa.int64(), "constructed_reports": pa.int64(),
+        "started_at": ts,
+        "ended_at": ts,
+        "started_on": pa.date32(),
+        "first_reported_at": ts,
+        "last_reported_at": ts,
+        "duration_minutes": pa.int64(),
+        "population_affected": pa.int64(),
+        "report_count": pa.int64(),
+        "source_count": pa.int64(),
+        "constructed_reports": pa.int64(),
         "confidence": pa.float64(),
-        **{name: lst for name in ("state_codes", "county_fips", "statewide_states",
-                                  "causes_reported", "providers_reported", "sources",
-                                  "backup_phones")},
+        **{
+            name: lst
+            for name in (
+                "state_codes",
+                "county_fips",
+                "statewide_states",
+                "causes_reported",
+                "providers_reported",
+                "sources",
+                "backup_phones",
+            )
+        },
     }
     return pa.schema([(name, types.get(name, pa.string())) for name in INCIDENT_COLUMNS])

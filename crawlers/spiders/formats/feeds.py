@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import feedparser
 from w3lib.html import remove_tags, remove_tags_with_content
 
+from crawlers.extract import extract_facts
 from crawlers.items import OutageReport, make_report_id
 
 __all__ = [
@@ -266,8 +267,6 @@ def news_report(
     from `crawlers.extract.extract_facts` over the headline and the excerpt; `is_outage` and
     `status` are left to the ClassifyPipeline.
     """
-    from crawlers.extract import extract_facts
-
     text = excerpt_text if excerpt_text and excerpt_text != title else ""
     facts = extract_facts(text or title, title=title if text else None, published_at=published_at)
     fields = facts.item_fields()
