@@ -198,3 +198,16 @@ def test_exports_have_the_sources_row_counts(demo_dir: Path, tmp_path: Path) -> 
     assert all(f["geometry"] for f in features)
     bad = outages("export", "no_such_table", data_dir=demo_dir, check=False)
     assert bad.returncode != 0 and "no table or view" in bad.stderr
+
+
+def test_spiders_lists_coverage_last_run_and_per_state_sources(demo_dir: Path) -> None:
+    rows = json.loads(outages("spiders", "--format", "json", data_dir=demo_dir).stdout)
+    by_name = {row["spider"]: row for row in rows}
+    assert {"openfema_ipaws", "nws_alerts"} <= set(by_name)
+    fema = by_name["openfema_ipaws"]
+    assert fema["reports"] > 40 and fema["last_status"] == "ok" and fema["last_success_at"]
+    assert fema["cadence_minutes"] == 24 * 60 and fema["kind"] == "alert"
+    states = json.loads(outages("spiders", "--by-state", "--format", "json",
+                                data_dir=demo_dir).stdout)
+    assert [row["state"] for row in states] == ["MA", "SD", "NV", "TX", "NE"]
+    assert all("openfema_ipaws" in row["sources_with_reports"] for row in states)

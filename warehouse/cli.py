@@ -433,27 +433,27 @@ def export(name: str, fmt: str, output: Path | None, data_dir: Path) -> None:
 # ---------------------------------------------------------------------------- spiders
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--by-state", "by_state", is_flag=True,
+              help="Per state: which sources cover it (declared) and which have reports from it.")
+@click.option("--states", default="MA,SD,NV,TX,NE", show_default=True,
+              help="With --by-state: the states to list ('all' for every state).")
 @data_dir_option
-def spiders(fmt: str, data_dir: Path) -> None:
-    """List the sources with their coverage, cadence and last run."""
-    from warehouse.sources import source_status
+def spiders(fmt: str, by_state: bool, states: str, data_dir: Path) -> None:
+    """List the sources: coverage, cadence, last run (or, --by-state, coverage per state)."""
+    from warehouse.sources import coverage_by_state, source_status
 
-    rows = source_status(DataDir.resolve(data_dir))
+    ddir = DataDir.resolve(data_dir)
+    if by_state:
+        chosen = None if states == "all" else [s.strip().upper() for s in states.split(",")]
+        rows = coverage_by_state(ddir, chosen)
+        columns = ["state", "state_sources", "sources_declared", "sources_with_reports"]
+    else:
+        rows = source_status(ddir)
+        columns = ["spider", "kind", "states", "since", "cadence_minutes", "years_seen",
+                   "reports", "outage_reports", "last_success_at", "last_status", "errors"]
     if fmt == "json":
         click.echo(json.dumps(rows, default=str, indent=2))
         return
-    columns = [
-        "spider",
-        "title",
-        "states",
-        "since",
-        "cadence_minutes",
-        "last_run_at",
-        "last_status",
-        "items",
-        "outages",
-        "errors",
-    ]
     click.echo(format_rows(columns, [tuple(r.get(c) for c in columns) for r in rows], "table"))
 
 

@@ -1,4 +1,4 @@
-"""Per-source metadata (declared on each spider) joined with its last crawl."""
+"""Per-source metadata (declared on each spider) joined with what the data and runs show."""
 
 from __future__ import annotations
 
@@ -7,6 +7,22 @@ from typing import Any
 import duckdb
 
 from warehouse.db import DataDir
+
+LAST_RUNS_SQL = """
+SELECT spider, started_at AS last_run_at, status AS last_status, items, outages, errors
+FROM crawl_runs
+QUALIFY row_number() OVER (PARTITION BY spider ORDER BY started_at DESC) = 1
+"""
+LAST_SUCCESS_SQL = """
+SELECT spider, max(finished_at) AS last_success_at FROM crawl_runs
+WHERE status IN ('ok', 'partial') GROUP BY spider
+"""
+DATA_SQL = """
+SELECT source, min(published_at) AS first_published_at, max(published_at) AS last_published_at,
+       count(*) AS reports, count(*) FILTER (WHERE is_outage) AS outage_reports,
+       list_sort(list_distinct(flatten(list(state_codes)))) AS states_seen
+FROM reports GROUP BY source
+"""
 
 
 def spider_classes() -> list[type]:
@@ -20,30 +36,68 @@ def spider_classes() -> list[type]:
     return [loader.load(name) for name in sorted(loader.list())]
 
 
+def _rows_by_key(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, dict[str, Any]]:
+    cursor = con.execute(sql)
+    columns = [d[0] for d in cursor.description]
+    return {row[0]: dict(zip(columns[1:], row[1:], strict=True)) for row in cursor.fetchall()}
+
+
 def source_status(data_dir: DataDir) -> list[dict[str, Any]]:
-    """One row per spider: what it covers, how often it should run, and its last run."""
+    """One row per spider: what it covers (declared and seen), its cadence, its last runs."""
     last_runs: dict[str, dict[str, Any]] = {}
+    successes: dict[str, dict[str, Any]] = {}
+    seen: dict[str, dict[str, Any]] = {}
     if data_dir.published_db.exists():
         with duckdb.connect(str(data_dir.published_db), read_only=True) as con:
-            cursor = con.execute(
-                "SELECT spider, started_at AS last_run_at, status AS last_status, items, "
-                "outages, errors FROM crawl_runs "
-                "QUALIFY row_number() OVER (PARTITION BY spider ORDER BY started_at DESC) = 1"
-            )
-            columns = [d[0] for d in cursor.description]
-            for row in cursor.fetchall():
-                last_runs[row[0]] = dict(zip(columns, row, strict=True))
+            last_runs = _rows_by_key(con, LAST_RUNS_SQL)
+            successes = _rows_by_key(con, LAST_SUCCESS_SQL)
+            seen = _rows_by_key(con, DATA_SQL)
     rows = []
     for spider in spider_classes():
-        rows.append(
-            {
-                "spider": spider.name,
-                "title": spider.source_title,
-                "home": spider.source_home,
-                "states": spider.coverage_states,
-                "since": spider.coverage_since,
-                "cadence_minutes": spider.cadence_minutes,
-                **{k: v for k, v in last_runs.get(spider.name, {}).items() if k != "spider"},
-            }
-        )
+        data = seen.get(spider.name, {})
+        first, last = data.get("first_published_at"), data.get("last_published_at")
+        rows.append({
+            "spider": spider.name,
+            "title": spider.source_title,
+            "kind": spider.source_kind,
+            "home": spider.source_home,
+            "states": spider.coverage_states,
+            "since": spider.coverage_since,
+            "cadence_minutes": spider.cadence_minutes,
+            "years_seen": f"{first.year}-{last.year}" if first and last else None,
+            "states_seen": len(data.get("states_seen") or []),
+            "reports": data.get("reports", 0),
+            "outage_reports": data.get("outage_reports", 0),
+            "last_success_at": successes.get(spider.name, {}).get("last_success_at"),
+            **last_runs.get(spider.name, {}),
+        })
     return rows
+
+
+def coverage_by_state(data_dir: DataDir, states: list[str] | None = None) -> list[dict[str, Any]]:
+    """Per state: the sources that declare coverage of it, and those with reports from it."""
+    rows = source_status(data_dir)
+    seen: dict[str, set[str]] = {}
+    if data_dir.published_db.exists():
+        with duckdb.connect(str(data_dir.published_db), read_only=True) as con:
+            for source, state in con.execute(
+                "SELECT DISTINCT source, unnest(state_codes) FROM reports"
+            ).fetchall():
+                seen.setdefault(state, set()).add(source)
+    if states is None:
+        import us
+
+        states = sorted(s.abbr for s in us.states.STATES_AND_TERRITORIES) + ["DC"]
+    table = []
+    for state in states:
+        declared = sorted(r["spider"] for r in rows
+                          if r["states"] == "all" or state in r["states"].split(","))
+        state_only = sorted(r["spider"] for r in rows if r["states"] != "all"
+                            and state in r["states"].split(","))
+        table.append({
+            "state": state,
+            "state_sources": ", ".join(state_only) or "-",
+            "sources_declared": len(declared),
+            "sources_with_reports": ", ".join(sorted(seen.get(state, set()))) or "-",
+        })
+    return table
