@@ -102,6 +102,7 @@ decode the ``Content-Encoding`` by default (and then drop that header);
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import http
 import importlib.metadata
@@ -857,6 +858,24 @@ def read_archived(
                 archived = _to_archived(_load_at(fh, offset, name), ref, decode)
             return archived.status, archived.headers, archived.body
     raise FileNotFoundError(f"archive {name!r} not found in {[str(d) for d in dirs]}")
+
+
+def archived_response_urls(path: str | os.PathLike[str]) -> list[str]:
+    """The URLs of an archive's response records, in file order, without reading bodies.
+
+    Cached per file version: every spider of a replay asks, and a large archive is scanned once.
+    """
+    stat = os.stat(path)
+    return list(_archived_urls(os.fspath(path), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=8)
+def _archived_urls(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    with open(path, "rb") as fh:
+        scanned, _end, damage = _scan(fh, os.path.basename(path))
+    if damage:
+        logger.error("archive damaged: %s", damage)
+    return tuple(s.url for s in scanned if s.rec_type in ("response", "resource"))
 
 
 def iter_responses(

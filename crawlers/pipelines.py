@@ -145,11 +145,12 @@ class ClassifyPipeline(CrawlerPipeline):
         item["confidence"] = result.confidence
         item["evidence"] = result.evidence
         item["status"] = result.status
-        if result.is_outage:
-            # What the spider extracted from the document itself wins over the classifier's guess.
-            for name in ("cause", "provider", "backup_phone"):
-                if not item.get(name):
-                    item[name] = getattr(result, name)
+        for name in ("cause", "provider", "backup_phone"):
+            if not result.is_outage:
+                item[name] = None  # no outage, so no cause, provider or number to call
+            elif not item.get(name):
+                # What the spider extracted from the document itself wins over the classifier.
+                item[name] = getattr(result, name)
         return item
 
 
@@ -277,7 +278,9 @@ class WarehousePipeline(CrawlerPipeline):
             else "live"
         )
         args = {key: getattr(spider, key, None) for key in ("since", "until", "state", "from_urls")}
+        close_interrupted_runs(self.con)
         self.run_id = start_run(self.con, spider.name, mode, args)
+        _RUNS_OF_THIS_PROCESS.add(self.run_id)
         self.crawler.stats.set_value("outages/run_id", self.run_id)
 
     def process_item(self, item: OutageReport) -> OutageReport:
@@ -292,10 +295,12 @@ class WarehousePipeline(CrawlerPipeline):
 
     def flush(self) -> None:
         from warehouse.load import load_reports, record_errors
+        from warehouse.publish import pause_point
 
         if self.rows:
             load_reports(self.con, self.rows)
             self.rows = []
+            pause_point("load")
         if self.errors:
             record_errors(self.con, self.errors, self.run_id or "?")
             self.errors = []
@@ -337,6 +342,25 @@ class WarehousePipeline(CrawlerPipeline):
         if self.errors:
             record_errors(self.con, self.errors, self.run_id or "?")
             self.errors = []
+
+
+_RUNS_OF_THIS_PROCESS: set[str] = set()
+
+
+def close_interrupted_runs(con: Any) -> int:
+    """Runs still `running` that no live process owns (we hold the data dir's write lock)
+    were killed: mark them failed, so a crash shows in crawl_runs instead of a run forever
+    `running`. Their reports stay; the next crawl re-loads the same report_ids in place."""
+    mine = sorted(_RUNS_OF_THIS_PROCESS) or [""]
+    placeholders = ", ".join("?" for _ in mine)
+    stale = con.execute(
+        f"UPDATE crawl_runs SET status = 'failed', close_reason = 'interrupted' "
+        f"WHERE status = 'running' AND run_id NOT IN ({placeholders}) RETURNING run_id",
+        mine,
+    ).fetchall()
+    if stale:
+        logger.warning("marked %d interrupted run(s) as failed: %s", len(stale), stale)
+    return len(stale)
 
 
 def run_status(close_reason: str, counts: dict[str, int], empty_ok_because: str | None) -> str:

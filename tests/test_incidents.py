@@ -96,6 +96,11 @@ def test_different_carriers_in_one_county_at_once_are_two_outages() -> None:
     assert len(groups([a, b])) == 2
 
 
+def test_a_report_with_no_place_and_no_provider_joins_no_incident() -> None:
+    placeless = rep("headline", kind="news", states=(), counties=())
+    assert groups([placeless, rep("sd")]) == {frozenset({"sd"})}
+
+
 def test_statewide_report_overlaps_every_county_of_its_state() -> None:
     statewide = rep("ma", states=("MA",), counties=(), at=datetime(2024, 6, 18, 18, tzinfo=UTC))
     county = rep(

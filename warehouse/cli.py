@@ -72,6 +72,15 @@ def scrapy_settings() -> Any:
     return get_project_settings()
 
 
+def spiders_in_archives(names: list[str], archives: list[Path]) -> list[str]:
+    """The spiders that have something to replay in these archives."""
+    from scrapy.spiderloader import SpiderLoader
+
+    loader = SpiderLoader.from_settings(scrapy_settings())
+    paths = [str(p) for p in archives]
+    return [name for name in names if loader.load(name)().archived_start_urls(paths)]
+
+
 def run_crawl(
     data_dir: DataDir,
     spiders: list[str],
@@ -227,6 +236,11 @@ def crawl(
             raise CliError(f"unknown state: {state}")
     ddir = DataDir.resolve(data_dir)
     hold_lock(ddir, wait)
+    if replay and not spiders:
+        # Replaying an archive runs the spiders it holds pages of; a named spider always runs.
+        known = spiders_in_archives(known, list(replay))
+        if not known:
+            raise CliError("the archive holds no page that any spider starts from")
     results = run_crawl(
         ddir,
         list(spiders) or known,
@@ -277,7 +291,12 @@ def demo(no_serve: bool, port: int, snapshot: Path, data_dir: Path) -> None:
     """Replay the bundled offline snapshot, build, publish, then serve the map."""
     ddir = DataDir.resolve(data_dir)
     hold_lock(ddir, 0)
-    results = run_crawl(ddir, spider_names(), replay=[snapshot], progress=sys.stderr.isatty())
+    results = run_crawl(
+        ddir,
+        spiders_in_archives(spider_names(), [snapshot]),
+        replay=[snapshot],
+        progress=sys.stderr.isatty(),
+    )
     publication = build_and_publish(ddir)
     print_results(results, publication)
     failed = [r["spider"] for r in results if r["status"] in FAILED_STATUSES]

@@ -162,8 +162,14 @@ def units_of(reports: Iterable[Report]) -> list[Unit]:
     threads: dict[str, list[Report]] = defaultdict(list)
     for report in reports:
         threads[report.thread_id or report.report_id].append(report)
-    units = [make_unit(members) for members in threads.values() if _has_time(members)]
+    units = [make_unit(members) for members in threads.values()
+             if _has_time(members) and _has_place_or_provider(members)]
     return sorted(units, key=lambda u: u.key)
+
+
+def _has_place_or_provider(reports: list[Report]) -> bool:
+    """A report that names neither a place nor a provider cannot be tied to any outage."""
+    return any(r.state_codes or r.county_fips or r.provider for r in reports)
 
 
 def _has_time(reports: list[Report]) -> bool:

@@ -9,14 +9,17 @@ error unless the spider says an empty result is normal for it.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 
 import scrapy
+from scrapy import signals as scrapy_signals
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
+from w3lib.encoding import http_content_type_encoding
 
 from crawlers import signals
 
@@ -72,6 +75,12 @@ class OutageSpider(scrapy.Spider):
         self.from_urls: list[str] = list(from_url or [])
         self.state = state.upper() if state else None
 
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OutageSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_request_dropped, signal=scrapy_signals.request_dropped)
+        return spider
+
     # ---- what subclasses provide -------------------------------------------------------
     @classmethod
     def default_days(cls) -> int:
@@ -100,9 +109,48 @@ class OutageSpider(scrapy.Spider):
                 yield output
         except PageError as exc:
             self.record_error(
-                response.url, str(exc), error_type="PageError",
+                response.url,
+                str(exc),
+                error_type="PageError",
                 archive_ref=response.meta.get("archive_ref"),
             )
+
+    # ---- reading pages --------------------------------------------------------------------
+    def page_text(self, response: Response) -> str:
+        """The body as text: the charset the response declares, else JSON's own detection
+        (UTF-8/16/32, with or without BOM). Bytes that decode in neither way are replaced,
+        and that is recorded as an error of the page."""
+        body = response.body
+        content_type = response.headers.get(b"Content-Type") if response.headers else None
+        declared = (
+            http_content_type_encoding(content_type.decode("latin-1")) if content_type else None
+        )
+        if declared:
+            try:
+                return body.decode(declared).removeprefix("\ufeff")
+            except (LookupError, UnicodeDecodeError):
+                pass
+        try:
+            return body.decode(json.detect_encoding(body))
+        except UnicodeDecodeError as exc:
+            self.record_error(
+                response.url,
+                f"the page is not in its declared charset ({declared or 'none'}) nor UTF-8 "
+                f"({exc.reason} at byte {exc.start}); undecodable bytes were replaced",
+                error_type="BadEncoding",
+                archive_ref=response.meta.get("archive_ref"),
+            )
+            return body.decode("utf-8", errors="replace")
+
+    def load_json(self, response: Response, what: str = "page") -> Any:
+        """The JSON document of a response; `PageError` (with `what`) when it is not one."""
+        text = self.page_text(response)
+        try:
+            return json.loads(text)
+        except RecursionError:
+            raise PageError(f"{what} is not JSON: nested too deeply to read") from None
+        except ValueError as exc:
+            raise PageError(f"{what} is not JSON: {exc}") from exc
 
     def is_start_url(self, url: str) -> bool:
         """Whether an archived URL is one this spider starts a crawl from (for replay).
@@ -136,14 +184,19 @@ class OutageSpider(scrapy.Spider):
 
     def replay_requests(self, replay_path: str) -> Iterator[Request]:
         """The archived first pages of this spider: the crawl then follows what was recorded."""
-        from crawlers.archive import iter_responses
+        for url in self.archived_start_urls(replay_path.split(os.pathsep)):
+            yield self.request(url, self.parse)
 
-        seen: set[str] = set()
-        for path in replay_path.split(os.pathsep):
-            for archived in iter_responses(path):
-                if archived.url not in seen and self.is_start_url(archived.url):
-                    seen.add(archived.url)
-                    yield self.request(archived.url, self.parse)
+    def archived_start_urls(self, paths: list[str]) -> list[str]:
+        """The archived URLs this spider would start a replay from, each once, in file order."""
+        from crawlers.archive import archived_response_urls
+
+        urls: list[str] = []
+        for path in paths:
+            for url in archived_response_urls(path):
+                if url not in urls and self.is_start_url(url):
+                    urls.append(url)
+        return urls
 
     def request(self, url: str, callback: Any, **kwargs: Any) -> Request:
         return Request(url, callback=callback, errback=self.on_download_error, **kwargs)
@@ -175,7 +228,33 @@ class OutageSpider(scrapy.Spider):
         response = getattr(failure.value, "response", None)
         url = request.url if request is not None else "?"
         detail = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
-        self.record_error(url, detail, stage="download", error_type=failure.type.__name__)
+        if not detail and "Cancelled" in failure.type.__name__:
+            limit = self.settings.getint("DOWNLOAD_MAXSIZE") if self.settings else 0
+            detail = f"download cancelled (most likely the body passed DOWNLOAD_MAXSIZE, {limit} B)"
+        hops = request.meta.get("redirect_urls") if request is not None else None
+        if hops:  # record the URL the crawl asked for, and where the redirects led
+            detail = f"{detail or failure.type.__name__} (redirected to {url})"
+            url = hops[0]
+        self.record_error(
+            url,
+            detail or failure.type.__name__,
+            stage="download",
+            error_type=failure.type.__name__,
+        )
+
+    def on_request_dropped(self, request: Request, spider: Any = None, **_: Any) -> None:
+        """A redirect back to a URL of its own chain is a loop: record it (the scheduler's
+        duplicate filter drops it silently). Other duplicates are normal and not recorded."""
+        if spider is not None and spider is not self:
+            return
+        hops = request.meta.get("redirect_urls") or []
+        if request.url in hops:
+            self.record_error(
+                hops[0],
+                "redirect loop: " + " -> ".join([*hops, request.url]),
+                stage="download",
+                error_type="RedirectLoop",
+            )
 
     @staticmethod
     def meta_of(response: Response) -> dict:
