@@ -318,6 +318,7 @@ class WarehousePipeline(CrawlerPipeline):
             self.add_error(spider, "-", "load", type(exc).__name__, str(exc))
             self.flush_errors_only()
             reason = "load_failed"
+        self.counts["not_modified"] = self.crawler.stats.get_value("outages/not_modified", 0)
         status = run_status(reason, self.counts, getattr(spider, "empty_ok_because", None))
         if status == "empty":
             spider.logger.error(
@@ -370,5 +371,6 @@ def run_status(close_reason: str, counts: dict[str, int], empty_ok_because: str 
     if counts["items"] == 0:
         if counts["errors"]:
             return "failed"
-        return "ok" if empty_ok_because else "empty"
+        # Nothing new because the server said every page is unchanged (HTTP 304) is fine.
+        return "ok" if empty_ok_because or counts.get("not_modified") else "empty"
     return "partial" if counts["errors"] else "ok"

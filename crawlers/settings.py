@@ -41,10 +41,19 @@ LOG_LEVEL = os.environ.get("OUTAGES_LOG_LEVEL", "INFO")
 # Every response is written, as the server sent it, to a WARC archive (crawlers/archive.py).
 # Replay takes the network's place and nothing else, so robots, redirects, retries and
 # decompression run as in a live crawl. Each is off unless its setting below is set.
+# Retries honour Retry-After on 429/503 and back off exponentially otherwise; re-crawls send
+# If-None-Match / If-Modified-Since and skip unchanged pages (crawlers/middlewares.py).
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawlers.middlewares.RetryAfterMiddleware": 550,
+    "crawlers.middlewares.ConditionalRequestMiddleware": 940,
     "crawlers.archive.WarcRecorderMiddleware": 950,
     "crawlers.archive.WarcReplayMiddleware": 960,
 }
+RETRY_AFTER_HTTP_CODES = [429, 503]
+RETRY_AFTER_MAX = 600  # seconds; a server asking for longer is recorded as failing instead
+RETRY_BACKOFF_BASE = 2.0
+RETRY_BACKOFF_MAX = 120.0
 # `scrapy crawl` archives here; `outages crawl` sets the same under --data-dir, or --record.
 OUTAGES_WARC_PATH = os.path.join(
     os.environ.get("OUTAGES_DATA", "data"),

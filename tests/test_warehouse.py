@@ -207,3 +207,15 @@ def test_second_writer_is_refused_with_a_clear_message(tmp_path: Path) -> None:
 def test_csv_cells_that_spreadsheets_would_run_are_neutralized(cell: str) -> None:
     assert neutralize_cell(cell) == "'" + cell
     assert neutralize_cell("safe =") == "safe ="
+
+
+def test_run_status_rules() -> None:
+    from crawlers.pipelines import run_status
+
+    counts = {"items": 0, "errors": 0}
+    assert run_status("finished", counts, None) == "empty"
+    assert run_status("finished", counts, "quiet days are normal") == "ok"
+    assert run_status("finished", {**counts, "not_modified": 3}, None) == "ok"  # all 304s
+    assert run_status("finished", {"items": 0, "errors": 2}, "quiet") == "failed"
+    assert run_status("finished", {"items": 5, "errors": 1}, None) == "partial"
+    assert run_status("shutdown", {"items": 5, "errors": 0}, None) == "failed"

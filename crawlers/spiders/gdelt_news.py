@@ -30,7 +30,7 @@ from scrapy.http import Request, Response
 
 from crawlers.items import OutageReport
 from crawlers.spiders.base import OutageSpider, PageError
-from crawlers.spiders.formats.feeds import news_queries, news_report, tidy_headline
+from crawlers.spiders.formats.feeds import news_queries, news_report, strip_html, tidy_headline
 
 API_URL = "https://api.gdeltproject.org/api/v2/doc/doc"
 MAX_RECORDS = 250
@@ -104,9 +104,13 @@ def load_payload(body: bytes) -> dict:
     """The JSON object of an answer; `PageError` for text, HTML or anything else."""
     text = body.decode("utf-8", "replace").strip()
     if not text.startswith(("{", "[")):
-        kind = "an HTML page" if text[:200].lower().lstrip().startswith(("<!doctype", "<html")) \
-            or "<body" in text[:500].lower() else "plain text"
-        snippet = " ".join(text.split())[:160]
+        kind = (
+            "an HTML page"
+            if text[:200].lower().lstrip().startswith(("<!doctype", "<html"))
+            or "<body" in text[:500].lower()
+            else "plain text"
+        )
+        snippet = strip_html(text[:2000])[:160]
         raise PageError(f"GDELT answered with {kind} where JSON was expected: {snippet!r}")
     try:
         payload = json.loads(text, strict=False)  # strict=False: raw control chars in strings
@@ -131,7 +135,7 @@ class GdeltNewsSpider(OutageSpider):
     custom_settings = {
         # GDELT: "Please limit requests to one every 5 seconds".
         "DOWNLOAD_DELAY": 5,
-        "RANDOMIZE_DOWNLOAD_DELAY": False,
+        "DOWNLOAD_DELAY_JITTER": 0,  # never below 5 s (the default jitter is 0.5x..1.5x)
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
         "AUTOTHROTTLE_ENABLED": False,
     }

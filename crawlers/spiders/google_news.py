@@ -44,6 +44,8 @@ LOCALE = (("hl", "en-US"), ("gl", "US"), ("ceid", "US:en"))
 MAX_ITEMS = 100  # Google News RSS never returns more items per feed
 _AFTER = re.compile(r"\bafter:(\d{4}-\d{2}-\d{2})\b")
 _BEFORE = re.compile(r"\bbefore:(\d{4}-\d{2}-\d{2})\b")
+# "&nbsp;&nbsp;<font color=...>Publisher</font>" after each headline of a description
+_PUBLISHER_FONT = re.compile(r"(?:&nbsp;|\u00a0|\s)*<font\b[^>]*>", re.IGNORECASE)
 
 
 def search_url(phrase: str, after: date, before: date) -> str:
@@ -83,6 +85,14 @@ def split_window(url: str) -> list[str]:
 def _with_window(phrase_query: str, after: date, before: date) -> str:
     q = f"{phrase_query} after:{after.isoformat()} before:{before.isoformat()}"
     return f"{SEARCH_URL}?{urlencode([('q', q), *LOCALE])}"
+
+
+def description_text(fragment: str) -> str:
+    """Plain text of a Google News description: "Headline — Publisher", a cluster's
+    headlines separated by " | "."""
+    fragment = _PUBLISHER_FONT.sub(" \u2014 ", fragment or "")
+    fragment = re.sub(r"(?i)</li\s*>", " | ", fragment)
+    return strip_html(fragment).strip(" |")
 
 
 class GoogleNewsSpider(OutageSpider):
@@ -145,7 +155,7 @@ class GoogleNewsSpider(OutageSpider):
 
     def entry_report(self, entry: FeedEntry, meta: dict) -> OutageReport:
         headline, publisher = split_publisher(entry.title, entry.source_name)
-        text = drop_publisher(strip_html(entry.description_html), publisher)
+        text = drop_publisher(description_text(entry.description_html), publisher)
         room = EXCERPT_CHARS - (len(publisher) + 3 if publisher else 0)
         short = excerpt(text or headline, max(room, EXCERPT_CHARS // 2))
         body = f"{short} ({publisher})" if publisher else short

@@ -43,18 +43,16 @@ __all__ = [
 EXCERPT_CHARS = 300
 
 # Query parameters that track the reader, not the article.
-_TRACKING_PARAMS = frozenset(
-    {
-        "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "ocid", "cmpid",
-        "cmp", "src", "ref", "ref_src", "smid", "sr_share", "taid", "soc_src", "soc_trk",
-        "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_name",
-        "__twitter_impression", "rss", "feed", "outputtype", "partner", "amp",
-    }
+_TRACKING = (
+    "fbclid gclid dclid msclkid mc_cid mc_eid igshid ocid cmpid cmp src ref ref_src smid sr_share "
+    "taid soc_src soc_trk __twitter_impression rss feed outputtype partner amp"
 )
+_TRACKING_PARAMS = frozenset(_TRACKING.split())
 # Google News article links carry `oc=5` (and sometimes `hl`, `gl`, `ceid`): not the article.
 _GOOGLE_NEWS_PARAMS = frozenset({"oc", "hl", "gl", "ceid"})
 _SPACES = re.compile(r"\s+")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?%)])")
+_SPACED_APOSTROPHE = re.compile(r"(\w) ' (s|t|re|ve|ll|d|m)\b")
 _DASHES = " -\u2013\u2014|\u00b7:"
 
 
@@ -177,7 +175,8 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
 
 def tidy_headline(title: str) -> str:
     """A headline as a person writes it: GDELT's tokenised ``"Outage , officials say"``."""
-    return _SPACE_BEFORE_PUNCT.sub(r"\1", clean_text(title))
+    text = _SPACE_BEFORE_PUNCT.sub(r"\1", clean_text(title))
+    return _SPACED_APOSTROPHE.sub(r"\1'\2", text)
 
 
 def split_publisher(title: str, publisher: str | None) -> tuple[str, str | None]:

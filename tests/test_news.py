@@ -1,0 +1,492 @@
+"""The news discovery spiders: GDELT DOC 2.0 (`gdelt_news`) and Google News RSS (`google_news`).
+
+Unit tests of window splitting, URL keys, excerpts and the no-article-fetch rule, then one
+end-to-end replay of both spiders' fixture folders through the real Scrapy engine.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from scrapy.http import HtmlResponse, Request, TextResponse, XmlResponse
+from scrapy.utils.test import get_crawler
+
+from crawlers.archive import ArchiveRecord, write_records
+from crawlers.items import make_report_id
+from crawlers.spiders import gdelt_news, google_news
+from crawlers.spiders.base import PageError
+from crawlers.spiders.formats import feeds
+from crawlers.spiders.formats.feeds import (
+    EXCERPT_CHARS,
+    FeedError,
+    excerpt,
+    news_queries,
+    normalize_article_url,
+    parse_feed,
+    split_publisher,
+    strip_html,
+)
+from crawlers.spiders.gdelt_news import GdeltNewsSpider
+from crawlers.spiders.google_news import GoogleNewsSpider
+from demo.build_snapshot import demo_records
+from tests.conftest import outages, query
+
+FIXTURES = Path(__file__).parent / "fixtures" / "spiders"
+T0 = datetime(2024, 4, 17, tzinfo=UTC)
+
+
+def make_spider(cls: type, **kwargs):
+    crawler = get_crawler(cls)
+    crawler.spider = crawler._create_spider(**kwargs)
+    return crawler.spider
+
+
+def respond(url: str, body: bytes, cls: type = TextResponse) -> TextResponse:
+    request = Request(url, meta={"fetched_at": T0, "archive_ref": "test#0", "constructed": True})
+    return cls(url, body=body, request=request, encoding="utf-8")
+
+
+def gdelt_article(n: int, *, url: str | None = None, title: str | None = None) -> dict:
+    return {
+        "url": url or f"https://news{n}.example.com/story-{n}",
+        "url_mobile": "",
+        "title": title or f"Story {n} about a 911 outage in Nebraska",
+        "seendate": "20240418T031500Z",
+        "socialimage": "",
+        "domain": f"news{n}.example.com",
+        "language": "English",
+        "sourcecountry": "United States",
+    }
+
+
+def outputs(spider, response) -> tuple[list, list[Request]]:
+    out = list(spider.parse(response))
+    return [o for o in out if not isinstance(o, Request)], [
+        o for o in out if isinstance(o, Request)
+    ]
+
+
+# ---- GDELT windows ------------------------------------------------------------------------
+
+
+def test_gdelt_live_requests_one_day_aligned_window_per_phrase() -> None:
+    spider = make_spider(GdeltNewsSpider, since="2024-04-17", until="2024-04-18")
+    urls = [r.url for r in spider.live_requests()]
+    assert len(urls) == len(news_queries("gdelt_news")) >= 4
+    params = parse_qs(urlsplit(urls[0]).query)
+    assert params["mode"] == ["ArtList"] and params["format"] == ["json"]
+    assert params["maxrecords"] == ["250"]
+    assert params["startdatetime"] == ["20240417000000"]
+    assert params["enddatetime"] == ["20240419000000"]
+    assert params["query"][0].startswith('"911 outage"')
+    assert all(spider.is_start_url(u) for u in urls)
+
+
+def test_gdelt_polite_settings() -> None:
+    settings = GdeltNewsSpider.custom_settings
+    assert settings["DOWNLOAD_DELAY"] == 5
+    assert settings["CONCURRENT_REQUESTS_PER_DOMAIN"] == 1
+    assert settings["AUTOTHROTTLE_ENABLED"] is False
+    assert settings["DOWNLOAD_DELAY_JITTER"] == 0
+
+
+def test_gdelt_split_window_halves_are_contiguous_and_cover_the_window() -> None:
+    url = gdelt_news.api_url("911 outage", T0, T0 + timedelta(days=2))
+    first, second = gdelt_news.split_window(url)
+    q1, s1, e1, _ = gdelt_news.window_of(first)
+    q2, s2, e2, _ = gdelt_news.window_of(second)
+    assert q1 == q2 == gdelt_news.window_of(url)[0]
+    assert (s1, e1, s2, e2) == (
+        T0,
+        T0 + timedelta(days=1),
+        T0 + timedelta(days=1),
+        T0 + timedelta(days=2),
+    )
+    # keep halving: windows shrink until the smallest one, which is not split any more
+    window, depth = url, 0
+    while halves := gdelt_news.split_window(window):
+        window, depth = halves[0], depth + 1
+    _, start, end, _ = gdelt_news.window_of(window)
+    assert gdelt_news.MIN_WINDOW <= end - start < 2 * gdelt_news.MIN_WINDOW
+    assert depth == 6  # 48 h -> 45 min
+
+
+def test_gdelt_full_window_is_split_and_a_short_one_is_not() -> None:
+    spider = make_spider(GdeltNewsSpider)
+    url = gdelt_news.api_url("911 outage", T0, T0 + timedelta(days=1))
+    full = json.dumps({"articles": [gdelt_article(n) for n in range(250)]}).encode()
+    items, requests = outputs(spider, respond(url, full))
+    assert len(items) == 250
+    assert [r.url for r in requests] == gdelt_news.split_window(url)
+    assert not any(spider.is_start_url(r.url) for r in requests)  # 12:00 boundaries
+    spider = make_spider(GdeltNewsSpider)
+    short = json.dumps({"articles": [gdelt_article(n) for n in range(249)]}).encode()
+    items, requests = outputs(spider, respond(url, short))
+    assert len(items) == 249 and requests == []
+
+
+def test_gdelt_full_window_at_the_smallest_size_is_recorded_not_split() -> None:
+    spider = make_spider(GdeltNewsSpider)
+    errors = []
+    spider.record_error = lambda url, message, **kw: errors.append((url, message, kw))
+    url = gdelt_news.api_url("911 outage", T0, T0 + timedelta(minutes=45))
+    full = json.dumps({"articles": [gdelt_article(n) for n in range(250)]}).encode()
+    items, requests = outputs(spider, respond(url, full))
+    assert len(items) == 250 and requests == []
+    assert errors and errors[0][0] == url and errors[0][2]["error_type"] == "WindowFull"
+
+
+def test_gdelt_is_start_url() -> None:
+    spider = make_spider(GdeltNewsSpider)
+    day = gdelt_news.api_url("911 outage", T0, T0 + timedelta(days=1))
+    assert spider.is_start_url(day)
+    assert not spider.is_start_url(gdelt_news.api_url("911 outage", T0, T0 + timedelta(hours=6)))
+    assert not spider.is_start_url("https://api.gdeltproject.org/api/v2/doc/doc?query=x")
+    assert not spider.is_start_url("https://news.google.com/rss/search?q=x")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"Please limit requests to one every 5 seconds or contact us for larger queries.\n",
+        b"<!DOCTYPE html><html><body>Invalid query</body></html>",
+        b'{"articles": [{"url": "https://a.example/x", "title": "trunc',
+        b"[]",
+        b"",
+    ],
+)
+def test_gdelt_non_json_answers_are_page_errors(body: bytes) -> None:
+    with pytest.raises(PageError):
+        gdelt_news.load_payload(body)
+
+
+def test_gdelt_empty_window_and_control_characters() -> None:
+    assert gdelt_news.load_payload(b"{}") == {}
+    payload = gdelt_news.load_payload(b'{"articles": [{"title": "a\tb\x01c"}]}')
+    assert payload["articles"][0]["title"] == "a\tb\x01c"
+
+
+def test_gdelt_report_fields() -> None:
+    spider = make_spider(GdeltNewsSpider)
+    url = gdelt_news.api_url("911 outage", T0, T0 + timedelta(days=1))
+    article = gdelt_article(
+        1,
+        title="911 services are down across South Dakota , officials say",
+        url="http://www.example.com/a/?utm_source=rss",
+    )
+    items, _ = outputs(spider, respond(url, json.dumps({"articles": [article]}).encode()))
+    (item,) = items
+    assert (
+        item["title"] == item["body"] == "911 services are down across South Dakota, officials say"
+    )
+    assert item["source_url"] == "http://www.example.com/a/?utm_source=rss"
+    assert item["report_id"] == make_report_id("gdelt_news", "https://example.com/a")
+    assert item["published_at"] == datetime(2024, 4, 18, 3, 15, tzinfo=UTC)
+    assert item["state_codes"] == ["SD"]
+    assert item["is_constructed"] is True
+    assert "is_outage" not in item and "status" not in item  # left to the ClassifyPipeline
+
+
+def test_gdelt_bad_article_is_recorded_and_the_rest_kept() -> None:
+    spider = make_spider(GdeltNewsSpider)
+    errors = []
+    spider.record_error = lambda url, message, **kw: errors.append(message)
+    url = gdelt_news.api_url("911 outage", T0, T0 + timedelta(days=1))
+    body = json.dumps({"articles": [{"title": "no url"}, gdelt_article(2)]}).encode()
+    items, _ = outputs(spider, respond(url, body))
+    assert len(items) == 1 and len(errors) == 1 and errors[0].startswith("article 0")
+
+
+# ---- Google News --------------------------------------------------------------------------
+
+
+def test_google_live_requests_and_windows() -> None:
+    spider = make_spider(GoogleNewsSpider, since="2024-04-17", until="2024-04-19")
+    urls = [r.url for r in spider.live_requests()]
+    assert len(urls) == len(news_queries("google_news"))
+    params = parse_qs(urlsplit(urls[0]).query)
+    assert params["q"] == ['"911 outage" after:2024-04-17 before:2024-04-20']
+    assert (params["hl"], params["gl"], params["ceid"]) == (["en-US"], ["US"], ["US:en"])
+    assert all(spider.is_start_url(u) for u in urls)
+    assert not spider.is_start_url("https://news.google.com/rss/search?q=%22911+outage%22")
+    first, second = google_news.split_window(urls[0])
+    assert google_news.window_of(first)[1:] == (date(2024, 4, 17), date(2024, 4, 18))
+    assert google_news.window_of(second)[1:] == (date(2024, 4, 18), date(2024, 4, 20))
+    one_day = google_news.search_url("911 outage", date(2024, 4, 17), date(2024, 4, 18))
+    assert google_news.split_window(one_day) == []
+
+
+def rss(items: list[str]) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        "<title>t - Google News</title>" + "".join(items) + "</channel></rss>"
+    ).encode()
+
+
+def rss_item(n: int, description: str = "", title: str | None = None) -> str:
+    from xml.sax.saxutils import escape
+
+    return (
+        f"<item><title>{escape(title or f'911 outage in Omaha, Neb. {n}')} - Example Post</title>"
+        f"<link>https://news.google.com/rss/articles/CBMi{n:04d}?oc=5</link>"
+        f'<guid isPermaLink="false">CBMi{n:04d}</guid>'
+        "<pubDate>Thu, 18 Apr 2024 03:15:00 GMT</pubDate>"
+        f"<description>{escape(description)}</description>"
+        '<source url="https://post.example.com">Example Post</source></item>'
+    )
+
+
+def test_google_full_feed_is_split_by_days() -> None:
+    spider = make_spider(GoogleNewsSpider)
+    url = google_news.search_url("911 outage", date(2024, 4, 17), date(2024, 4, 21))
+    items, requests = outputs(
+        spider, respond(url, rss([rss_item(n) for n in range(100)]), XmlResponse)
+    )
+    assert len(items) == 100
+    assert [r.url for r in requests] == google_news.split_window(url)
+
+
+def test_google_report_title_body_and_publisher() -> None:
+    spider = make_spider(GoogleNewsSpider)
+    url = google_news.search_url("911 outage", date(2024, 4, 17), date(2024, 4, 19))
+    long_words = " ".join(["Dispatch centers in Douglas County, Neb. took calls by text"] * 20)
+    description = (
+        '<a href="https://news.google.com/rss/articles/CBMi0001?oc=5" target="_blank">'
+        f"Outage &amp; more</a>&nbsp;&nbsp;<script>alert(1)</script><b>{long_words}</b>"
+        '&nbsp;&nbsp;<font color="#6f6f6f">Example Post</font>'
+    )
+    items, _ = outputs(spider, respond(url, rss([rss_item(1, description)]), XmlResponse))
+    (item,) = items
+    assert item["title"] == "911 outage in Omaha, Neb. 1"  # " - Example Post" removed
+    assert item["source_url"] == "https://news.google.com/rss/articles/CBMi0001?oc=5"
+    assert item["body"].endswith("\u2026 (Example Post)")
+    assert len(item["body"]) <= EXCERPT_CHARS
+    assert "<" not in item["body"] and "alert(1)" not in item["body"]
+    assert item["body"].startswith("Outage & more Dispatch centers in Douglas County")
+    assert item["field_evidence"]["publisher"] == "Example Post"
+    assert item["published_at"] == datetime(2024, 4, 18, 3, 15, tzinfo=UTC)
+    assert "NE" in item["state_codes"]
+
+
+def test_same_article_found_by_two_queries_is_one_report() -> None:
+    spider = make_spider(GoogleNewsSpider)
+    a = google_news.search_url("911 outage", date(2024, 4, 17), date(2024, 4, 19))
+    b = google_news.search_url("911 lines down", date(2024, 4, 17), date(2024, 4, 19))
+    first, _ = outputs(spider, respond(a, rss([rss_item(1), rss_item(2)]), XmlResponse))
+    second, _ = outputs(spider, respond(b, rss([rss_item(2), rss_item(3)]), XmlResponse))
+    ids = [i["report_id"] for i in first + second]
+    assert len(ids) == len(set(ids)) == 3
+    # across the two spiders the same story stays two reports (one per source)
+    key = normalize_article_url("https://www.example.com/a")
+    assert make_report_id("gdelt_news", key) != make_report_id("google_news", key)
+
+
+def test_spiders_never_request_article_pages() -> None:
+    """Every request either spider makes goes to its own API; article links are never followed."""
+    for folder in sorted(FIXTURES.glob("*_news/*")):
+        case = json.loads((folder / "case.json").read_text())
+        spider_cls = GdeltNewsSpider if folder.parent.name == "gdelt_news" else GoogleNewsSpider
+        spider = make_spider(spider_cls)
+        body = next(folder.glob("response.*")).read_bytes()
+        cls = HtmlResponse if case["content_type"].startswith("text/html") else TextResponse
+        _, requests = outputs(spider, respond(case["url"], body, cls))
+        hosts = {urlsplit(r.url).hostname for r in requests}
+        assert hosts <= set(spider.allowed_domains), (folder, hosts)
+        assert all(r.url.startswith((gdelt_news.API_URL, google_news.SEARCH_URL)) for r in requests)
+
+
+def test_parse_feed_never_fetches_or_opens_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    import feedparser.api
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("feedparser tried to fetch")
+
+    monkeypatch.setattr(feedparser.api.http, "get", refuse)
+    for body in (
+        b"https://example.com/feed.xml",
+        b"/etc/hostname",
+        b"<html><body>Sorry</body></html>",
+    ):
+        with pytest.raises(FeedError):
+            parse_feed(body)
+
+
+def test_malformed_and_empty_feeds() -> None:
+    body = rss([rss_item(1), rss_item(2)])
+    with pytest.raises(FeedError, match="not well-formed"):
+        parse_feed(body[: len(body) // 2 + 40])
+    assert parse_feed(rss([])).entries == []
+    with pytest.raises(FeedError):
+        parse_feed(b"")
+
+
+# ---- shared helpers -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        (
+            "https://kscj.com/2024/04/17/911-restored/?utm_source=rss&utm_medium=rss&utm_campaign=x",
+            "https://kscj.com/2024/04/17/911-restored",
+        ),
+        (
+            "http://WWW.Example.com:80/News/Story.html#comments",
+            "https://example.com/News/Story.html",
+        ),
+        ("https://example.com/a?b=2&a=1&fbclid=xyz", "https://example.com/a?a=1&b=2"),
+        ("https://example.com/", "https://example.com/"),
+        (
+            "https://news.google.com/rss/articles/CBMiABC?oc=5&hl=en-US",
+            "https://news.google.com/rss/articles/CBMiABC",
+        ),
+        ("https://example.com/story?id=7&oc=5", "https://example.com/story?id=7&oc=5"),
+    ],
+)
+def test_normalize_article_url(url: str, key: str) -> None:
+    assert normalize_article_url(url) == key
+
+
+def test_excerpt_length_and_word_boundary() -> None:
+    text = "word " * 200
+    cut = excerpt(text)
+    assert len(cut) <= EXCERPT_CHARS and cut.endswith("word\u2026")
+    assert excerpt("short text") == "short text"
+    assert excerpt("a" * 400, 50) == "a" * 49 + "\u2026"
+
+
+def test_strip_html() -> None:
+    html = (
+        '<p>Line&nbsp;one</p><p>Line two &amp;amp; <a href="x">link</a></p>'
+        "<script>var x = '<b>';</script><style>p {}</style>caf&eacute;<br>end"
+    )
+    assert strip_html(html) == "Line one Line two & link café end"
+    assert (
+        google_news.description_text(
+            '<ol><li><a href="x">H1</a>&nbsp;&nbsp;<font color="#6f6f6f">P1</font></li>'
+            '<li><a href="y">H2</a>&nbsp;&nbsp;<font color="#6f6f6f">P2</font></li></ol>'
+        )
+        == "H1 \u2014 P1 | H2 \u2014 P2"
+    )
+
+
+def test_split_publisher() -> None:
+    assert split_publisher("Outage - day 2 - KSCJ", "KSCJ") == ("Outage - day 2", "KSCJ")
+    assert split_publisher("Outage - day 2", None) == ("Outage - day 2", None)
+    assert split_publisher("KSCJ", "KSCJ") == ("KSCJ", "KSCJ")
+
+
+def test_tidy_headline() -> None:
+    assert feeds.tidy_headline("Outage hits Omaha , Lincoln ; What ' s next ?") == (
+        "Outage hits Omaha, Lincoln; What's next?"
+    )
+    assert feeds.tidy_headline("AT&amp;T outage") == "AT&T outage"
+
+
+def test_news_queries_file() -> None:
+    assert "911 outage" in news_queries("gdelt_news")
+    assert "9-1-1 outage" in news_queries("google_news")
+    assert news_queries("no_such_spider") == []
+
+
+# ---- end to end ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_news_family_replays_through_the_engine(tmp_path: Path) -> None:
+    records = demo_records(FIXTURES, ["gdelt_news", "google_news"], demo_only=False)
+    # The full GDELT window splits in two; the archive answers both halves (one article each).
+    full = json.loads((FIXTURES / "gdelt_news" / "full_window_250" / "case.json").read_text())
+    halves = gdelt_news.split_window(full["url"])
+    assert len(halves) == 2
+    for n, half in enumerate(halves):
+        article = gdelt_article(
+            900 + n, title=f"911 outage in Lincoln, Neb. (constructed half {n})"
+        )
+        records.append(
+            ArchiveRecord(
+                url=half,
+                body=json.dumps({"articles": [article]}).encode(),
+                headers=[("Content-Type", "application/json")],
+                fetched_at=datetime(2024, 2, 23, 7, n, tzinfo=UTC),
+                constructed=True,
+                note="test: an answer to a split half",
+            )
+        )
+    archive = tmp_path / "news.warc.gz"
+    write_records(archive, records)
+    data_dir = tmp_path / "data"
+    result = outages(
+        "crawl",
+        "gdelt_news",
+        "google_news",
+        "--replay",
+        str(archive),
+        data_dir=data_dir,
+        check=False,
+    )
+    assert "Traceback" not in result.stderr
+
+    by_source = dict(query(data_dir, "SELECT source, count(*) FROM reports GROUP BY source"))
+    assert by_source == {"gdelt_news": 6 + 6 + 250 + 2, "google_news": 7 + 3}
+    # the split halves were fetched and their articles kept
+    halves_found = query(
+        data_dir, "SELECT count(*) FROM reports WHERE title LIKE '%(constructed half %'"
+    )
+    assert halves_found == [(2,)]
+
+    def states(source: str, title: str) -> list[str]:
+        rows = query(
+            data_dir,
+            "SELECT state_codes FROM reports WHERE source = ? AND title = ?",
+            [source, title],
+        )
+        assert len(rows) == 1, (source, title, rows)
+        return rows[0][0]
+
+    assert states("gdelt_news", "911 services are down across South Dakota") == ["SD"]
+    assert states("google_news", "911 services are down across South Dakota") == ["SD"]
+    assert states("gdelt_news", "Massachusetts suffers statewide outage of its 911 services") == [
+        "MA"
+    ]
+    assert states("google_news", "Massachusetts suffers statewide outage of its 911 services") == [
+        "MA"
+    ]
+    outage_states = query(
+        data_dir,
+        "SELECT DISTINCT unnest(state_codes) FROM reports "
+        "WHERE is_outage AND source IN ('gdelt_news', 'google_news')",
+    )
+    assert {"SD", "MA"} <= {row[0] for row in outage_states}
+
+    dispatcher = query(
+        data_dir,
+        "SELECT status, is_outage, body, source_url FROM reports "
+        "WHERE title = 'Dispatcher honored for 911 call that saved a life'",
+    )
+    assert len(dispatcher) == 1
+    status, is_outage, body, link = dispatcher[0]
+    assert (status, is_outage) == ("not_outage", False)
+    assert body.endswith("(Prairie Example Gazette)") and link.startswith(
+        "https://news.google.com/rss/articles/"
+    )
+
+    # every news report is short: metadata, link and an excerpt only
+    longest = query(
+        data_dir,
+        "SELECT max(length(body)) FROM reports WHERE source IN ('gdelt_news', 'google_news')",
+    )
+    assert longest[0][0] <= EXCERPT_CHARS
+
+    errors = query(data_dir, "SELECT spider, url, stage, error_type FROM crawl_errors")
+    html_error = json.loads((FIXTURES / "gdelt_news" / "html_error" / "case.json").read_text())
+    malformed = json.loads((FIXTURES / "google_news" / "malformed_rss" / "case.json").read_text())
+    assert ("gdelt_news", html_error["url"], "parse", "PageError") in errors
+    assert ("google_news", malformed["url"], "parse", "PageError") in errors
+    assert len(errors) == 2, errors
+    runs = dict(query(data_dir, "SELECT spider, status FROM crawl_runs"))
+    assert runs == {"gdelt_news": "partial", "google_news": "partial"}
