@@ -46,6 +46,8 @@ REPORT_COLUMNS: tuple[str, ...] = (
     "psaps_affected",
     "calls_affected",
     "source_kind",
+    "statewide_states",
+    "occurred_on",
 )
 
 # Fields that live only between spider and pipelines (not stored).

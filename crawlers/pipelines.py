@@ -82,6 +82,7 @@ class NormalizePipeline(CrawlerPipeline):
 
         states: set[str] = set()
         counties: set[str] = set()
+        statewide: set[str] = set(item.get("statewide_states") or [])
         unknown: list[str] = []
         for code in item.get("same_codes") or []:
             place = geo.place_from_same(code)
@@ -91,6 +92,8 @@ class NormalizePipeline(CrawlerPipeline):
             states.add(place.state_code)
             if place.county_fips:
                 counties.add(place.county_fips)
+            else:
+                statewide.add(place.state_code)  # SAME SS000: the whole state
         for code in item.get("ugc_codes") or []:
             places = geo.places_from_ugc(code)
             if not places:
@@ -123,8 +126,9 @@ class NormalizePipeline(CrawlerPipeline):
                 "geocode",
                 "UnknownPlace",
             )
-        item["state_codes"] = sorted(states)
+        item["state_codes"] = sorted(states | statewide)
         item["county_fips"] = sorted(counties)
+        item["statewide_states"] = sorted(statewide)
         item.setdefault("is_constructed", False)
         item.setdefault("source_kind", getattr(spider, "source_kind", "unknown"))
         return item
@@ -253,8 +257,13 @@ class WarehousePipeline(CrawlerPipeline):
 
     def on_item_error(self, item: Any, response: Response, spider: Spider, failure: Any) -> None:
         url = item.get("source_url") if hasattr(item, "get") else None
-        self.add_error(spider, url or getattr(response, "url", "?"), "pipeline",
-                       failure.type.__name__, failure.getErrorMessage())
+        self.add_error(
+            spider,
+            url or getattr(response, "url", "?"),
+            "pipeline",
+            failure.type.__name__,
+            failure.getErrorMessage(),
+        )
 
     def on_response(self, response: Response, request: Any, spider: Spider) -> None:
         self.counts["pages"] += 1

@@ -36,6 +36,7 @@ OPEN_END = timedelta(
     hours=12
 )  # an outage with no all-clear is assumed to run this long past its last report
 REPORT_LAG = timedelta(hours=48)  # a report with no stated times describes the 48 h before it
+DAY_SLACK = timedelta(hours=10)  # a stated day, widened to cover every US time zone
 
 # How far each kind of source is trusted for facts (cause, provider, end) and confidence.
 SOURCE_WEIGHT = {
@@ -80,6 +81,8 @@ class Report:
     backup_phone: str | None = None
     stated_duration_minutes: int | None = None
     is_constructed: bool = False
+    statewide: tuple[str, ...] = ()  # states the source says were affected as a whole
+    occurred_on: date | None = None  # the day, when the document gives no time
 
     @classmethod
     def from_row(cls, row: Mapping) -> Report:
@@ -101,6 +104,8 @@ class Report:
             backup_phone=row.get("backup_phone"),
             stated_duration_minutes=row.get("stated_duration_minutes"),
             is_constructed=bool(row.get("is_constructed")),
+            statewide=tuple(row.get("statewide_states") or ()),
+            occurred_on=row.get("occurred_on"),
         )
 
     @property
@@ -113,11 +118,16 @@ class Report:
 
     @property
     def statewide_states(self) -> frozenset[str]:
-        """States the report covers as a whole: named without any of their counties."""
+        return frozenset(self.statewide)
+
+    @property
+    def state_level(self) -> frozenset[str]:
+        """States named as a whole or without any county: for joining, they overlap every
+        county of the state (for facts, only `statewide` states count every county)."""
         from crawlers.geo import state_code_from_fips
 
         county_states = {state_code_from_fips(fips[:2]) for fips in self.county_fips}
-        return frozenset(s for s in self.state_codes if s not in county_states)
+        return frozenset(self.statewide) | {s for s in self.state_codes if s not in county_states}
 
 
 @dataclass
@@ -128,7 +138,7 @@ class Unit:
     window_start: datetime
     window_end: datetime
     counties: frozenset[str]
-    statewide: frozenset[str]
+    state_level: frozenset[str]
     states: frozenset[str]
     providers: frozenset[str]
 
@@ -142,17 +152,26 @@ def make_unit(reports: list[Report]) -> Unit:
     starts += [r.started_at for r in reports if r.started_at and r.source_kind != "alert"]
     ends = [r.ended_at for r in reports if r.ended_at]
     published = [r.published_at for r in reports if r.published_at]
-    last_seen = max(published + ends + starts)
+    last_seen = max(published + ends + starts, default=None)
+    days = [r.occurred_on for r in reports if r.occurred_on]
+    if not starts and days:
+        # A document that gives the day but no time: that day, in any US time zone.
+        window_start = datetime.combine(min(days), datetime.min.time(), UTC) - DAY_SLACK
+        window_end = datetime.combine(max(days), datetime.min.time(), UTC) + DAY_SLACK + timedelta(days=1)
+        return _unit(reports, window_start, max(ends) if ends else window_end)
     # An all-clear, or a document that states no time, describes what came before it.
     window_start = min(starts) if starts else min(published + ends) - REPORT_LAG
     window_end = max(ends) if ends else last_seen + OPEN_END
-    statewide = frozenset().union(*(r.statewide_states for r in reports))
+    return _unit(reports, window_start, window_end)
+
+
+def _unit(reports: list[Report], window_start: datetime, window_end: datetime) -> Unit:
     return Unit(
         reports=sorted(reports, key=lambda r: r.order_key),
         window_start=window_start,
         window_end=max(window_end, window_start),
         counties=frozenset(c for r in reports for c in r.county_fips),
-        statewide=statewide,
+        state_level=frozenset().union(*(r.state_level for r in reports)),
         states=frozenset(s for r in reports for s in r.state_codes),
         providers=frozenset(r.provider for r in reports if r.provider),
     )
@@ -173,11 +192,11 @@ def _has_place_or_provider(reports: list[Report]) -> bool:
 
 
 def _has_time(reports: list[Report]) -> bool:
-    return any(r.published_at or r.started_at or r.ended_at for r in reports)
+    return any(r.published_at or r.started_at or r.ended_at or r.occurred_on for r in reports)
 
 
 def places_overlap(a: Unit, b: Unit) -> bool:
-    return bool(a.counties & b.counties or a.statewide & b.states or b.statewide & a.states)
+    return bool(a.counties & b.counties or a.state_level & b.states or b.state_level & a.states)
 
 
 def same_outage(a: Unit, b: Unit) -> bool:
@@ -386,7 +405,7 @@ def incident_facts(
         title="",
         started_at=started,
         ended_at=ended,
-        started_on=local_date(started or min(published), states) if started or published else None,
+        started_on=_started_on(started, reports, published, states),
         duration_minutes=duration,
         state_codes=states,
         county_fips=counties,
@@ -409,6 +428,15 @@ def incident_facts(
     )
     incident.title = incident_title(incident, named, state_names, county_names or {})
     return incident
+
+
+def _started_on(started, reports, published, states) -> date | None:
+    if started:
+        return local_date(started, states)
+    days = [r.occurred_on for r in reports if r.occurred_on]
+    if days:
+        return min(days)
+    return local_date(min(published), states) if published else None
 
 
 def _in_states(county: str, states: list[str], counties_by_state: Mapping[str, list[str]]) -> bool:
@@ -494,7 +522,7 @@ INCIDENT_COLUMNS = (
 REPORT_FIELDS_SQL = """
 SELECT report_id, source, source_kind, status, published_at, started_at, ended_at, state_codes,
        county_fips, thread_id, cause, provider, confidence, source_url, backup_phone,
-       stated_duration_minutes, is_constructed
+       stated_duration_minutes, is_constructed, statewide_states, occurred_on
 FROM reports WHERE is_outage
 """
 

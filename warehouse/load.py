@@ -31,6 +31,8 @@ _TYPES: dict[str, pa.DataType] = {
     "stated_duration_minutes": pa.int64(),
     "psaps_affected": pa.int64(),
     "calls_affected": pa.int64(),
+    "statewide_states": _LIST,
+    "occurred_on": pa.date32(),
 }
 REPORT_SCHEMA = pa.schema([(name, _TYPES.get(name, pa.string())) for name in REPORT_COLUMNS])
 _COLUMN_LIST = ", ".join(REPORT_COLUMNS)
