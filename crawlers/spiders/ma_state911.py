@@ -1,0 +1,37 @@
+"""Massachusetts State 911 Department: news and statements on mass.gov.
+
+The State 911 Department (under the Executive Office of Public Safety and Security) runs
+the statewide Next Generation 911 system and publishes its news on mass.gov: the
+organisation's news listing (``/orgs/state-911-department/news``, paged with ``?page=N``)
+links to releases at ``/news/<slug>``, such as the statement on the statewide outage of
+June 18, 2024. Releases carry OpenGraph and JSON-LD metadata, which the general article
+extractor reads first; the mass.gov "press teaser" classes are only hints.
+
+Every release is kept (one report each); the ClassifyPipeline decides which are about a
+911 outage. Listing and article URLs follow mass.gov's public URL scheme; the markup of
+the fixtures is constructed to it (no live page could be fetched when this was written).
+"""
+
+from __future__ import annotations
+
+from crawlers.spiders.formats.article import NewsListingSpider
+
+
+class MaState911Spider(NewsListingSpider):
+    name = "ma_state911"
+    source_title = "Massachusetts State 911 Department news (mass.gov)"
+    source_home = "https://www.mass.gov/orgs/state-911-department"
+    source_kind = "agency"
+    coverage_states = "MA"
+    coverage_since = "2019-01-01"
+    cadence_minutes = 360
+    allowed_domains = ["www.mass.gov", "mass.gov"]
+
+    listing_urls = ("https://www.mass.gov/orgs/state-911-department/news",)
+    article_allow = r"^https://(?:www\.)?mass\.gov/news/[\w-]+/?$"
+    item_css = ".ma__press-teaser"
+    link_css = ".ma__press-teaser__title a"
+    next_css = ".ma__pagination__next a, a.ma__pagination__next"
+    text_css = ".ma__rich-text"
+    title_css = ".ma__page-header__title"
+    date_css = ".ma__press-status__date"

@@ -1,0 +1,89 @@
+"""Nebraska Public Service Commission: press releases and 911 outage investigation dockets.
+
+The PSC oversees Nebraska's State 911 Department and investigates 911 outages in public
+dockets: Lumen (911-075 / PI-248, the August 31, 2023 fiber cut; 911-077 / C-5581 /
+PI-252, the April 17 and July 9, 2024 disruptions) and Windstream (911-076 / PI-249, the
+September 2-3 and November 28, 2023 and January 13, 2024 outages; 911-078, the complaint
+that followed). Two kinds of page:
+
+* press releases, under ``/for-consumers/<slug>`` (and ``/node/<n>``), linked from the
+  press release listing; they state dates, PSAP counts ("39 of the 68 PSAPs"), carriers;
+* the investigation page of each docket, kept as data in
+  ``crawlers/data/ne_psc_911_dockets.csv`` (docket, related numbers, carrier, subject,
+  page, where the page URL comes from). A docket page is a start page of every crawl and
+  gives one report (keyed by its URL), titled with its docket numbers.
+
+The listing path and the markup of the fixtures are constructed to the Drupal layout of
+psc.nebraska.gov (no live page could be fetched); the press release texts of the real
+releases were read in stored copies.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+from scrapy.http import Request, Response
+
+from crawlers.archive import canonical_url
+from crawlers.items import OutageReport
+from crawlers.spiders.formats.article import NewsListingSpider
+
+DOCKETS_CSV = Path(__file__).resolve().parents[1] / "data" / "ne_psc_911_dockets.csv"
+
+
+@cache
+def dockets() -> tuple[dict[str, str], ...]:
+    """The 911 outage dockets the spider follows (rows of the CSV)."""
+    with DOCKETS_CSV.open(newline="", encoding="utf-8") as f:
+        return tuple(csv.DictReader(f))
+
+
+def docket_pages() -> dict[str, list[dict[str, str]]]:
+    """Canonical page URL -> the dockets it covers (several dockets can share a page)."""
+    pages: dict[str, list[dict[str, str]]] = {}
+    for row in dockets():
+        pages.setdefault(canonical_url(row["page_url"]), []).append(row)
+    return pages
+
+
+class NePscSpider(NewsListingSpider):
+    name = "ne_psc"
+    source_title = "Nebraska Public Service Commission: press releases and 911 outage dockets"
+    source_home = "https://psc.nebraska.gov"
+    source_kind = "regulator"
+    coverage_states = "NE"
+    coverage_since = "2023-08-31"
+    cadence_minutes = 360
+    allowed_domains = ["psc.nebraska.gov"]
+
+    listing_urls = ("https://psc.nebraska.gov/for-consumers/press-releases",)
+    article_allow = r"^https://psc\.nebraska\.gov/(?:for-consumers/[\w-]+|node/\d+)/?$"
+    item_css = ".views-row"
+    link_css = ".views-field-title a, h3 a"
+    next_css = ".pager__item--next a, .pager-next a"
+    text_css = ".field--name-body, .field-name-body"
+    title_css = "h1"
+    date_css = ".field--name-post-date, .date-display-single"
+
+    def live_requests(self) -> Iterator[Request]:
+        yield from super().live_requests()
+        for row in {r["page_url"]: r for r in dockets()}.values():
+            yield self.request(row["page_url"], self.parse)
+
+    def is_listing(self, response: Response) -> bool:
+        if canonical_url(response.url) in docket_pages():
+            return False
+        return super().is_listing(response)
+
+    def parse_article_page(self, response: Response, **extra) -> Iterator[OutageReport]:
+        rows = docket_pages().get(canonical_url(response.url))
+        if not rows:
+            yield from super().parse_article_page(response, **extra)
+            return
+        for item in super().parse_article_page(response, **extra):
+            numbers = ", ".join(f"{r['docket']} ({r['related']})" for r in rows)
+            item["title"] = f"Dockets {numbers}: {item['title']}"
+            yield item
