@@ -54,3 +54,17 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def load_json(text: str):
     return json.loads(text)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Print the curated-incident validation table (tests/test_incidents_demo.py)."""
+    rows = config.stash.get("curated_validation", []) if hasattr(config, "stash") else []
+    if not rows:
+        return
+    terminalreporter.section("curated incidents vs. incidents built from the other sources")
+    columns = list(rows[0])
+    widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in columns]
+    terminalreporter.write_line("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    for row in rows:
+        terminalreporter.write_line("  ".join(str(row[c]).ljust(w)
+                                              for c, w in zip(columns, widths)))

@@ -213,6 +213,7 @@ def cluster(reports: Iterable[Report]) -> list[list[Report]]:
     """Outage reports -> incidents (lists of reports), deterministic and order-independent."""
     units = units_of(reports)
     parent = list(range(len(units)))
+    providers = [set(u.providers) for u in units]  # per group root: the providers named
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -220,23 +221,41 @@ def cluster(reports: Iterable[Report]) -> list[list[Report]]:
             i = parent[i]
         return i
 
-    # Sweep in time order: only units whose windows come within MERGE_GAP are compared.
+    # Links, strongest evidence first (then in a canonical order), each joining two groups
+    # unless the groups name different providers: a weak link (a news story listing four
+    # states) cannot merge outages that better sources tie to different carriers.
+    for _, i, j in sorted(candidate_links(units)):
+        a, b = find(i), find(j)
+        if a == b or (providers[a] and providers[b] and not providers[a] & providers[b]):
+            continue
+        root, child = min(a, b), max(a, b)
+        parent[child] = root
+        providers[root] |= providers[child]
+    groups: dict[int, list[Report]] = defaultdict(list)
+    for i, unit in enumerate(units):
+        groups[find(i)].extend(unit.reports)
+    incidents = [sorted(members, key=lambda r: r.order_key) for members in groups.values()]
+    return sorted(incidents, key=lambda members: members[0].order_key)
+
+
+def candidate_links(units: list[Unit]) -> list[tuple[float, int, int]]:
+    """Pairs of units that `same_outage` relates, as (-strength, i, j) with i < j.
+
+    Units are in canonical order (`units_of` sorts them), so indexes are stable; a sweep in
+    time order compares only units whose windows come within MERGE_GAP of each other.
+    """
     order = sorted(range(len(units)), key=lambda i: (units[i].window_start, units[i].key))
+    strength = [max(weight(r) for r in u.reports) for u in units]
+    links = []
     active: list[int] = []
     for i in order:
         unit = units[i]
         active = [j for j in active if units[j].window_end + MERGE_GAP >= unit.window_start]
         for j in active:
             if same_outage(units[j], unit):
-                a, b = find(i), find(j)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
+                links.append((-min(strength[i], strength[j]), min(i, j), max(i, j)))
         active.append(i)
-    groups: dict[int, list[Report]] = defaultdict(list)
-    for i, unit in enumerate(units):
-        groups[find(i)].extend(unit.reports)
-    incidents = [sorted(members, key=lambda r: r.order_key) for members in groups.values()]
-    return sorted(incidents, key=lambda members: members[0].order_key)
+    return links
 
 
 # ---------------------------------------------------------------------------- facts
@@ -379,9 +398,12 @@ def incident_facts(
 ) -> Incident:
     reports = sorted(reports, key=lambda r: r.order_key)
     earliest = reports[0]
-    states = sorted({s for r in reports for s in r.state_codes})
-    statewide = sorted(set().union(*(r.statewide_states for r in reports)))
-    named = sorted({c for r in reports for c in r.county_fips})
+    # Places from alerts, agencies, the FCC and curated records when there are any: a news
+    # story's list of states is not evidence enough to widen an outage.
+    placed = [r for r in reports if weight(r) >= SOURCE_WEIGHT["alert"]] or reports
+    states = sorted({s for r in placed for s in r.state_codes})
+    statewide = sorted(set().union(*(r.statewide_states for r in placed)))
+    named = sorted({c for r in placed for c in r.county_fips})
     counties = sorted(set(named) | {c for s in statewide for c in counties_by_state.get(s, [])})
     started, ended = incident_start(reports), incident_end(reports)
     if started and ended and ended < started:
@@ -479,8 +501,11 @@ def incident_title(
 
 
 def local_date(moment: datetime, states: list[str]) -> date:
-    """The date people there remember: in the first state's main time zone."""
-    zone = state_time_zone(states[0]) if states else None
+    """The date people there remember: in the main time zone of the most populous state."""
+    from crawlers.geo import state_population
+
+    main = max(states, key=lambda s: (state_population(s) or 0, s)) if states else None
+    zone = state_time_zone(main) if main else None
     return (moment.astimezone(zone) if zone else moment.astimezone(UTC)).date()
 
 
