@@ -64,7 +64,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     terminalreporter.section("curated incidents vs. incidents built from the other sources")
     columns = list(rows[0])
     widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in columns]
-    terminalreporter.write_line("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    terminalreporter.write_line("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
     for row in rows:
-        terminalreporter.write_line("  ".join(str(row[c]).ljust(w)
-                                              for c, w in zip(columns, widths)))
+        terminalreporter.write_line(
+            "  ".join(str(row[c]).ljust(w) for c, w in zip(columns, widths, strict=True))
+        )

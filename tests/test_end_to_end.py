@@ -27,13 +27,19 @@ def test_demo_publishes_reports_outages_and_threads(demo_dir: Path) -> None:
     assert {"outage", "update", "not_outage", "test"} <= statuses
     assert statuses & {"restored", "cancelled"}
     # The 40 recorded federal alerts are real and none is a 911 outage.
-    real = query(demo_dir, "SELECT count(*), count(*) FILTER (WHERE is_outage) FROM reports "
-                           "WHERE source = 'openfema_ipaws' AND NOT is_constructed")
+    real = query(
+        demo_dir,
+        "SELECT count(*), count(*) FILTER (WHERE is_outage) FROM reports "
+        "WHERE source = 'openfema_ipaws' AND NOT is_constructed",
+    )
     assert real == [(40, 0)]
     # No real outage alert has been recorded anywhere: every outage alert in the demo is
     # constructed and labelled so (the real outage records come from curated and FCC documents).
-    assert query(demo_dir, "SELECT count(*) FROM reports WHERE is_outage AND NOT is_constructed "
-                           "AND source_kind NOT IN ('curated', 'regulator')") == [(0,)]
+    assert query(
+        demo_dir,
+        "SELECT count(*) FROM reports WHERE is_outage AND NOT is_constructed "
+        "AND source_kind NOT IN ('curated', 'regulator')",
+    ) == [(0,)]
     sources = {row[0] for row in query(demo_dir, "SELECT DISTINCT source FROM reports")}
     assert len(sources) == 13  # every source is in the quick start's demo
 
@@ -207,7 +213,8 @@ def test_spiders_lists_coverage_last_run_and_per_state_sources(demo_dir: Path) -
     fema = by_name["openfema_ipaws"]
     assert fema["reports"] > 40 and fema["last_status"] == "ok" and fema["last_success_at"]
     assert fema["cadence_minutes"] == 24 * 60 and fema["kind"] == "alert"
-    states = json.loads(outages("spiders", "--by-state", "--format", "json",
-                                data_dir=demo_dir).stdout)
+    states = json.loads(
+        outages("spiders", "--by-state", "--format", "json", data_dir=demo_dir).stdout
+    )
     assert [row["state"] for row in states] == ["MA", "SD", "NV", "TX", "NE"]
     assert all("openfema_ipaws" in row["sources_with_reports"] for row in states)

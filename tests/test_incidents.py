@@ -102,8 +102,13 @@ def test_a_report_with_no_place_and_no_provider_joins_no_incident() -> None:
 
 
 def test_statewide_report_overlaps_every_county_of_its_state() -> None:
-    statewide = rep("ma", states=("MA",), counties=(), statewide=("MA",),
-                    at=datetime(2024, 6, 18, 18, tzinfo=UTC))
+    statewide = rep(
+        "ma",
+        states=("MA",),
+        counties=(),
+        statewide=("MA",),
+        at=datetime(2024, 6, 18, 18, tzinfo=UTC),
+    )
     county = rep(
         "suffolk", states=("MA",), counties=("25025",), at=datetime(2024, 6, 18, 19, tzinfo=UTC)
     )
@@ -198,8 +203,13 @@ def test_title_duration_cause_and_population(reference) -> None:
 
 
 def test_statewide_population_is_the_states_and_counts_no_county_twice(reference) -> None:
-    statewide = rep("ma", states=("MA",), counties=(), statewide=("MA",),
-                    at=datetime(2024, 6, 18, 18, tzinfo=UTC))
+    statewide = rep(
+        "ma",
+        states=("MA",),
+        counties=(),
+        statewide=("MA",),
+        at=datetime(2024, 6, 18, 18, tzinfo=UTC),
+    )
     county = rep(
         "suffolk", states=("MA",), counties=("25025",), at=datetime(2024, 6, 18, 19, tzinfo=UTC)
     )

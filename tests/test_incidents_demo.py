@@ -18,8 +18,11 @@ VALIDATION_ROWS: list[dict] = []  # printed in the terminal summary (tests/conft
 
 def incidents(demo_dir: Path) -> list[dict]:
     with duckdb.connect(str(demo_dir / "outages.duckdb"), read_only=True) as con:
-        return con.sql("SELECT * FROM incidents ORDER BY started_on, incident_id"
-                       ).to_arrow_table().to_pylist()
+        return (
+            con.sql("SELECT * FROM incidents ORDER BY started_on, incident_id")
+            .to_arrow_table()
+            .to_pylist()
+        )
 
 
 def one(rows: list[dict], day: str, states: list[str]) -> dict:
@@ -34,8 +37,9 @@ def test_massachusetts_2024_06_18_is_one_statewide_incident(demo_dir: Path) -> N
     assert (ma["cause"], ma["provider"]) == ("firewall_or_security_device", "Comtech")
     assert ma["duration_minutes"] == 120  # 13:15 to 15:15 EDT, as the state said
     assert {"curated", "ma_state911", "openfema_ipaws"} <= set(ma["sources"])
-    assert ma["title"] == ("911 outage statewide in Massachusetts, 2024-06-18, 2 h 0 min, "
-                           "firewall fault")
+    assert ma["title"] == (
+        "911 outage statewide in Massachusetts, 2024-06-18, 2 h 0 min, firewall fault"
+    )
     assert ma["population_affected"] > 6_500_000 and ma["confidence"] == 1.0
 
 
@@ -45,7 +49,8 @@ def test_2024_04_17_lumen_fiber_cut_is_one_incident_across_three_states(demo_dir
     assert (lumen["cause"], lumen["provider"]) == ("fiber_cut", "Lumen")
     assert lumen["statewide_states"] == ["SD"]
     assert {"openfema_ipaws", "nws_alerts", "sd_dps", "nv_lvmpd", "curated"} <= set(
-        lumen["sources"])
+        lumen["sources"]
+    )
     # The same evening's Texas trouble was a cellular carrier's, not Lumen's: its own incident.
     texas = one(rows, "2024-04-17", ["TX"])
     assert texas["provider"] == "T-Mobile" and texas["county_fips"] == ["48465"]
@@ -67,8 +72,9 @@ def test_every_outage_report_with_a_place_belongs_to_an_incident(demo_dir: Path)
             "AND coalesce(published_at, started_at, ended_at, occurred_on) IS NOT NULL"
         ).fetchone()[0]
         counted = con.execute("SELECT sum(report_count) FROM incidents").fetchone()[0]
-        members = con.execute("SELECT count(*) FROM reports WHERE incident_id IS NOT NULL"
-                              ).fetchone()[0]
+        members = con.execute(
+            "SELECT count(*) FROM reports WHERE incident_id IS NOT NULL"
+        ).fetchone()[0]
     assert orphans == 0 and counted == members
 
 
@@ -93,14 +99,19 @@ def test_curated_incidents_are_found_by_the_other_sources(demo_dir: Path) -> Non
     with duckdb.connect(str(demo_dir / "outages.duckdb"), read_only=True) as con:
         rows = con.sql(REPORT_FIELDS_SQL + " AND source <> 'curated'").to_arrow_table().to_pylist()
         reference = reference_maps(con)
-    built = [incident_facts(group, **reference)
-             for group in cluster(Report.from_row(r) for r in rows)]
+    built = [
+        incident_facts(group, **reference) for group in cluster(Report.from_row(r) for r in rows)
+    ]
     VALIDATION_ROWS.clear()
     failures = []
     for event in curated_events():
         first, last = min(event["dates"]), max(event["dates"])
-        near = [i for i in built if i.started_on and
-                str(_shift(first, -1)) <= i.started_on.isoformat() <= str(_shift(last, 1))]
+        near = [
+            i
+            for i in built
+            if i.started_on
+            and str(_shift(first, -1)) <= i.started_on.isoformat() <= str(_shift(last, 1))
+        ]
         match = next((i for i in near if set(i.state_codes) == event["states"]), None)
         partial = next((i for i in near if set(i.state_codes) < event["states"]), None)
         covered = any(event["states"] & set(i.state_codes) for i in near)
@@ -110,11 +121,15 @@ def test_curated_incidents_are_found_by_the_other_sources(demo_dir: Path) -> Non
             verdict = "partial: other sources name " + ",".join(sorted(partial.state_codes))
         else:
             verdict = "MISSED" if covered else "no other source in demo"
-        VALIDATION_ROWS.append({
-            "curated event": event["event"], "dates": f"{first}..{last}",
-            "states": ",".join(sorted(event["states"])), "verdict": verdict,
-            "incident": match.title if match else "",
-        })
+        VALIDATION_ROWS.append(
+            {
+                "curated event": event["event"],
+                "dates": f"{first}..{last}",
+                "states": ",".join(sorted(event["states"])),
+                "verdict": verdict,
+                "incident": match.title if match else "",
+            }
+        )
         if verdict == "MISSED":
             failures.append(event["event"])
     matched = [r for r in VALIDATION_ROWS if r["verdict"] == "matched"]

@@ -157,7 +157,9 @@ def make_unit(reports: list[Report]) -> Unit:
     if not starts and days:
         # A document that gives the day but no time: that day, in any US time zone.
         window_start = datetime.combine(min(days), datetime.min.time(), UTC) - DAY_SLACK
-        window_end = datetime.combine(max(days), datetime.min.time(), UTC) + DAY_SLACK + timedelta(days=1)
+        window_end = (
+            datetime.combine(max(days), datetime.min.time(), UTC) + DAY_SLACK + timedelta(days=1)
+        )
         return _unit(reports, window_start, max(ends) if ends else window_end)
     # An all-clear, or a document that states no time, describes what came before it.
     window_start = min(starts) if starts else min(published + ends) - REPORT_LAG
@@ -181,8 +183,11 @@ def units_of(reports: Iterable[Report]) -> list[Unit]:
     threads: dict[str, list[Report]] = defaultdict(list)
     for report in reports:
         threads[report.thread_id or report.report_id].append(report)
-    units = [make_unit(members) for members in threads.values()
-             if _has_time(members) and _has_place_or_provider(members)]
+    units = [
+        make_unit(members)
+        for members in threads.values()
+        if _has_time(members) and _has_place_or_provider(members)
+    ]
     return sorted(units, key=lambda u: u.key)
 
 
