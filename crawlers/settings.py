@@ -49,7 +49,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.ConditionalRequestMiddleware": 940,
     "crawlers.archive.WarcRecorderMiddleware": 950,
     "crawlers.archive.WarcReplayMiddleware": 960,
+    "crawlers.rewrite.UrlRewriteMiddleware": 970,
 }
+# Tests only: send every request to a local server of recorded responses (crawlers/rewrite.py).
+OUTAGES_URL_REWRITE = os.environ.get("OUTAGES_URL_REWRITE")
 RETRY_AFTER_HTTP_CODES = [429, 503]
 RETRY_AFTER_MAX = 600  # seconds; a server asking for longer is recorded as failing instead
 RETRY_BACKOFF_BASE = 2.0
@@ -80,3 +83,18 @@ OUTAGES_BATCH_SIZE = 5000
 # turns this off and publishes once after all its spiders have finished.
 OUTAGES_PUBLISH_ON_CLOSE = True
 OUTAGES_PROGRESS = False
+
+# Scale-out (docs/scale-out.md): crawler processes on several machines share one request
+# queue and one duplicate filter in Redis. OUTAGES_REDIS_JOB names a shared crawl; its keys
+# persist until deleted. Without a job name, each process gets its own keys, flushed at close.
+OUTAGES_REDIS_URL = os.environ.get("OUTAGES_REDIS_URL")
+if OUTAGES_REDIS_URL:
+    import uuid as _uuid
+
+    _job = os.environ.get("OUTAGES_REDIS_JOB") or _uuid.uuid4().hex
+    SCHEDULER = "scrapy_redis.scheduler.Scheduler"
+    DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
+    REDIS_URL = OUTAGES_REDIS_URL
+    SCHEDULER_PERSIST = bool(os.environ.get("OUTAGES_REDIS_JOB"))
+    SCHEDULER_QUEUE_KEY = f"%(spider)s:{_job}:requests"
+    SCHEDULER_DUPEFILTER_KEY = f"%(spider)s:{_job}:dupefilter"

@@ -110,7 +110,10 @@ def run_crawl(
             raise CliError(f"no such archive: {', '.join(missing)}")
         settings.setdict(replay_settings([str(p) for p in replay]), priority="cmdline")
     else:
-        warc = record or data_dir.archive_dir / f"crawl-{datetime.now(UTC):%Y-%m}.warc.gz"
+        from warehouse.watch import current_archive_path
+
+        # crawl-YYYY-MM.warc.gz, then -001, -002... once a file reaches OUTAGES_WARC_MAX_BYTES
+        warc = record or current_archive_path(data_dir.archive_dir)
         settings.set("OUTAGES_WARC_PATH", str(warc), priority="cmdline")
     process = CrawlerProcess(settings)
     crawlers = []
@@ -155,6 +158,9 @@ def build_and_publish(data_dir: DataDir) -> dict[str, Any]:
         con = work_connection(data_dir)
         counts = build(con)
         publication = publish(con, data_dir)
+        from warehouse.watch import after_publish
+
+        after_publish(data_dir, con)  # feeds, webhooks, status.json; never raises
     finally:
         lock.release(data_dir.lock_file)
     return {"counts": counts, "published_at": publication.published_at, "path": publication.path}
@@ -469,11 +475,18 @@ def spiders(fmt: str, by_state: bool, states: str, data_dir: Path) -> None:
     else:
         rows = source_status(ddir)
         columns = ["spider", "kind", "states", "since", "cadence_minutes", "years_seen",
-                   "reports", "outage_reports", "last_success_at", "last_status", "errors"]
+                   "reports", "outage_reports", "freshness", "freshness_since",
+                   "last_success_at", "last_status", "last_error"]
     if fmt == "json":
         click.echo(json.dumps(rows, default=str, indent=2))
         return
     click.echo(format_rows(columns, [tuple(r.get(c) for c in columns) for r in rows], "table"))
+
+
+from warehouse.watch import feeds, watch  # noqa: E402  (they import this module's helpers)
+
+main.add_command(watch)
+main.add_command(feeds)
 
 
 if __name__ == "__main__":

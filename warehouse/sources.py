@@ -71,6 +71,21 @@ def source_status(data_dir: DataDir) -> list[dict[str, Any]]:
             "last_success_at": successes.get(spider.name, {}).get("last_success_at"),
             **last_runs.get(spider.name, {}),
         })
+    return with_freshness(rows, data_dir)
+
+
+def with_freshness(rows: list[dict[str, Any]], data_dir: DataDir) -> list[dict[str, Any]]:
+    """Add fresh / late / failing (from each spider's cadence and its runs), since when, and
+    the last error (warehouse/status.py)."""
+    from warehouse.status import source_freshness
+
+    freshness = {row["spider"]: row for row in source_freshness(data_dir)}
+    for row in rows:
+        fresh = freshness.get(row["spider"], {})
+        error = fresh.get("last_error") or {}
+        row["freshness"] = fresh.get("state")
+        row["freshness_since"] = fresh.get("failing_since") or fresh.get("fresh_since")
+        row["last_error"] = error.get("message")
     return rows
 
 
