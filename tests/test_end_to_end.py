@@ -218,3 +218,24 @@ def test_spiders_lists_coverage_last_run_and_per_state_sources(demo_dir: Path) -
     )
     assert [row["state"] for row in states] == ["MA", "SD", "NV", "TX", "NE"]
     assert all("openfema_ipaws" in row["sources_with_reports"] for row in states)
+
+
+def test_replay_serves_every_recording_of_a_polled_url(tmp_path: Path) -> None:
+    """NWS is polled at one URL all day: each recorded answer must come back on replay."""
+    case = FIXTURES / "spiders" / "nws_alerts" / "constructed_page2"
+    page = json.loads((case / "response.json").read_text())
+    url = "https://api.weather.gov/alerts?code=TOE&start=2024-04-17T00:00:00Z"
+    first = dict(page, features=page["features"][:1])
+    later = json.loads(json.dumps(first))
+    later["features"][0]["properties"]["id"] += "-later"
+    later["features"][0]["properties"]["sent"] = "2024-04-18T05:00:00-05:00"
+    archive = tmp_path / "polls.warc.gz"
+    write_records(archive, [
+        ArchiveRecord(url=url, body=json.dumps(first).encode(),
+                      fetched_at=datetime(2024, 4, 18, 3, tzinfo=UTC)),
+        ArchiveRecord(url=url, body=json.dumps(later).encode(),
+                      fetched_at=datetime(2024, 4, 18, 3, 5, tzinfo=UTC)),
+    ])
+    data_dir = tmp_path / "data"
+    outages("crawl", "nws_alerts", "--replay", str(archive), data_dir=data_dir)
+    assert query(data_dir, "SELECT count(*) FROM reports")[0][0] == 2

@@ -374,8 +374,10 @@ def format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
         from warehouse.export import neutralize_cell
 
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
+        # \r\n rows, so a carriage return inside a cell is quoted and cannot split the row;
+        # column names are neutralized too (public queries choose them).
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow([neutralize_cell(c) for c in columns])
         for row in rows:
             writer.writerow([neutralize_cell(to_jsonable(v)) for v in row])
         return out.getvalue().rstrip("\n")

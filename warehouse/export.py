@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -37,17 +38,26 @@ def public_relations(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str
     return relations
 
 
+# Types whose text a spreadsheet cannot take for a formula; every other type is written as
+# text and neutralized like VARCHAR (ENUM, JSON, UUID, STRUCT, MAP, BLOB...).
+_PLAIN_TYPE_RE = re.compile(
+    r"(BOOLEAN|U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?|FLOAT|DOUBLE|DECIMAL|DATE)\b"
+)
+
+
 def _select_for_csv(name: str, columns: list[tuple[str, str]]) -> str:
     parts = []
     for column, dtype in columns:
         ident = f'"{column}"'
-        if dtype.endswith("[]"):
+        if dtype.endswith("]"):  # lists and arrays
             ident = f"to_json({ident})::VARCHAR"
         elif dtype.startswith("TIMESTAMP"):
             ident = f"strftime({ident} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ')"
-        elif dtype != "VARCHAR":
+        elif _PLAIN_TYPE_RE.match(dtype):
             parts.append(f'{ident} AS "{column}"')
             continue
+        elif dtype != "VARCHAR":
+            ident = f"CAST({ident} AS VARCHAR)"
         prefixes = "|".join({"\t": "\\t", "\r": "\\r"}.get(p, "\\" + p) for p in FORMULA_PREFIXES)
         parts.append(
             f"CASE WHEN regexp_matches({ident}, '^({prefixes})') THEN '''' || {ident} "
@@ -72,8 +82,7 @@ def export_relation(db_path: Path, name: str, fmt: str, target: Path) -> int:
         path = str(target).replace("'", "''")
         if fmt == "csv":
             con.execute(
-                f"COPY ({_select_for_csv(name, columns)}) TO '{path}' "
-                "(FORMAT csv, HEADER true)"
+                f"COPY ({_select_for_csv(name, columns)}) TO '{path}' (FORMAT csv, HEADER true)"
             )
         elif fmt == "parquet":
             con.execute(

@@ -1,31 +1,97 @@
 """The public SQL guard, shared by `outages sql --public` and the app's SQL page.
 
-Layers, each of which must hold on its own:
-1. Statement check: exactly one statement, of the read kinds (SELECT and WITH ... SELECT).
-2. A separate worker process opens the published file read-only with external access off
-   (no files, no network, no extensions) and its configuration locked, with DuckDB's own
-   memory and thread limits.
-3. The worker runs under an OS address-space limit (RLIMIT_AS) and is killed at the time
-   limit: DuckDB's interrupt and memory_limit alone do not stop every query.
-4. Results are cut at a row cap.
+Layers, each of which must hold on its own (docs/security.md states them and their limits):
+
+1. Statement check (in the caller): a length cap, exactly one statement, of the read kind
+   (SELECT, WITH ... SELECT, FROM-first, VALUES, TABLE, and the inspection statements that
+   DuckDB runs as SELECTs: SHOW, DESCRIBE, SUMMARIZE). Everything else is refused by name.
+2. Function check (in the worker): the query's syntax tree (`json_serialize_sql`) may not
+   call a function that reads files or URLs, scans process memory, runs SQL text, or changes
+   logging, profiling or checkpoints.
+3. A separate worker process opens the published file read-only with external access off
+   (no files, no network, no extensions, no persistent secrets, no spilling to disk), its
+   configuration locked, one thread and DuckDB's own memory limit. The worker runs with a
+   scrubbed environment, `/` as working directory, and OS limits: address space
+   (RLIMIT_AS), file size 0 (it cannot write a byte to any file), no core dumps, and CPU
+   seconds per query.
+4. Time: a timer inside the worker interrupts the query at the time limit; the caller kills
+   the worker if no answer comes shortly after (DuckDB's interrupt does not stop every
+   query), and the worker exits by itself if its caller has gone.
+5. Results are cut at a row cap and a byte cap; exports of a result have their own byte cap.
+
+Workers come from a small pool started on first use (or by `warm_up()`), so ordinary
+queries skip the interpreter start: a worker that was killed or misbehaved is replaced.
+The pool is thread-safe (Streamlit calls it from its script threads) and starts workers
+with `subprocess` only: no multiprocessing, so the caller's `__main__` is never re-imported.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import csv
+import io
+import json
 import os
 import pickle
+import select
+import signal
+import struct
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 TIME_LIMIT_SECONDS = 5.0
 ROW_CAP = 10_000
+RESULT_BYTE_CAP = 16 * 1024**2  # pickled size of the rows one query may return
+EXPORT_BYTE_CAP = 32 * 1024**2  # size of a CSV or JSON export of a query result
+QUERY_MAX_CHARS = 20_000
 WORKER_MEMORY_BYTES = 2 * 1024**3  # OS cap on the worker's address space
 DUCKDB_MEMORY_LIMIT = "512MB"
+POOL_SIZE = int(os.environ.get("OUTAGES_SQL_WORKERS", "2"))
+KILL_GRACE_SECONDS = 1.0  # after the time limit, how long the worker's own interrupt may take
+START_TIMEOUT_SECONDS = 30.0  # a worker that is not ready by then is broken
+WORKER_RETIRE_RSS_KB = 768 * 1024  # a worker that grew this large is replaced after answering
 ALLOWED_TYPES = {duckdb.StatementType.SELECT}
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _names(text: str) -> set[str]:
+    return set(text.split())
+
+
+# Functions a public query may not call, with the rule each one breaks.
+_FILE_FUNCTIONS = _names(
+    """glob read_blob read_csv read_csv_auto read_duckdb read_json read_json_auto
+    read_json_objects read_json_objects_auto read_ndjson read_ndjson_auto read_ndjson_objects
+    read_parquet parquet_scan read_single_csv_file read_single_json_file
+    read_single_parquet_file read_text sniff_csv parquet_bloom_probe parquet_file_metadata
+    parquet_full_metadata parquet_kv_metadata parquet_metadata parquet_schema read_xlsx
+    iceberg_scan delta_scan sqlite_scan postgres_scan mysql_scan duckdb_extensions
+    which_secret duckdb_secrets duckdb_temporary_files duckdb_external_file_cache"""
+)
+_MEMORY_FUNCTIONS = _names(
+    "arrow_scan arrow_scan_dumb pandas_scan python_arrow_scan python_map_function"
+)
+_SQL_TEXT_FUNCTIONS = _names("query query_table json_execute_serialized_sql")
+_STATE_FUNCTIONS = _names(
+    """checkpoint force_checkpoint enable_logging disable_logging enable_profiling
+    disable_profiling truncate_duckdb_logs create_external_resource
+    deregister_external_resource destroy_external_resource register_external_resource
+    register_external_resource_type getenv"""
+)
+DENIED_FUNCTIONS: dict[str, str] = {
+    **{f: "no file or network access" for f in _FILE_FUNCTIONS},
+    **{f: "no access to process memory" for f in _MEMORY_FUNCTIONS},
+    **{f: "one statement only (no SQL inside strings)" for f in _SQL_TEXT_FUNCTIONS},
+    **{f: "read-only (no settings, logging or checkpoints)" for f in _STATE_FUNCTIONS},
+}
 
 
 class QueryRefused(Exception):
@@ -38,25 +104,130 @@ class QueryResult:
     rows: list[tuple]
     truncated: bool = False
     column_types: list[str] = field(default_factory=list)
+    limit: str | None = None  # "row cap" or "byte cap" when `truncated`
+    seconds: float = 0.0
 
 
+# ---------------------------------------------------------------------------- statement check
 def check_statement(query: str) -> str:
     """Return the one read-only statement in `query`, or refuse with the rule's name."""
-    if not query or not query.strip():
+    if not isinstance(query, str) or not query.strip():
         raise QueryRefused("empty query")
+    if len(query) > QUERY_MAX_CHARS:
+        raise QueryRefused(f"query length: at most {QUERY_MAX_CHARS:,} characters")
+    if "\x00" in query:
+        raise QueryRefused("the query does not parse: it contains a NUL character")
     try:
         statements = duckdb.extract_statements(query)
-    except duckdb.Error as exc:
-        raise QueryRefused(f"the query does not parse: {exc}") from exc
+    except Exception as exc:  # duckdb.Error, or anything else: no parse, no run
+        raise QueryRefused(f"the query does not parse: {_first_line(exc)}") from exc
     if len(statements) != 1:
         raise QueryRefused(f"one statement only (found {len(statements)})")
-    statement = statements[0]
-    if statement.type not in ALLOWED_TYPES:
-        kind = str(statement.type).split(".")[-1]
-        raise QueryRefused(f"read-only: {kind} statements are not allowed, only SELECT")
+    try:
+        kind_of = statements[0].type
+    except Exception:  # a statement kind this duckdb's Python enum lacks (UPDATE EXTENSIONS)
+        kind_of = None
+    if kind_of not in ALLOWED_TYPES:
+        kind = str(kind_of).split(".")[-1] if kind_of is not None else "these"
+        raise QueryRefused(
+            f"read-only: {kind} statements are not allowed, only SELECT "
+            "(with WITH, SHOW, DESCRIBE and SUMMARIZE)"
+        )
     return query
 
 
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _function_names(tree: Any) -> set[str]:
+    """Every `function_name` in a syntax tree (iterative: trees can be deep)."""
+    found: set[str] = set()
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            name = node.get("function_name")
+            if isinstance(name, str):
+                found.add(name.lower())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+def check_functions(con: duckdb.DuckDBPyConnection, query: str) -> None:
+    """Refuse a query that calls a denied function (read from DuckDB's own syntax tree)."""
+    text = con.execute("SELECT json_serialize_sql(?)", [query]).fetchone()[0]
+    try:
+        tree = json.loads(text)
+    except RecursionError:
+        raise QueryRefused("the query is nested too deeply to check") from None
+    if tree.get("error"):
+        raise QueryRefused(f"the query does not parse: {tree.get('error_message')}")
+    for name in sorted(_function_names(tree)):
+        if name in DENIED_FUNCTIONS:
+            raise QueryRefused(f"{DENIED_FUNCTIONS[name]}: the function {name}() is not allowed")
+
+
+# ---------------------------------------------------------------------------- framing
+_HEADER = struct.Struct(">Q")
+
+
+def _write_frame(fd: int, payload: bytes) -> None:
+    data = memoryview(_HEADER.pack(len(payload)) + payload)
+    while data:
+        written = os.write(fd, data)
+        data = data[written:]
+
+
+def _read_exact(fd: int, size: int, deadline: float | None) -> bytes:
+    chunks, remaining = [], size
+    poller = select.poll()  # not select.select: a busy app may have fds past FD_SETSIZE
+    poller.register(fd, select.POLLIN)
+    while remaining:
+        if deadline is not None:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not poller.poll(wait * 1000):
+                raise TimeoutError
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_frame(fd: int, deadline: float | None, max_size: int) -> bytes:
+    (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size, deadline))
+    if size > max_size:
+        raise OverflowError(size)
+    return _read_exact(fd, size, deadline)
+
+
+# Results are pickled by our own worker from DuckDB values; unpickle only those value types.
+_SAFE_GLOBALS = {
+    ("datetime", "date"),
+    ("datetime", "datetime"),
+    ("datetime", "time"),
+    ("datetime", "timedelta"),
+    ("datetime", "timezone"),
+    ("decimal", "Decimal"),
+    ("uuid", "UUID"),
+    ("pytz", "_p"),
+    ("pytz", "_UTC"),
+    ("zoneinfo", "ZoneInfo"),
+}
+
+
+class _ResultUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in _SAFE_GLOBALS:
+            raise pickle.UnpicklingError(f"unexpected type {module}.{name} in a result")
+        return super().find_class(module, name)
+
+
+# ---------------------------------------------------------------------------- the worker
 def _connect(db_path: str) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(
         db_path,
@@ -65,6 +236,10 @@ def _connect(db_path: str) -> duckdb.DuckDBPyConnection:
             "enable_external_access": False,
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
+            "allow_community_extensions": False,
+            "allow_unsigned_extensions": False,
+            "allow_persistent_secrets": False,
+            "temp_directory": "",
             "memory_limit": DUCKDB_MEMORY_LIMIT,
             "threads": 1,
             "lock_configuration": True,
@@ -72,39 +247,301 @@ def _connect(db_path: str) -> duckdb.DuckDBPyConnection:
     )
 
 
-def _run_in_worker(db_path: str, query: str, row_cap: int) -> tuple:
-    """Inside the worker: run the query and return a picklable message."""
+class _Database:
+    """The worker's connection to the published file, reopened when a publish swapped it."""
+
+    def __init__(self) -> None:
+        self.key: tuple | None = None
+        self.con: duckdb.DuckDBPyConnection | None = None
+
+    def cursor(self, db_path: str) -> duckdb.DuckDBPyConnection:
+        st = os.stat(db_path)
+        key = (db_path, st.st_ino, st.st_mtime_ns, st.st_size)
+        if key != self.key or self.con is None:
+            if self.con is not None:
+                self.con.close()  # before reopening: duckdb caches instances by path
+                self.con = None
+            self.con = _connect(db_path)
+            self.key = key
+        return self.con.cursor()  # a fresh session: nothing carries over between queries
+
+
+def _size(value: Any) -> int:
+    """About the pickled size of a result value, without pickling it."""
+    if isinstance(value, str):
+        return len(value.encode("utf-8", "surrogatepass")) + 9
+    if isinstance(value, bytes | bytearray):
+        return len(value) + 9
+    if isinstance(value, list | tuple):
+        return sum(map(_size, value)) + 4
+    if isinstance(value, dict):
+        return sum(_size(k) + _size(v) for k, v in value.items()) + 4
+    return 64 if value is not None else 1
+
+
+def _fetch(cursor: duckdb.DuckDBPyConnection, row_cap: int, byte_cap: int) -> tuple:
+    """Rows up to the row cap and the byte cap, fetched in chunks sized to the byte budget."""
+    rows: list[tuple] = []
+    size = 0
+    chunk = 64
+    while len(rows) <= row_cap:
+        batch = cursor.fetchmany(min(chunk, row_cap + 1 - len(rows)))
+        if not batch:
+            return rows, None
+        for row in batch:
+            size += _size(row)
+            if size > byte_cap:
+                return rows, "byte cap"
+            rows.append(row)
+        average = max(1, size // len(rows))
+        chunk = max(1, min(2048, (byte_cap - size) // average // 2))
+    del rows[row_cap:]
+    return rows, "row cap"
+
+
+def _answer(database: _Database, request: dict) -> tuple:
+    """Run one request inside the worker; return a picklable message."""
+    import resource
+
+    time_limit = float(request["time_limit"])
+    cursor = None
+    interrupted = threading.Event()
+    timers: list[threading.Timer] = []
     try:
-        con = _connect(db_path)
-        cursor = con.execute(query)
-        columns = [d[0] for d in cursor.description or []]
-        types = [str(d[1]) for d in cursor.description or []]
-        rows = cursor.fetchmany(row_cap + 1)
-        return ("ok", columns, types, rows[:row_cap], len(rows) > row_cap)
+        cursor = database.cursor(request["db"])
+        check_functions(cursor, request["query"])
+
+        def interrupt() -> None:
+            interrupted.set()
+            cursor.interrupt()
+
+        used = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+        cpu = int(used + time_limit + 5)
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, resource.getrlimit(resource.RLIMIT_CPU)[1]))
+        # The caller kills us shortly after the time limit; if it is gone, exit anyway.
+        timers = [
+            threading.Timer(time_limit, interrupt),
+            threading.Timer(time_limit + KILL_GRACE_SECONDS + 2.0, os._exit, (70,)),
+        ]
+        for timer in timers:
+            timer.daemon = True
+            timer.start()
+        cursor.execute(request["query"])
+        description = cursor.description or []
+        rows, limit = _fetch(cursor, int(request["row_cap"]), int(request["byte_cap"]))
+        if limit == "byte cap" and not rows:
+            return ("error", f"byte cap: one row is larger than {request['byte_cap']:,} bytes")
+        return (
+            "ok",
+            [d[0] for d in description],
+            [str(d[1]) for d in description],
+            rows,
+            limit,
+        )
+    except QueryRefused as exc:
+        return ("error", str(exc))
     except MemoryError:
         return ("error", "memory limit: the query needed more memory than allowed")
+    except duckdb.InterruptException:
+        if interrupted.is_set():
+            return ("error", f"time limit: stopped after {time_limit:g} s")
+        return ("error", "the query was interrupted")
     except duckdb.OutOfMemoryException as exc:
-        return ("error", f"memory limit: {exc}")
+        return ("error", f"memory limit: {_first_line(exc)}")
     except duckdb.PermissionException as exc:
-        return ("error", f"no file or network access: {exc}")
+        return ("error", f"no file or network access: {_first_line(exc)}")
     except duckdb.Error as exc:
-        return ("error", f"SQL error: {exc}")
+        if interrupted.is_set():
+            return ("error", f"time limit: stopped after {time_limit:g} s")
+        text = str(exc)
+        if "out of memory" in text.lower() or "memory limit" in text.lower():
+            return ("error", f"memory limit: {_first_line(exc)}")
+        if "configuration has been locked" in text:
+            return ("error", f"configuration is locked: {_first_line(exc)}")
+        return ("error", f"SQL error: {text.strip()}")
+    except Exception as exc:  # never let a query take the worker down with a traceback
+        return ("error", f"the query failed: {type(exc).__name__}: {_first_line(exc)}")
+    finally:
+        for timer in timers:
+            timer.cancel()
+        if cursor is not None:
+            with contextlib.suppress(Exception):  # the session goes with the cursor anyway
+                cursor.close()
 
 
 def _worker_main() -> None:
-    """`python -m warehouse.guard DB ROW_CAP`: one query on stdin, one pickled answer out."""
+    """Worker loop: frames of JSON requests on stdin, frames of pickled answers on stdout."""
     import resource
 
     resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_BYTES, WORKER_MEMORY_BYTES))
-    db_path, row_cap = sys.argv[1], int(sys.argv[2])
-    query = sys.stdin.read()
-    message = _run_in_worker(db_path, query, row_cap)
-    try:
-        data = pickle.dumps(message)
-    except Exception as exc:  # a value type pickle cannot carry
-        data = pickle.dumps(("error", f"result could not be returned: {exc}"))
-    sys.stdout.buffer.write(data)
-    sys.stdout.flush()
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # not one byte written to any file
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # ... as a failed write, not a crash
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is the caller's
+    stdin, stdout = sys.stdin.fileno(), sys.stdout.fileno()
+    sys.stdout = sys.stderr  # nothing else may write into the answer channel
+    database = _Database()
+    _write_frame(stdout, pickle.dumps(("ready", os.getpid())))
+    while True:
+        try:
+            request = json.loads(_read_frame(stdin, None, QUERY_MAX_CHARS * 8 + 4096))
+        except (EOFError, OSError, ValueError):
+            return  # the caller has gone
+        message = _answer(database, request)
+        retire = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > WORKER_RETIRE_RSS_KB
+        try:
+            data = pickle.dumps(message + (retire,), protocol=5)
+        except Exception as exc:  # a value type pickle cannot carry
+            data = pickle.dumps(("error", f"result could not be returned: {exc}", retire))
+        try:
+            _write_frame(stdout, data)
+        except OSError:
+            return
+        if retire:
+            return
+
+
+# ---------------------------------------------------------------------------- the pool
+_WORKER_CODE = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from warehouse.guard import _worker_main; _worker_main()"
+)
+
+
+class _Worker:
+    def __init__(self) -> None:
+        env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
+        if "TZ" in os.environ:
+            env["TZ"] = os.environ["TZ"]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-s", "-c", _WORKER_CODE, str(ROOT)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            cwd="/",
+            env=env,
+            close_fds=True,
+        )
+        self.ready = False
+        self.started = time.monotonic()
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def wait_ready(self) -> None:
+        if self.ready:
+            return
+        deadline = self.started + START_TIMEOUT_SECONDS
+        message = pickle.loads(_read_frame(self.proc.stdout.fileno(), deadline, 4096))
+        if message[0] != "ready":
+            raise EOFError(message)
+        self.ready = True
+
+    def ask(self, request: dict, timeout: float, max_size: int) -> tuple:
+        _write_frame(self.proc.stdin.fileno(), json.dumps(request).encode())
+        data = _read_frame(self.proc.stdout.fileno(), time.monotonic() + timeout, max_size)
+        return _ResultUnpickler(io.BytesIO(data)).load()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError):
+                stream.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+
+
+class _Pool:
+    """Up to `size` workers; idle ones wait pre-started, a killed one is replaced at once."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(1, size)
+        self.lock = threading.Condition()
+        self.idle: list[_Worker] = []
+        self.busy = 0
+        self.closed = False
+
+    def warm_up(self) -> None:
+        with self.lock:
+            while len(self.idle) + self.busy < self.size:
+                self.idle.append(_Worker())
+
+    def acquire(self, wait: float) -> _Worker:
+        deadline = time.monotonic() + wait
+        with self.lock:
+            while True:
+                if self.closed:
+                    raise QueryRefused("the SQL service is shutting down")
+                if self.idle:
+                    # Prefer a worker that is already up.
+                    ready = [w for w in self.idle if w.ready]
+                    worker = ready[0] if ready else self.idle[0]
+                    self.idle.remove(worker)
+                    self.busy += 1
+                    return worker
+                if self.busy < self.size:
+                    self.busy += 1
+                    try:
+                        return _Worker()
+                    except BaseException:
+                        self.busy -= 1
+                        raise
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise QueryRefused(
+                        f"busy: {self.busy} public queries are running; try again in a moment"
+                    )
+                self.lock.wait(remaining)
+
+    def release(self, worker: _Worker, *, keep: bool) -> None:
+        if not keep:
+            worker.kill()
+        with self.lock:
+            self.busy -= 1
+            if keep and not self.closed:
+                self.idle.append(worker)
+            elif not self.closed and len(self.idle) + self.busy < self.size:
+                self.idle.append(_Worker())  # the replacement starts while nobody waits
+            self.lock.notify()
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            workers, self.idle = self.idle, []
+        for worker in workers:
+            worker.kill()
+
+    def pids(self) -> list[int]:
+        with self.lock:
+            return [w.pid for w in self.idle]
+
+
+_pool: _Pool | None = None
+_pool_lock = threading.Lock()
+
+
+def _get_pool() -> _Pool:
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool.closed:
+            _pool = _Pool(POOL_SIZE)
+            atexit.register(_pool.close)
+        return _pool
+
+
+def warm_up() -> None:
+    """Start the pool's workers now (the app calls this at startup); returns at once."""
+    _get_pool().warm_up()
+
+
+def shutdown() -> None:
+    """Stop every idle worker (busy ones stop when their query ends)."""
+    with _pool_lock:
+        pool = _pool
+    if pool is not None:
+        pool.close()
 
 
 def run_public_query(
@@ -113,34 +550,106 @@ def run_public_query(
     *,
     time_limit: float = TIME_LIMIT_SECONDS,
     row_cap: int = ROW_CAP,
+    byte_cap: int = RESULT_BYTE_CAP,
 ) -> QueryResult:
     """Run one untrusted query against the published file under every limit above."""
     check_statement(query)
+    db_path = os.path.abspath(db_path)
     if not os.path.exists(db_path):
         raise FileNotFoundError(f"no published database at {db_path}")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "warehouse.guard", str(db_path), str(row_cap)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        cwd=str(Path(__file__).resolve().parents[1]),
-    )
+    started = time.monotonic()
+    pool = _get_pool()
+    pool.warm_up()
+    worker = pool.acquire(wait=time_limit)
+    keep = False
     try:
-        out, _ = worker.communicate(query.encode(), timeout=time_limit)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.communicate()
-        raise QueryRefused(f"time limit: stopped after {time_limit:g} s") from None
-    if not out:
-        raise QueryRefused(
-            f"the query worker stopped without an answer (exit {worker.returncode}); "
-            "most likely it reached the memory limit"
+        try:
+            worker.wait_ready()
+        except (EOFError, TimeoutError, OSError, pickle.UnpicklingError, struct.error) as exc:
+            raise QueryRefused(f"the SQL worker did not start ({type(exc).__name__})") from None
+        request = {
+            "db": db_path,
+            "query": query,
+            "time_limit": time_limit,
+            "row_cap": row_cap,
+            "byte_cap": byte_cap,
+        }
+        try:
+            max_size = byte_cap + byte_cap // 4 + (1 << 20)  # _size() is an estimate
+            message = worker.ask(request, time_limit + KILL_GRACE_SECONDS, max_size)
+        except TimeoutError:
+            raise QueryRefused(f"time limit: stopped after {time_limit:g} s") from None
+        except OverflowError:
+            raise QueryRefused(f"byte cap: the result is larger than {byte_cap:,} bytes") from None
+        except (EOFError, OSError, struct.error):
+            worker.proc.wait(timeout=5)
+            code = worker.proc.returncode
+            if code is not None and code < 0 and -code == signal.SIGXCPU:
+                raise QueryRefused(f"time limit: CPU time over {time_limit:g} s") from None
+            raise QueryRefused(
+                f"memory limit: the query worker stopped without an answer (exit {code}); "
+                "the query most likely needed more memory than allowed"
+            ) from None
+        except pickle.UnpicklingError as exc:
+            raise QueryRefused(f"the result could not be returned: {exc}") from None
+        *message, retire = message
+        keep = not retire
+        if message[0] == "error":
+            raise QueryRefused(message[1])
+        _, columns, types, rows, limit = message
+        return QueryResult(
+            columns=columns,
+            rows=rows,
+            truncated=limit is not None,
+            column_types=types,
+            limit=limit,
+            seconds=round(time.monotonic() - started, 3),
         )
-    message = pickle.loads(out)  # our own worker's output, not the visitor's
-    if message[0] == "error":
-        raise QueryRefused(message[1])
-    _, columns, types, rows, truncated = message
-    return QueryResult(columns=columns, rows=rows, truncated=truncated, column_types=types)
+    finally:
+        pool.release(worker, keep=keep)
+
+
+# ---------------------------------------------------------------------------- exports
+def result_csv(result: QueryResult, *, byte_cap: int = EXPORT_BYTE_CAP) -> bytes:
+    """A query result as UTF-8 CSV with a header, safe to open in a spreadsheet."""
+    from warehouse.export import neutralize_cell
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")  # so that a lone \r in a cell is quoted
+    writer.writerow([neutralize_cell(c) for c in result.columns])
+    for row in result.rows:
+        writer.writerow([neutralize_cell(_jsonable(v)) for v in row])
+        if out.tell() > byte_cap:
+            raise QueryRefused(f"export byte cap: the CSV would be over {byte_cap:,} bytes")
+    return out.getvalue().encode("utf-8")
+
+
+def result_json(result: QueryResult, *, byte_cap: int = EXPORT_BYTE_CAP) -> bytes:
+    """A query result as a UTF-8 JSON array of row objects."""
+    data = json.dumps(
+        [dict(zip(result.columns, map(_jsonable, row), strict=True)) for row in result.rows],
+        ensure_ascii=False,
+    ).encode("utf-8")
+    if len(data) > byte_cap:
+        raise QueryRefused(f"export byte cap: the JSON would be over {byte_cap:,} bytes")
+    return data
+
+
+def _jsonable(value: Any) -> Any:
+    from datetime import date, datetime
+    from datetime import time as dtime
+
+    if isinstance(value, datetime | date | dtime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    return str(value)
 
 
 if __name__ == "__main__":

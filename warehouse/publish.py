@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
@@ -21,8 +23,14 @@ from warehouse.db import DataDir
 # cannot read 2.0's default storage format, so publish in the oldest one that holds our schema.
 PUBLISH_STORAGE_VERSION = "v1.5.0"
 PUBLIC_TABLES = (
-    "reports", "report_counties", "incidents", "incident_counties", "states", "counties",
-    "crawl_runs", "crawl_errors",
+    "reports",
+    "report_counties",
+    "incidents",
+    "incident_counties",
+    "states",
+    "counties",
+    "crawl_runs",
+    "crawl_errors",
 )
 
 
@@ -38,7 +46,8 @@ def publish(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> Publication:
     """Copy the working database to the published path atomically; return what was published."""
     target = data_dir.published_db
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    for stale in target.parent.glob(f".{target.name}.*.tmp"):
+    # Left by a publish that was killed (the file, and its WAL if the copy was cut short).
+    for stale in target.parent.glob(f".{target.name}.*.tmp*"):
         stale.unlink(missing_ok=True)
     published_at = datetime.now(UTC).replace(microsecond=0)
     source_db = con.execute("SELECT current_database()").fetchone()[0]
@@ -59,6 +68,7 @@ def publish(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> Publication:
     finally:
         con.execute("DETACH _publish")
     _fsync(temp)
+    pause_point("publish")
     os.replace(temp, target)
     _fsync(target.parent)
     publication = Publication(
@@ -67,8 +77,21 @@ def publish(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> Publication:
         storage_version=PUBLISH_STORAGE_VERSION,
         counts=counts,
     )
-    (data_dir.root / "publication.json").write_text(json.dumps(asdict(publication), indent=2))
+    # Atomic too: the app reads it while a publish may be under way.
+    info = data_dir.root / "publication.json"
+    info_temp = info.with_name(f".{info.name}.{os.getpid()}.tmp")
+    info_temp.write_text(json.dumps(asdict(publication), indent=2))
+    os.replace(info_temp, info)
     return publication
+
+
+def pause_point(name: str) -> None:
+    """Tests only: with OUTAGES_TEST_PAUSE=<name>, say so on stderr and stop here, so that a
+    test can SIGKILL the process at a known point ("load": after a batch is committed to the
+    working database; "publish": the new file written, not yet swapped in)."""
+    if os.environ.get("OUTAGES_TEST_PAUSE") == name:
+        print(f"OUTAGES_TEST_PAUSE {name} pid={os.getpid()}", file=sys.stderr, flush=True)
+        time.sleep(3600)
 
 
 def _fsync(path: os.PathLike) -> None:

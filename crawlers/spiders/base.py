@@ -184,18 +184,19 @@ class OutageSpider(scrapy.Spider):
 
     def replay_requests(self, replay_path: str) -> Iterator[Request]:
         """The archived first pages of this spider: the crawl then follows what was recorded."""
+        # Every recording of a start URL is replayed, in order: a URL polled all day (NWS,
+        # the live feed, a news search) holds a different answer each time. (Follow-up pages
+        # of later polls are still deduplicated within the one replay run.)
         for url in self.archived_start_urls(replay_path.split(os.pathsep)):
-            yield self.request(url, self.parse)
+            yield self.request(url, self.parse, dont_filter=True)
 
     def archived_start_urls(self, paths: list[str]) -> list[str]:
-        """The archived URLs this spider would start a replay from, each once, in file order."""
+        """The archived URLs this spider would start a replay from: one per recording."""
         from crawlers.archive import archived_response_urls
 
         urls: list[str] = []
         for path in paths:
-            for url in archived_response_urls(path):
-                if url not in urls and self.is_start_url(url):
-                    urls.append(url)
+            urls += [url for url in archived_response_urls(path) if self.is_start_url(url)]
         return urls
 
     def request(self, url: str, callback: Any, **kwargs: Any) -> Request:

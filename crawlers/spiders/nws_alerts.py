@@ -7,7 +7,6 @@ are CAP fields, so they become the same `CapAlert` as an IPAWS message.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
@@ -59,25 +58,47 @@ class NwsAlertsSpider(OutageSpider):
         return url.startswith(API_URL) and "cursor=" not in url
 
     def parse_page(self, response: Response) -> Iterator[OutageReport | Request]:
-        try:
-            payload = json.loads(response.body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise PageError(f"NWS alerts page is not JSON: {exc}") from exc
+        payload = self.load_json(response, "NWS alerts page")
         if not isinstance(payload, dict) or not isinstance(payload.get("features"), list):
             raise PageError("NWS alerts page has no features list")
         meta = self.meta_of(response)
         for index, feature in enumerate(payload["features"]):
             try:
                 alert = alert_from_feature(feature)
-            except (KeyError, TypeError, ValueError) as exc:
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 self.record_error(
                     response.url, f"feature {index}: {exc!r}", archive_ref=meta["archive_ref"]
                 )
                 continue
+            if alert.sent is None:  # kept: the pipelines fall back on the fetch time
+                self.record_error(
+                    response.url,
+                    f"feature {index}: sent is not a time: {alert.sent_raw[:100]!r}",
+                    stage="validate",
+                    error_type="BadTime",
+                    archive_ref=meta["archive_ref"],
+                )
             yield alert_report(alert, source=self.name, source_url=response.url, meta=meta)
-        next_url = (payload.get("pagination") or {}).get("next")
-        if isinstance(next_url, str) and next_url.startswith(API_URL):
+        pagination = payload.get("pagination")
+        next_url = pagination.get("next") if isinstance(pagination, dict) else None
+        # An empty page ends the paging, whatever its `next` says.
+        if payload["features"] and isinstance(next_url, str) and next_url.startswith(API_URL):
             yield self.request(next_url, self.parse)
+
+
+_TEXT_PROPERTIES = (
+    "status",
+    "messageType",
+    "event",
+    "senderName",
+    "headline",
+    "description",
+    "instruction",
+    "effective",
+    "onset",
+    "expires",
+    "areaDesc",
+)
 
 
 def alert_from_feature(feature: dict) -> CapAlert:
@@ -86,10 +107,20 @@ def alert_from_feature(feature: dict) -> CapAlert:
     identifier, sender, sent = props["id"], props["sender"], props["sent"]
     if not (isinstance(identifier, str) and isinstance(sender, str) and isinstance(sent, str)):
         raise ValueError("feature lacks id, sender or sent")
+    for name in _TEXT_PROPERTIES:
+        if props.get(name) is not None and not isinstance(props[name], str):
+            raise ValueError(f"feature property {name} is not a string")
     event_codes = (props.get("eventCode") or {}).get("SAME") or []
-    event = props.get("event")
-    event_code = event_codes[0] if event_codes else EVENT_NAMES.get((event or "").lower())
     geocode = props.get("geocode") or {}
+    for name, value in (
+        ("eventCode.SAME", event_codes),
+        ("geocode.SAME", geocode.get("SAME")),
+        ("geocode.UGC", geocode.get("UGC")),
+    ):
+        if value is not None and not isinstance(value, list):
+            raise ValueError(f"feature property {name} is not a list")
+    event = props.get("event")
+    event_code = str(event_codes[0]) if event_codes else EVENT_NAMES.get((event or "").lower())
     references = [
         f"{ref['sender']},{ref['identifier']},{ref['sent']}"
         for ref in props.get("references") or []

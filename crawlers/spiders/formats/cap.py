@@ -76,14 +76,30 @@ def parse_time(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else None
 
 
+# A Python string has no byte encoding left: an XML declaration's `encoding` would mislead.
+_XML_DECLARATION_RE = re.compile(r"\A\ufeff?\s*<\?xml\b[^>]*\?>")
+
+
 def parse_cap(xml: bytes | str) -> CapAlert:
-    """Parse one CAP 1.2 message; raise `CapParseError` when it is not one."""
-    data = xml.encode("utf-8") if isinstance(xml, str) else xml
+    """Parse one CAP 1.2 message; raise `CapParseError` when it is not one.
+
+    CAP has no DTD: a document with a DOCTYPE (the vehicle of entity expansion and external
+    entities) is refused, and entities are never resolved in any case.
+    """
+    if isinstance(xml, str):
+        data = _XML_DECLARATION_RE.sub("", xml, count=1).encode("utf-8")
+    else:
+        data = xml
     try:
         root = etree.fromstring(data, parser=_PARSER)
     except etree.XMLSyntaxError as exc:
         raise CapParseError(f"malformed XML: {exc}") from exc
-    if root is None or etree.QName(root).localname != "alert":
+    if root is None:
+        raise CapParseError("not a CAP <alert> document")
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise CapParseError("a DOCTYPE is not allowed in CAP (no entity declarations or DTDs)")
+    if etree.QName(root).localname != "alert":
         raise CapParseError("not a CAP <alert> document")
     ns = etree.QName(root).namespace or ""
 
