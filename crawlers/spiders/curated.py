@@ -14,7 +14,6 @@ a citation, ...) is recorded in `crawl_errors` and skipped; the others are kept.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -79,10 +78,7 @@ class CuratedSpider(OutageSpider):
         return url.split("?", 1)[0].endswith("/" + FILE_NAME)
 
     def parse_page(self, response: Response) -> Iterator[OutageReport]:
-        try:
-            payload = json.loads(response.body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise PageError(f"curated incidents file is not JSON: {exc}") from exc
+        payload = self.load_json(response, "curated incidents file")
         records = payload.get("incidents") if isinstance(payload, dict) else None
         if not isinstance(records, list) or not records:
             raise PageError("curated incidents file has no 'incidents' list")

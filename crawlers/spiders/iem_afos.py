@@ -20,7 +20,6 @@ the classifier and the UGC line the counties.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -90,10 +89,7 @@ class IemAfosSpider(OutageSpider):
             yield from self.parse_product(response)
 
     def parse_list(self, response: Response) -> Iterator[Request]:
-        try:
-            payload = json.loads(response.body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise PageError(f"IEM product list is not JSON: {exc}") from exc
+        payload = self.load_json(response, "IEM product list")
         if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
             raise PageError("IEM product list has no data list")
         archive_ref = response.meta.get("archive_ref")
