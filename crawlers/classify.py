@@ -32,19 +32,40 @@ Order of decisions in :func:`classify_alert`
      is out, including 911", "emergency phone lines are down", "if you cannot get through
      to 911", "911 centers cannot receive 911 voice calls", "Douglas County 911 still
      cannot receive all voice calls", and headline style without a verb, "911 VOICE
-     CALLS NOT GOING THROUGH";
+     CALLS NOT GOING THROUGH", "911 lines crash in Las Vegas", "911 service disrupted
+     Sunday", "911 Services Across Massachusetts Down". News and FCC wording: a
+     transitive verb with 911 service as its object ("Faulty firewall blocked 911 calls",
+     "an outage has knocked out 911 voice calls", "Cut Fiber Line Downs 911 System",
+     "outage that dropped 911 calls", "prevented more than 25,000 attempts to reach 911",
+     "CenturyLink outage affects 9-1-1"), a lost ability ("lost the ability to take 911
+     calls", "affected residents’ ability to call the 911 emergency number"), "left
+     without an operating 911 emergency system", "No one has access to the 911 system",
+     "disruptions to phone service, including 911 calling", "phone service across Cook
+     County, including 911, is currently unavailable", "over 400 failed 911 calls", "911
+     calls failing to reach emergency operators", "failed to deliver 911 calls", "PSAPs
+     were unable to receive calls" (PSAP sentences are read in prose even without the
+     number 911). One "911 call" is no service ("the dispatcher dropped the 911 call"),
+     "911 calls down 10 percent" is no outage, and a person kept from calling 911 in a
+     crime story ("took her phone to prevent her from calling 911") is not either;
    * *works* phrases say 911 works: "911 is working normally", "911 is not affected",
      "911 service is available", "does not affect 911", "no interruption to 911 service",
-     "you can still call 911", "reports of a 911 outage are false". One that names a
+     "you can still call 911", "reports of a 911 outage are false", "911 call center not
+     affected", "Connecticut is NOT experiencing a 911 outage". One that names a
      single channel ("Text to 911 is working", "texting 911 is available", "landline
      911 ...") affirms the alternative: it never vetoes or weakens an outage stated
      elsewhere, is never a TOE's all-clear, and "... working again" on it is no
      restoration when an outage is stated;
    * *restored* phrases: "911 service has been restored", "911 is back up", "911 is
      working again", "the 911 outage has been resolved", "Lumen has restored 911 service",
-     an "all clear" next to a works phrase or the outage. Restorations in a clause with
-     when/once/until/if/will/expected are ignored (future). Generic ones ("service has
-     been restored", "the outage has ended") count only after an outage phrase of the
+     "Lumen restored 911 service", headline "911 Outage Restored", "911 landlines appear
+     to be functioning again", "Massachusetts can again make 911 phone calls", "911
+     service outages, which affected ..., have been restored", "The 911 outage lasted
+     about seven hours ... and was resolved", an "all clear" next to a works phrase or the
+     outage. Restorations in a clause with if/will/expected/could are ignored (future or
+     conditional); in one with when/once/until/before only when not narrated in the past
+     ("until 911 is restored" is ignored, "before saying that services had been restored"
+     is not). Generic ones ("service has been restored", "services restored", "systems
+     have been restored", "the outage has ended") count only after an outage phrase of the
      same document;
    * *partial* restorations: "911 PARTLY RESTORED", "partially restored", "restored in
      most areas", "restored everywhere except Douglas County" (unless "fully restored"
@@ -104,8 +125,11 @@ Ack / Error messages                                                0.90
 Cause and provider are filled only when ``is_outage``; the backup phone only for status
 ``outage``/``update`` (an all-clear or a cancellation tells nobody to call elsewhere).
 Cause comes from the
-patterns in ``data/causes.csv`` (first rows win; a match after "due to", "caused by", ...
-wins over one without); ``unknown`` when an outage states none. Provider comes from the
+patterns in ``data/causes.csv`` (first rows win; a match right after "due to", "caused
+by", ... wins over one after a weaker cue such as "after", "by" or "from", which wins over
+one without; a cause the text denies or guards against, "not the result of a
+cyberattack", "meant to prevent cyberattacks", is skipped); ``unknown`` when an outage
+states none. Provider comes from the
 aliases in ``data/providers.csv`` (whole-word matches; aliases that are ordinary words such
 as "Frontier", "Consolidated", "Charter", "Level 3" match only capitalised as written or in
 capitals, and not in names like "Consolidated Dispatch Center"). The backup phone is the
@@ -208,9 +232,46 @@ _TOKENS["NOUN"] = (
     r"capabilit(?:y|ies)|circuits?|phones?|communications?|centers?|infrastructure|texting|"
     r"texts?|dispatch)\b"
 )
-_TOKENS["SUBJ"] = r"(?:<TERM>(?:['’]s)?(?:\s+<NOUN>)?)"
+_TOKENS["SUBJ"] = r"(?:<TERM>(?:['’]s)?(?:\s+<NOUN>(?:['’]s)?)?)"
+# "phone service across Cook County, including 911, ..." is a 911 subject too
+_TOKENS["INCL_SUBJ"] = (
+    r"(?:(?:phone|telephone|landline|voice|cell(?:ular)?|wireless|communications?)\s+"
+    r"(?:services?|lines?|systems?|calls?)(?:\s+(?!<GAPVETO>)[\w'’&/-]+){0,4}?,\s+including\s+"
+    r"<TERM>(?:\s+<NOUN>)?,)"
+)
 _TOKENS["SUBJ_ANY"] = (
-    r"(?:(?:calls?|calling|access|connections?)\s+to\s+(?:the\s+)?<TERM>(?:\s+<NOUN>)?|<SUBJ>)"
+    r"(?:(?:calls?|calling|access|connections?|services?)\s+(?:to|for)\s+(?:the\s+)?<TERM>"
+    r"(?:\s+<NOUN>)?|<INCL_SUBJ>|<SUBJ>)"
+)
+# headline subjects that name the service: "911 lines", "911 system", "calls to 911" (a bare
+# "911" or one "911 call" is no subject here: "911 call interrupted by gunfire")
+_TOKENS["SUBJ_SVC"] = (
+    r"(?:(?:calls?|calling|access|connections?|services?)\s+(?:to|for)\s+(?:the\s+)?<TERM>"
+    r"(?:\s+<NOUN>)?|<INCL_SUBJ>|<TERM>(?:['’]s)?\s+"
+    r"(?!call\b(?!\s+(?:centers?|systems?|networks?|lines?|routing|trunks?)\b))<NOUN>(?:['’]s)?)"
+)
+# a relative clause or aside between a subject and its verb: "911 service outages, which
+# affected multiple counties, have been restored"
+_TOKENS["REL"] = r"(?:,\s+(?:which|who|that)\b[^,.;!?\n]{1,80},)?"
+# "down" that is a state, not a number going down ("911 calls down 10 percent")
+_TOKENS["DOWN"] = (
+    r"down\b(?!\s*%|\s+(?:\d[\d,.]*\s*(?:%|percent\b|calls?\b|per\b|from\b)|by\s+(?:\d|about|"
+    r"nearly|more|almost|half)|from\s+(?:\d[\d,.]*\s+(?:calls?|in|last|a\s+year|per)\b|last\b|"
+    r"a\s+year|the\s+(?:previous|prior|same))|slightly\b|sharply\b|significantly\b|"
+    r"the\s+(?:street|road|hall|block)\b))"
+)
+# the object of a transitive outage verb: "knocked out 911 service", "blocked 25 million
+# 911 calls", "dropped 911 calls in 4 states", "affected 9-1-1, internet ..."
+_TOKENS["OBJ_SVC"] = (
+    r"(?:(?:the|all|some|many|several|most|its|their|more\s+than|over|about|nearly|almost|"
+    r"approximately|at\s+least|up\s+to|(?:tens\s+of\s+)?(?:thousands|hundreds|millions|dozens)"
+    r"\s+of|[\d][\d,.]*(?:\s+(?:million|thousand))?|an\s+estimated|local|regional|statewide|"
+    r"county|countywide|emergency|area|land\s*line|wireless|cellular|cell)\s+){0,4}"
+    r"<TERM>(?:\s+(?!call\b(?!\s+(?:centers?|systems?|networks?|lines?|routing|trunks?)\b))<NOUN>)?"
+    r"(?=\s*(?:[.,;:!?)”\"’—–]|$)|\s+(?:-\s|in|for|across|at|throughout|statewide|nationwide|on|"
+    r"to|from|after|during|around|and|or|but|by|with|since|until|over|into|as|while|when|"
+    r"leaving|forcing|making|overnight|early|late|this|last|today|tonight|yesterday|"
+    r"\w+day|\w+s\s+(?:in|across))\b)"
 )
 # Words that may not sit between a 911 subject and its predicate: clause joiners, verbs of
 # calling, auxiliaries (the subject already had its predicate) and nouns that make "911" an
@@ -265,6 +326,8 @@ _TOKENS["THROUGH"] = (
 )
 _TOKENS["CALLS"] = (
     r"(?:<TERM>\s+(?:[\w-]+\s+)?calls?|calls?\s+to\s+(?:the\s+)?<TERM>(?:\s+<NOUN>)?)"
+    r"(?!\s+(?:centers?|centres?|takers?|handl\w+|recordings?|logs?|records?|volumes?|data|"
+    r"audio|tapes?|transcripts?|reviews?|processing)\b)"
     r"(?:\s+(?!<GAPVETO>)[\w'’-]+){0,6}?"
 )
 
@@ -272,7 +335,7 @@ _TOKENS["CALLS"] = (
 # Patterns whose every match starts at a 911 term or at "calls to 911": these are tried
 # only at those positions (``match``) instead of being scanned over the clause.
 _ANCHORED: set[re.Pattern[str]] = set()
-_ANCHOR_TOKENS = ("<SUBJ_ANY>", "<SUBJ>", "<TERM>", "<CALLS>")
+_ANCHOR_TOKENS = ("<SUBJ_ANY>", "<SUBJ_SVC>", "<SUBJ>", "<TERM>", "<CALLS>")
 
 
 def _rx(template: str, flags: int = _I) -> re.Pattern[str]:
@@ -293,7 +356,14 @@ def _expand(template: str) -> str:
 
 
 _TERM_RE = re.compile(_expand(r"<TERM>"), _I)
-_CALLS_TO_RE = re.compile(r"\b(?:calls?|calling|access|connections?)\s+to\s+(?:the\s+)?$", _I)
+# where a subject that ends in a 911 term starts: "calls to 911", "service for 911 calls",
+# "phone service across Cook County, including 911"
+_CALLS_TO_RE = re.compile(
+    r"\b(?:(?:calls?|calling|access|connections?|services?)\s+(?:to|for)\s+(?:the\s+)?|"
+    r"(?:phone|telephone|landline|voice|cell(?:ular)?|wireless|communications?)\s+"
+    r"(?:services?|lines?|systems?|calls?)(?:\s+[\w'’&/-]+){0,4}?,\s+including\s+)$",
+    _I,
+)
 
 # ---- outage families: (name, regex, weight) ------------------------------------------
 # Families whose subject comes first get a "called 911" veto (e.g. "CALL 911 LINES ...").
@@ -301,16 +371,21 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
     (
         "subject_state",
         _rx(
-            r"<SUBJ_ANY><GAP>\s+<AUX><ADV>\s+"
-            r"(?:down\b|out\s+of\s+(?:service|order)|out\b(?!\s+(?:to|and|there|for|of|looking|with)\b)|offline|off-line|unavailable|not\s+available|"
+            r"<SUBJ_ANY><GAP><REL>\s+<AUX><ADV>\s+"
+            r"(?:<DOWN>|out\s+of\s+(?:service|order)|out\b(?!\s+(?:to|and|there|for|of|looking|with)\b)|offline|off-line|unavailable|not\s+available|"
             r"not\s+(?:currently\s+)?(?:working|functioning|operational|operating|accessible|"
             r"reachable|in\s+service)|non-?operational|non-?functional|inoperable|"
             r"inoperative|disrupted|interrupted|impaired|failing|dead\b|unreachable|"
-            r"inaccessible|without\s+(?:\w+\s+)?(?:power|service|connectivity))"
+            r"inaccessible|disabled|knocked\s+out|cut\s+off|severed|"
+            r"without\s+(?:\w+\s+)?(?:power|service|connectivity))"
         ),
         0.9,
         True,
         (
+            "disabled",
+            "knocked",
+            "cut",
+            "severed",
             "down",
             "out",
             "offline",
@@ -370,7 +445,7 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         "noun_outage",
         _rx(
             r"<TERM>(?:\s+<NOUN>|<NGAP>)\s+(?:outages?|disruptions?|interruptions?|failures?|"
-            r"blackout|down\b|out\s+of\s+service|offline)"
+            r"blackout|<DOWN>|out\s+of\s+service|offline)"
             r"(?!\s+(?:notifications?|plans?|procedures?|drills?|exercises?|training|protocols?|"
             r"polic(?:y|ies)|preparedness)\b)"
         ),
@@ -413,9 +488,9 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
     (
         "without_911",
         _rx(
-            r"\b(?:lost|loss\s+of|losing|lose|without|no)\s+(?:all\s+|their\s+|its\s+|the\s+)?"
-            r"(?:[\w-]+\s+)?<TERM>\s+(?:[\w-]+\s+)?(?:service|services|access|connectivity|"
-            r"capabilit(?:y|ies)|coverage)\b"
+            r"\b(?:lost|loss\s+of|losing|lose|without|no)\s+(?:all\s+|their\s+|its\s+|the\s+|"
+            r"an?\s+)?(?:[\w-]+\s+){0,2}?<TERM>\s+(?:[\w-]+\s+)?(?:service|services|access|"
+            r"connectivity|capabilit(?:y|ies)|coverage|systems?|lines?)\b"
         ),
         0.85,
         False,
@@ -433,7 +508,8 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         "cannot_receive",
         _rx(
             r"<CANNOT>\s+(?:to\s+)?(?:receive|receiving|answer|answering|take|taking|accept|"
-            r"accepting|process|processing)\s+(?:any\s+|all\s+|some\s+|incoming\s+)?"
+            r"accepting|process|processing|deliver|delivering|route|routing|transmit|"
+            r"transmitting|complete|completing)\s+(?:any\s+|all\s+|some\s+|incoming\s+)?"
             r"(?:[\w-]+\s+)?(?:<TERM>\s+(?:[\w-]+\s+)?calls?\b|calls?\s+(?:to|on|from|for)\s+"
             r"(?:the\s+)?<TERM>)"
         ),
@@ -445,9 +521,12 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         # "Douglas County 911 still cannot receive all voice calls"
         "subject_cannot_receive",
         _rx(
-            r"<SUBJ><GAP>\s+(?:(?:still|currently|now|temporarily)\s+)*<CANNOT>\s+(?:to\s+)?"
+            r"<SUBJ><GAP>\s+(?:(?:(?:still|currently|now|temporarily)\s+)+<CANNOT>\s+(?:to\s+)?"
             r"(?:receive|answer|take|accept|process)\s+(?:any\s+|all\s+|some\s+|incoming\s+)?"
-            r"(?:[\w-]+\s+){0,2}?(?:calls?|texts?)\b"
+            r"(?:[\w-]+\s+){0,2}?(?:calls?|texts?)|<CANNOT>\s+(?:to\s+)?"
+            r"(?:receive|answer|take|accept|process)\s+(?:any\s+|all\s+|some\s+|incoming\s+)?"
+            r"(?!(?:[\w-]+\s+){0,2}?(?:video|photo|picture|image|multimedia))(?:[\w-]+\s+){0,2}?"
+            r"calls?)\b"
         ),
         0.9,
         True,
@@ -492,6 +571,8 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
             r"has\s+been)\s+(?:being\s+)?(?:failing|failed|dropped|dropping|blocked|lost|"
             r"disconnected|rejected|unanswered|receiving\s+(?:a\s+)?busy\s+signals?)|"
             r"(?:may|might|could|will)\s+(?:fail|drop|not\s+connect|not\s+go\s+through)|"
+            r"failing\s+to\s+(?:reach|connect|go\s+through|get\s+through|complete|be\s+"
+            r"(?:delivered|completed|connected|answered))|"
             r"(?:fail|failed|fails))\b"
         ),
         0.9,
@@ -513,12 +594,13 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
     (
         "preventing_911",
         _rx(
-            r"\b(?:prevent\w*|keep\w*|kept|stop\w*|block\w*)\s+(?:[\w'’&/-]+\s+){0,4}?from\s+"
-            r"<CALLVERB>\s*(?:the\s+)?<TERM>"
+            r"\b(?:prevent\w*|keep\w*|kept|stop\w*|block\w*|inhibit\w*|bar(?:s|red|ring)?)\s+"
+            r"(?:[\w'’&/-]+\s+){0,6}?from\s+(?:<CALLVERB>|deliver\w*|receiv\w*|rout\w*|"
+            r"answer\w*|transmit\w*)\s*(?:the\s+)?(?:[\w-]+\s+)?<TERM>"
         ),
         0.85,
         False,
-        ("prevent", "keep", "kept", "stop", "block"),
+        ("prevent", "keep", "kept", "stop", "block", "inhibit", "bar"),
     ),
     (
         "busy_signal",
@@ -536,7 +618,8 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         "outage_including_911",
         _rx(
             r"\b(?:out|down|unavailable|not\s+working|disrupted|interrupted|outages?|cannot|"
-            r"can['’]t|unable)\b[^.;!?\n]{0,60}?,?\s+(?:including|as\s+well\s+as|and\s+also|"
+            r"can['’]t|unable|disruptions?|interruptions?|failures?)\b[^.;!?\n]{0,60}?"
+            r"(?:,|\s[–—-])?\s+(?:including|as\s+well\s+as|and\s+also|"
             r"also\s+affecting)\s+(?:calls?\s+)?(?:to\s+)?<TERM>"
             r"(?!\s+(?:dispatchers?|operators?|staff|center|centers|fees?|tax|addresses|signs?)\b)"
         ),
@@ -607,7 +690,7 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         "including_911",
         _rx(
             r"(?:<CANNOT>|may\s+not|might\s+not)\s+(?:to\s+)?(?:make|place|complete|receive)\s+"
-            r"(?:[\w-]+\s+){0,3}?calls?,?\s+(?:including|even|such\s+as)\s+(?:calls?\s+)?"
+            r"(?:[\w-]+\s+){0,3}?calls?(?:,|\s[–—-])?\s+(?:including|even|such\s+as)\s+(?:calls?\s+)?"
             r"(?:to\s+)?<TERM>"
         ),
         0.85,
@@ -643,11 +726,150 @@ _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]
         _rx(
             r"(?:(?<!non-)(?<!non\s)(?<!non)\bemergency\s+calls?\s+(?:are|were|may|might|will|"
             r"could)\s*<NEGATE>\s+(?:be\s+)?<THROUGH>|<CANNOT>\s+(?:to\s+)?(?:make|place|"
-            r"complete)\s+(?:[\w-]+\s+)?(?<!non-)emergency\s+calls?)"
+            r"complete)\s+(?:[\w-]+\s+)?(?<!non-)emergency\s+calls?|<CANNOT>\s+(?:to\s+)?"
+            r"<CALLVERB>\s*(?:the\s+)?(?:local\s+)?(?<!non-)emergency\s+(?:phone\s+|"
+            r"telephone\s+)?(?:lines?|numbers?))"
         ),
         0.75,
         False,
         ("emergency",),
+    ),
+    (
+        # headline style, without an auxiliary: "911 lines crash in Las Vegas", "911 service
+        # disrupted Sunday", "911 Services Across Massachusetts Down", "911 calls fail"
+        "subject_headline",
+        _rx(
+            r"<SUBJ_SVC><GAP>\s+(?:crash(?:es|ed)?\b(?!\s+(?:course|test|victims?|scene|site|"
+            r"reports?|investigat\w*|involving|on)\b)|go(?:es)?\s+(?:down|dark|out|offline)\b|"
+            r"went\s+(?:down|dark|out|offline)\b|gone\s+(?:down|dark)\b|disrupted\b|"
+            r"interrupted\b|knocked\s+out\b|disabled\b|<DOWN>|offline\b|out\s+of\s+service\b|"
+            r"fail(?:s|ed)?(?=\s*(?:[.,;:!?)—–]|$)|\s+(?:in|across|for|at|on|statewide|"
+            r"nationwide|again|during|after|overnight|today|tonight|yesterday|briefly|"
+            r"temporarily|\w+day)\b|\s+to\s+(?:connect|go|get|reach|work|complete|ring)\b))"
+        ),
+        0.9,
+        True,
+        (
+            "crash",
+            "go",
+            "went",
+            "gone",
+            "disrupt",
+            "interrupt",
+            "knock",
+            "disabl",
+            "down",
+            "offline",
+            "out",
+            "fail",
+        ),
+    ),
+    (
+        # transitive: "a CenturyLink outage has knocked out 911 voice calls", "Faulty firewall
+        # blocked 911 calls", "Outage that dropped 911 calls", "Cut Fiber Line Downs 911
+        # System", "prevented more than 25,000 attempts to reach 911"
+        "knocked_out_911",
+        _rx(
+            r"(?<!\bto\s)(?<!\bhelp\s)\b(?:knock(?:s|ed|ing)?\s+out|took\s+(?:out|down)|"
+            r"tak(?:e|es|ing)\s+(?:out|down)|shut(?:s|ting)?\s+down|downs|downed|"
+            r"disrupt(?:s|ed|ing)|interrupt(?:s|ed|ing)|disabl(?:es|ed|ing)|crippl(?:es|ed|ing)|"
+            r"block(?:s|ed|ing)|drop(?:s|ped|ping)|cut(?:s|ting)?\s+off|wip(?:es|ed|ing)\s+out|"
+            r"prevent(?:s|ed|ing))\s+"
+            r"(?:<OBJ_SVC>|(?:(?!call\b|dial\b|please\b|if\b)[\w,.’'&-]+\s+){0,6}?"
+            r"(?:including\s+(?:[\w,.]+\s+){0,3}?)?(?:attempts?|calls?)\s+to\s+"
+            r"(?:reach\s+|call\s+|dial\s+|contact\s+)?(?:the\s+)?<TERM>)"
+        ),
+        0.85,
+        False,
+        (
+            "knock",
+            "took",
+            "tak",
+            "shut",
+            "downs",
+            "downed",
+            "disrupt",
+            "interrupt",
+            "disabl",
+            "crippl",
+            "block",
+            "drop",
+            "cut",
+            "wip",
+            "prevent",
+        ),
+    ),
+    (
+        # "CenturyLink outage affects 9-1-1", "an outage that affected 911 service"
+        "outage_affects_911",
+        _rx(
+            r"\b(?:outages?|disruptions?|failures?|interruptions?|(?:fib(?:er|re)|cable|line)\s+"
+            r"cuts?|crash(?:es)?)\b(?:\s+(?!call\b|dial\b|please\b|if\b)[\w'’&/-]+){0,8}?\s+"
+            r"(?:affect(?:s|ed|ing)?|impact(?:s|ed|ing)?|hit|hits|hitting)\s+<OBJ_SVC>"
+        ),
+        0.85,
+        False,
+        ("affect", "impact", "hit ", "hits", "hitting"),
+    ),
+    (
+        # "lost the ability to take 911 calls", "affected residents’ ability to call the 911
+        # emergency number", "affected AT&T’s ability to deliver 911 calls"
+        "ability_to_911",
+        _rx(
+            r"\b(?:los[te]|losing|loses|affect(?:s|ed|ing)|impact(?:s|ed|ing)|disrupt(?:s|ed|ing)|"
+            r"impair(?:s|ed|ing)|hamper(?:s|ed|ing)|hinder(?:s|ed|ing)|limit(?:s|ed|ing)|without|"
+            r"cut\s+off|prevent(?:s|ed|ing))\s+(?:(?!call\b|dial\b)[\w'’&/,-]+\s+){0,6}?"
+            r"(?:ability|abilities|capability|capacity)\s+to\s+(?:<CALLVERB>|receive|take|"
+            r"answer|deliver|route|process|transmit|complete)\s*(?:(?:or|and)\s+\w+\s+)?"
+            r"(?:the\s+|any\s+|incoming\s+)?(?:[\w-]+\s+)?(?:<TERM>|calls?\s+(?:to|from)\s+"
+            r"(?:the\s+)?<TERM>|(?<!non-)emergency\s+calls?)"
+        ),
+        0.85,
+        False,
+        ("ability", "abilities", "capability", "capacity"),
+    ),
+    (
+        # "No one has access to the 911 system in Nassau County"
+        "no_one_reaches_911",
+        _rx(
+            r"\b(?:no\s*one|nobody|no\s+callers?|no\s+residents?)\s+(?:can|could|was\s+able\s+to|"
+            r"were\s+able\s+to|is\s+able\s+to|are\s+able\s+to|has|had|have)\s+(?:access\s+to\s+|"
+            r"<CALLVERB>\s*|reached\s+|get\s+through\s+to\s+|got\s+through\s+to\s+)(?:the\s+)?<TERM>"
+            r"(?!\s+(?:call\s+)?(?:recordings?|tapes?|audio|records?|logs?|data|transcripts?|"
+            r"files?)\b)"
+        ),
+        0.85,
+        False,
+        ("no one", "noone", "nobody", "no caller", "no resident"),
+    ),
+    (
+        # FCC reports: "resulting in over 400 failed 911 calls"
+        "failed_911_calls",
+        _rx(
+            r"\b(?:failed|blocked|undelivered|uncompleted|incomplete|misrouted)\s+<TERM>\s+"
+            r"(?:voice\s+|emergency\s+|wireless\s+)?calls\b"
+        ),
+        0.85,
+        False,
+        ("failed", "blocked", "undeliver", "uncomplet", "incomplet", "misrout"),
+    ),
+    (
+        # FCC reports: "PSAPs were unable to receive calls", "the PSAP could not receive 911
+        # calls"
+        "psap_cannot_receive",
+        _rx(
+            r"\b(?:PSAPs?|public\s+safety\s+answering\s+points?|answering\s+points?)\b"
+            r"(?:\s+(?!<GAPVETO>)[\w'’&/()-]+){0,5}?\s+(?:(?:(?:were|was|remained)\s+(?:still\s+|"
+            r"temporarily\s+)?(?:unable|not\s+able)|could\s+not|couldn['’]t|did\s+not|didn['’]t|"
+            r"failed)\s+(?:to\s+)?|(?:(?:are|is|remain|remains)\s+)?(?:still|currently|temporarily|"
+            r"now)\s+(?:unable\s+to|not\s+able\s+to|cannot|can\s*not|can['’]t)\s+)(?:receive|"
+            r"answer|take|accept|process|get)\s+(?:any\s+|all\s+|some\s+|incoming\s+)?"
+            r"(?!(?:[\w-]+\s+){0,2}?(?:video|photo|picture|image|multimedia|text))"
+            r"(?:[\w-]+\s+){0,2}?calls?\b"
+        ),
+        0.9,
+        False,
+        ("unable", "not", "cannot", "can", "can't", "can’t", "couldn", "won't", "won’t", "fail"),
     ),
 ]
 
@@ -733,6 +955,20 @@ _WORKS_PATTERNS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
         ("normally",),
     ),
 ]
+_WORKS_PATTERNS += [
+    (
+        _rx(r"<SUBJ_ANY>\s+(?:not\s+(?:affected|impacted|disrupted|involved)|unaffected)\b"),
+        ("not", "unaffected"),
+    ),
+    (
+        _rx(
+            r"\b(?:not|n['’]t|never|no\s+longer)\s+(?:currently\s+)?(?:experiencing|having|"
+            r"seeing|affected\s+by|impacted\s+by)\s+(?:an?\s+|any\s+)?(?:[\w-]+\s+){0,2}?<TERM>\s+"
+            r"(?:[\w-]+\s+)?(?:outages?|disruptions?|interruptions?|issues?|problems?)"
+        ),
+        ("not", "n't", "n’t", "never", "longer"),
+    ),
+]
 _WORKS_PREFIX_VETO = re.compile(
     r"\b(?:not\s+all|some|many|only|few|certain|several|most)\s+(?:[\w-]+\s+){0,2}$", _I
 )
@@ -741,7 +977,7 @@ _WORKS_PREFIX_VETO = re.compile(
 _RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
     (
         _rx(
-            r"<SUBJ_ANY><GAP>\s+(?:has|have|had)\s+(?:since\s+)?been\s+(?:fully\s+|"
+            r"<SUBJ_ANY><GAP><REL>\s+(?:has|have|had)\s+(?:since\s+)?been\s+(?:fully\s+|"
             r"successfully\s+|now\s+|since\s+|partially\s+|partly\s+|mostly\s+)*(?:restored|repaired|fixed|resolved|"
             r"re-?established|brought\s+back)"
         ),
@@ -750,7 +986,8 @@ _RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
     ),
     (
         _rx(
-            r"<SUBJ_ANY><GAP>\s+(?:was|were|is|are)\s+(?:now\s+|fully\s+|successfully\s+|"
+            r"<SUBJ_ANY><GAP>\s+(?:was|were|is|are|appears?\s+to\s+be|appeared\s+to\s+be|"
+            r"seems?\s+to\s+be)\s+(?:now\s+|fully\s+|successfully\s+|"
             r"partially\s+|partly\s+|mostly\s+)*"
             r"(?:restored|repaired|fixed|re-?established|back\s+(?:up|online|on-line|"
             r"in\s+service|to\s+normal|in\s+operation|working|operational)\b|"
@@ -776,16 +1013,17 @@ _RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
         _rx(
             r"<SUBJ>\s+(?:(?:now\s+|fully\s+|partly\s+|partially\s+|mostly\s+)?restored|"
             r"back\s+(?:up|online|on-line|in\s+service)|"
-            r"outage\s+(?:resolved|over|ended|cleared))\b"
+            r"(?:service\s+)?(?:outage|disruption|interruption)s?\s+(?:now\s+|fully\s+)?"
+            r"(?:resolved|restored|over|ended|cleared|fixed|repaired))\b"
         ),
         True,
-        ("restor", "back", "resolv", "over", "ended", "cleared"),
+        ("restor", "back", "resolv", "over", "ended", "cleared", "fixed", "repair"),
     ),
     (
         _rx(
-            r"\b(?:has|have|had)\s+(?:now\s+|fully\s+|since\s+|partially\s+|partly\s+)*"
-            r"restored\s+(?:the\s+)?"
-            r"(?:[\w'’-]+\s+){0,2}?<TERM>"
+            r"(?<!\bto\s)(?<!\bbe\s)(?<!\bbeen\s)\b(?:(?:has|have|had)\s+)?(?:now\s+|fully\s+|"
+            r"since\s+|partially\s+|partly\s+)*restored\s+(?:the\s+|all\s+)?"
+            r"(?:(?!power\b|electricity\b)[\w'’-]+\s+){0,2}?<TERM>"
         ),
         True,
         ("restor",),
@@ -793,7 +1031,7 @@ _RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
     (
         _rx(
             r"<TERM>\s+(?:[\w-]+\s+){0,2}?(?:outage|disruption|interruption|issue|problem)s?"
-            r"(?:\s+(?!<GAPVETO>)[\w'’-]+){0,4}?\s+(?:has|have|had)\s+(?:since\s+)?been\s+"
+            r"(?:\s+(?!<GAPVETO>)[\w'’-]+){0,4}?<REL>\s+(?:has|have|had)\s+(?:since\s+)?been\s+"
             r"(?:fully\s+)?(?:resolved|fixed|repaired|corrected|cleared|restored)"
         ),
         True,
@@ -806,6 +1044,27 @@ _RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
         ),
         True,
         ("over", "resolv", "fixed", "repair", "cleared"),
+    ),
+    (
+        # "The 911 outage lasted about seven hours early Thursday and was resolved at 7 a.m."
+        _rx(
+            r"<TERM>\s+(?:[\w-]+\s+){0,2}?(?:outage|disruption|interruption|failure)s?\b"
+            r"[^.;!?\n]{0,80}?\s+and\s+(?:was|were|has\s+been|have\s+been|had\s+been)\s+"
+            r"(?:since\s+)?(?:fully\s+)?(?:resolved|restored|fixed|repaired|cleared)"
+        ),
+        True,
+        ("resolv", "restor", "fixed", "repair", "cleared"),
+    ),
+    (
+        # "Massachusetts can again make 911 phone calls", "residents could again call or
+        # text 911"
+        _rx(
+            r"\b(?:can|could|are\s+able\s+to|were\s+able\s+to|is\s+able\s+to|was\s+able\s+to)"
+            r"\s+(?:once\s+)?again\s+<CALLVERB>\s*(?:(?:or|and)\s+<CALLVERB>\s*)?(?:the\s+)?"
+            r"(?:[\w-]+\s+)?<TERM>"
+        ),
+        True,
+        ("again",),
     ),
     # weak ones count only when the document is otherwise about a 911 outage
     (
@@ -821,9 +1080,9 @@ _RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
     (
         _rx(
             r"\b(?:service|services|phone\s+service|telephone\s+service|it|phones|lines|"
-            r"calls)\s+(?:(?:has|have|had)\s+(?:since\s+)?been|(?:was|were|is|are)"
-            r"(?:\s+now)?)\s+(?:fully\s+|successfully\s+|partially\s+|partly\s+)?(?:restored|back\s+(?:up|online|"
-            r"in\s+service|to\s+normal))"
+            r"calls|systems?)\s+(?:(?:(?:has|have|had)\s+(?:since\s+)?been|(?:was|were|is|are)"
+            r"(?:\s+now)?|now)\s+)?(?:fully\s+|successfully\s+|partially\s+|partly\s+)?"
+            r"(?:restored|back\s+(?:up|online|in\s+service|to\s+normal))"
         ),
         False,
         ("restor", "back"),
@@ -846,17 +1105,36 @@ _ALL_KEYWORDS: tuple[str, ...] = tuple(
     )
 )
 _RESTORE_VETO = re.compile(
-    r"\b(?:when|once|until|till|if|unless|whether|as\s+soon\s+as|expect\w*|anticipat\w*|"
-    r"estimat\w*|hope\w*|working\s+to|work\s+to|will|should|could|may|might|not\s+yet|"
-    r"before)\b",
+    r"\b(?:if|unless|whether|expect\w*|anticipat\w*|estimat\w*|hope\w*|working\s+to|"
+    r"work\s+to|will|should|could|may|might|not\s+yet)\b",
     _I,
 )
+_RESTORE_VETO_TEMPORAL = re.compile(r"\b(?:when|once|until|till|as\s+soon\s+as|before)\b", _I)
+_NARRATED = re.compile(r"\b(?:was|were|had)\b", _I)
 _WORKS_VETO = re.compile(r"\b(?:when|once|until|till|if|unless|whether|as\s+soon\s+as)\b", _I)
 _ALL_CLEAR = re.compile(r"\ball[\s-]+clear\b", _I)
 _STILL = re.compile(
     r"\b(?:still|remains?|remained|continues?|continuing|partial\w*|some\s+areas)\b", _I
 )
 _CONDITIONAL = re.compile(r"\b(?:if|in\s+the\s+event|in\s+case|should|whenever|unless|when)\b", _I)
+# a person kept from calling 911 (a crime story), not a network that fails
+_PERSON_BLOCKED_FAMILIES = frozenset(
+    {
+        "cannot_reach",
+        "preventing_911",
+        "knocked_out_911",
+        "ability_to_911",
+        "trouble_reaching",
+        "no_one_reaches_911",
+    }
+)
+_CRIME_CONTEXT = re.compile(
+    r"\b(?:abuser|abusive|(?:the|a)\s+suspect|boyfriend|girlfriend|husband|ex-\w+|domestic|assault\w*|"
+    r"charged|charges|arrested|kidnapp\w*|strangl\w*|hostage|victims?|"
+    r"(?:took|grabbed|smashed|broke|snatched|threw)\s+(?:away\s+)?(?:her|his|their|the\s+victim['’]s)"
+    r"\s+(?:cell\s*)?phone|interfer\w+\s+with)\b",
+    _I,
+)
 _CALLED_BEFORE = re.compile(r"\b(?:call|dial|text|contact|phone|use|using)\s*$", _I)
 _TEXT_TO_911_PSA = re.compile(
     r"\b(?:deaf|hard\s+of\s+hearing|speech|unable\s+to\s+speak|can['’]t\s+speak|"
@@ -1038,6 +1316,15 @@ _CAUSAL_CUE = re.compile(
     r"after|following|from|by|cause\s+(?:was|is|of)|root\s+cause|when)\b[^.;!?]{0,40}$",
     _I,
 )
+# the cues that name *the* cause; "after", "by", "from" also introduce what made it worse
+# ("caused by an equipment failure catastrophically exacerbated by a configuration error")
+_STRONG_CAUSAL_CUE = re.compile(
+    r"\b(?:due\s+to|caused\s+by|because\s+of|result(?:ed)?\s+(?:of|from)|as\s+a\s+result\s+of|"
+    r"resulting\s+from|stemm\w*\s+from|blamed\s+on|attributed\s+to|traced\s+to|"
+    r"cause\s+(?:was|is|of)|root\s+cause)\b(?:\s+(?:an?|the|this|that|its|their))?"
+    r"(?:\s+[\w-]+){0,3}?\s*$",
+    _I,
+)
 
 
 # --------------------------------------------------------------------------------------
@@ -1065,6 +1352,11 @@ def _prefilter(texts: list[str]) -> bool:
             if lit in low:
                 return True
     return False
+
+
+def _mentions_psap(texts: list[str]) -> bool:
+    low = "\n".join(texts).lower()
+    return "psap" in low or "answering point" in low
 
 
 def _evidence(field: _Field, start: int, end: int) -> str:
@@ -1205,6 +1497,17 @@ def _provider_matches(texts: list[str]) -> list[tuple[int, int, int, str, str]]:
     return out
 
 
+# a cause that the text denies or names as something guarded against
+_CAUSE_DENIED = re.compile(
+    r"(?:\b(?:not|no|never|n['’]t)\s+(?:(?:the\s+)?(?:result|work)\s+of|caused\s+by|due\s+to|"
+    r"related\s+to|linked\s+to|from|by|an?|any)|\bprevent\w*|\bprotect\w*(?:\s+\w+)?\s+against|"
+    r"\bagainst|\bruled?\s+out|\brather\s+than|\binstead\s+of|\bno\s+(?:sign|indication|"
+    r"evidence)s?\s+(?:of|that)|\bnot\s+believed\s+to\s+(?:be|have\s+been))\s+(?:an?\s+|the\s+|"
+    r"any\s+)?(?:[\w-]+\s+){0,2}$",
+    _I,
+)
+
+
 def find_cause(text: str | None) -> tuple[str, str] | None:
     """Cause taxonomy value named in the text: (cause, matched span); None if none."""
     return _find_cause([text] if text else [])
@@ -1222,7 +1525,16 @@ def _find_cause(
             if not t:
                 continue
             for m in regex.finditer(t):
-                cue = 1 if _CAUSAL_CUE.search(t, max(0, m.start() - 60), m.start()) else 0
+                if _CAUSE_DENIED.search(t, max(0, m.start() - 60), m.start()):
+                    continue  # "not the result of a cyberattack", "meant to prevent cyberattacks"
+                lo = max(0, m.start() - 60)
+                cue = (
+                    2
+                    if _STRONG_CAUSAL_CUE.search(t, lo, m.start())
+                    else 1
+                    if _CAUSAL_CUE.search(t, lo, m.start())
+                    else 0
+                )
                 key = (cue, -rank, -fi, -m.start())
                 if best is None or key > best[0]:
                     best = (key, cause, m.group(0))
@@ -1285,12 +1597,18 @@ _EMERGENCY_PHRASE_RE = re.compile(
 )
 
 
+_PSAP_RE = re.compile(r"\bPSAPs?\b|\b(?:public\s+safety\s+)?answering\s+points?\b", _I)
+
+
 def _windows(field: _Field) -> list[tuple[int, int]]:
     """The clauses that mention 911 (or an emergency phone/line/call phrase), merged."""
     text = field.text
     spans = [(m.start(), m.end()) for m in _TERM_RE.finditer(text)]
-    if "emergency" in text.lower():
+    low = text.lower()
+    if "emergency" in low:
         spans += [(m.start(), m.end()) for m in _EMERGENCY_PHRASE_RE.finditer(text)]
+    if "psap" in low or "answering point" in low:
+        spans += [(m.start(), m.end()) for m in _PSAP_RE.finditer(text)]
     out: list[tuple[int, int]] = []
     for lo, hi in sorted(field.clause(a, b) for a, b in spans):
         if out and lo <= out[-1][1]:
@@ -1305,7 +1623,7 @@ def _anchors(text: str, lo: int, hi: int) -> list[int]:
     out = []
     for m in _TERM_RE.finditer(text, lo, hi):
         start = m.start()
-        pre = _CALLS_TO_RE.search(text, max(lo, start - 40), start)
+        pre = _CALLS_TO_RE.search(text, max(lo, start - 90), start)
         if pre:
             out.append(pre.start())
         out.append(start)
@@ -1368,6 +1686,8 @@ def _analyse(fields_: list[_Field]) -> dict[str, list[_Hit]]:
                         continue
                     if not subject_first and _TEXT_TO_911_PSA.search(t, lo, hi):
                         continue  # "if you are deaf ... and cannot call 911, text 911"
+                    if _name in _PERSON_BLOCKED_FAMILIES and _CRIME_CONTEXT.search(t, lo, hi):
+                        continue  # "he took her phone to prevent her from calling 911"
                     conditional = bool(_CONDITIONAL.search(prefix)) or bool(
                         re.match(r"if\b", m.group(0), _I)
                     )
@@ -1393,6 +1713,7 @@ def _analyse(fields_: list[_Field]) -> dict[str, list[_Hit]]:
     return hits
 
 
+_EXPLICIT_RESTORE = re.compile(r"restor|resolv|repair|fixed|back\b", _I)
 _AFTER_WORKS_RESTORED = re.compile(
     r"\b(?:again|restored|resolved|back\s+to\s+normal|back\s+up)\b", _I
 )
@@ -1452,7 +1773,11 @@ def _restore_hits(
     for m in _matches(rx, t, lo_w, hi_w, anchors):
         lo, hi = f.clause(m.start(), m.end())
         prefix = t[lo : m.start()]
-        if _RESTORE_VETO.search(prefix) or _WORKS_PREFIX_VETO.search(prefix):
+        if (
+            _RESTORE_VETO.search(prefix)
+            or _WORKS_PREFIX_VETO.search(prefix)
+            or (_RESTORE_VETO_TEMPORAL.search(prefix) and not _NARRATED.search(m.group(0)))
+        ):
             continue  # future, conditional or hoped-for restoration
         pm = _PARTIAL.search(t, lo, hi)
         # "partly restored at noon and fully restored at 3 p.m." is a full restoration
@@ -1519,6 +1844,10 @@ _CANCEL_WITHOUT_TEXT = _result(False, 0.9, None, "not_outage")
 
 def classify_alert(alert: AlertText) -> Classification:
     """Classify one CAP / NWS alert. See the module docstring for the rules."""
+    return _classify(alert, prose=False)
+
+
+def _classify(alert: AlertText, prose: bool) -> Classification:
     code = (alert.event_code or "").strip().upper()
     cap_status = (alert.cap_status or "").strip().lower()
     msg = (alert.msg_type or "").strip().lower()
@@ -1551,7 +1880,8 @@ def classify_alert(alert: AlertText) -> Classification:
     cancelled = msg == "cancel"
 
     # 3. the cheap screen (results are immutable, so the fast path returns shared ones)
-    if not is_toe and not _prefilter(texts):
+    # prose (FCC reports) may speak of PSAPs without the number in that sentence
+    if not is_toe and not _prefilter(texts) and not (prose and _mentions_psap(texts)):
         if cancelled:
             has_text = any(t.strip() for t in texts[1:])
             return _CANCEL_WITH_TEXT if has_text else _CANCEL_WITHOUT_TEXT
@@ -1633,7 +1963,17 @@ def classify_alert(alert: AlertText) -> Classification:
 
     # it is about a 911 outage: status
     if valid_restores:
-        r = max(valid_restores, key=lambda h: (h.strong, h.field == 1, h.field, h.start))
+        # the latest strong one, preferring an explicit "restored" over "you can again call 911"
+        r = max(
+            valid_restores,
+            key=lambda h: (
+                h.strong,
+                h.field == 1,
+                _EXPLICIT_RESTORE.search(texts[h.field], h.start, h.end) is not None,
+                h.field,
+                h.start,
+            ),
+        )
         evidence = _evidence(fields_[r.field], r.start, r.end)
         confidence = 0.98 if is_toe else (0.9 if r.strong else 0.75)
         status = "restored"
@@ -1720,4 +2060,4 @@ def _choose_provider(
 
 def classify_text(text: str, *, title: str | None = None) -> Classification:
     """The same rules on plain prose (press releases, news); no event code or msgType."""
-    return classify_alert(AlertText(headline=title, description=text))
+    return _classify(AlertText(headline=title, description=text), prose=True)

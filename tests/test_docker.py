@@ -112,14 +112,18 @@ def test_the_commands_compose_runs_exist(command: list[str]) -> None:
 
 
 def test_compose_file_validates_with_docker_compose() -> None:
-    probe = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True) \
-        if shutil.which("docker") else None
+    probe = (
+        subprocess.run(["docker", "compose", "version"], capture_output=True, text=True)
+        if shutil.which("docker")
+        else None
+    )
     if probe is None or probe.returncode != 0:
         reason = "the `docker compose` plugin is not installed here"
         print(f"SKIPPED: {reason}")
         pytest.skip(reason)
-    result = subprocess.run(["docker", "compose", "config", "--quiet"], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["docker", "compose", "config", "--quiet"], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -131,13 +135,16 @@ def test_image_builds_and_runs_the_cli() -> None:
         print(f"SKIPPED: {reason}")
         pytest.skip(reason)
     tag = "outage-watch:test"
-    build = subprocess.run(["docker", "build", "-t", tag, "."], cwd=ROOT, capture_output=True,
-                           text=True, timeout=1700)
+    build = subprocess.run(
+        ["docker", "build", "-t", tag, "."], cwd=ROOT, capture_output=True, text=True, timeout=1700
+    )
     assert build.returncode == 0, build.stderr[-4000:]
     for command in (["outages", "--help"], ["python", "-m", "warehouse.watch", "--help"]):
-        run = subprocess.run(["docker", "run", "--rm", tag, *command],
-                             capture_output=True, text=True, timeout=120)
+        run = subprocess.run(
+            ["docker", "run", "--rm", tag, *command], capture_output=True, text=True, timeout=120
+        )
         assert run.returncode == 0, run.stderr
-    user = subprocess.run(["docker", "run", "--rm", tag, "id", "-u"], capture_output=True,
-                          text=True, timeout=120)
+    user = subprocess.run(
+        ["docker", "run", "--rm", tag, "id", "-u"], capture_output=True, text=True, timeout=120
+    )
     assert user.stdout.strip() not in ("", "0")

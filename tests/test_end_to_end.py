@@ -230,12 +230,21 @@ def test_replay_serves_every_recording_of_a_polled_url(tmp_path: Path) -> None:
     later["features"][0]["properties"]["id"] += "-later"
     later["features"][0]["properties"]["sent"] = "2024-04-18T05:00:00-05:00"
     archive = tmp_path / "polls.warc.gz"
-    write_records(archive, [
-        ArchiveRecord(url=url, body=json.dumps(first).encode(),
-                      fetched_at=datetime(2024, 4, 18, 3, tzinfo=UTC)),
-        ArchiveRecord(url=url, body=json.dumps(later).encode(),
-                      fetched_at=datetime(2024, 4, 18, 3, 5, tzinfo=UTC)),
-    ])
+    write_records(
+        archive,
+        [
+            ArchiveRecord(
+                url=url,
+                body=json.dumps(first).encode(),
+                fetched_at=datetime(2024, 4, 18, 3, tzinfo=UTC),
+            ),
+            ArchiveRecord(
+                url=url,
+                body=json.dumps(later).encode(),
+                fetched_at=datetime(2024, 4, 18, 3, 5, tzinfo=UTC),
+            ),
+        ],
+    )
     data_dir = tmp_path / "data"
     outages("crawl", "nws_alerts", "--replay", str(archive), data_dir=data_dir)
     assert query(data_dir, "SELECT count(*) FROM reports")[0][0] == 2

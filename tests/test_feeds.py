@@ -58,9 +58,10 @@ def check_rfc4287(path: Path) -> None:
         for name in ("id", "title", "updated"):
             assert len(entry.findall(f"{ATOM}{name}")) == 1, name
         rfc3339(entry.findtext(f"{ATOM}updated"))
-        assert entry.find(f"{ATOM}link[@rel='alternate']") is not None or entry.find(
-            f"{ATOM}content"
-        ) is not None
+        assert (
+            entry.find(f"{ATOM}link[@rel='alternate']") is not None
+            or entry.find(f"{ATOM}content") is not None
+        )
         assert entry.findtext(f"{ATOM}id").startswith("tag:")
         ids.append(entry.findtext(f"{ATOM}id"))
     assert len(ids) == len(set(ids))
@@ -111,8 +112,9 @@ def test_state_feeds(feeds_dir: Path, demo_dir: Path) -> None:
     assert not parsed.bozo and parsed.entries == []
 
 
-def test_feeds_only_change_when_the_data_does(feeds_dir: Path, demo_dir: Path,
-                                              tmp_path: Path) -> None:
+def test_feeds_only_change_when_the_data_does(
+    feeds_dir: Path, demo_dir: Path, tmp_path: Path
+) -> None:
     again = tmp_path / "again"
     write_feeds(demo_dir / "outages.duckdb", again, public_url="https://example.org/")
     for name in ("incidents.xml", "state-MA.xml", "state-NE.xml"):
@@ -125,7 +127,10 @@ def test_feeds_command(demo_dir: Path, tmp_path: Path) -> None:
     shutil.copy(demo_dir / "outages.duckdb", data_dir / "outages.duckdb")
     result = subprocess.run(
         [sys.executable, "-m", "warehouse.watch", "feeds", "--data-dir", str(data_dir)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert not feedparser.parse(str(data_dir / "feeds" / "incidents.xml")).bozo
@@ -140,8 +145,11 @@ class HookServer:
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers["Content-Length"])
                 server.received.append(
-                    {"path": self.path, "auth": self.headers.get("Authorization"),
-                     "body": json.loads(self.rfile.read(length))}
+                    {
+                        "path": self.path,
+                        "auth": self.headers.get("Authorization"),
+                        "body": json.loads(self.rfile.read(length)),
+                    }
                 )
                 self.send_response(204)
                 self.end_headers()
@@ -164,11 +172,17 @@ def test_webhooks_post_new_and_updated_incidents(demo_dir: Path, tmp_path: Path)
     elsewhere = [i for i, row in incidents.items() if "MA" not in row[2]]
     hooks = HookServer()
     try:
-        (tmp_path / "webhooks.json").write_text(json.dumps({"webhooks": [
-            {"url": f"{hooks.url}/all", "headers": {"Authorization": "Bearer t"}},
-            {"url": f"{hooks.url}/ma", "states": ["ma"]},
-            {"url": "ftp://ignored.example/"},
-        ]}))
+        (tmp_path / "webhooks.json").write_text(
+            json.dumps(
+                {
+                    "webhooks": [
+                        {"url": f"{hooks.url}/all", "headers": {"Authorization": "Bearer t"}},
+                        {"url": f"{hooks.url}/ma", "states": ["ma"]},
+                        {"url": "ftp://ignored.example/"},
+                    ]
+                }
+            )
+        )
         db = demo_dir / "outages.duckdb"
         first = deliver_webhooks(db, tmp_path)  # first publish: remember, do not replay history
         assert first["first_publish"] == 1 and hooks.received == []
@@ -187,7 +201,8 @@ def test_webhooks_post_new_and_updated_incidents(demo_dir: Path, tmp_path: Path)
     for post in hooks.received:
         by_path.setdefault(post["path"], []).append(post)
     assert sorted(p["body"]["event"] for p in by_path["/all"]) == [
-        "incident.new", "incident.updated"
+        "incident.new",
+        "incident.updated",
     ]
     assert all(p["auth"] == "Bearer t" for p in by_path["/all"])
     assert [p["body"]["incident"]["incident_id"] for p in by_path["/ma"]] == [in_ma[0]]
@@ -199,9 +214,9 @@ def test_webhooks_post_new_and_updated_incidents(demo_dir: Path, tmp_path: Path)
 
 
 def test_a_dead_webhook_never_breaks_a_publish(demo_dir: Path, tmp_path: Path) -> None:
-    (tmp_path / "webhooks.json").write_text(json.dumps(
-        {"webhooks": [{"url": "http://127.0.0.1:9/", "timeout": 1}]}
-    ))
+    (tmp_path / "webhooks.json").write_text(
+        json.dumps({"webhooks": [{"url": "http://127.0.0.1:9/", "timeout": 1}]})
+    )
     db = demo_dir / "outages.duckdb"
     deliver_webhooks(db, tmp_path)
     (tmp_path / "feeds" / ".seen.json").write_text("{}")  # everything is new

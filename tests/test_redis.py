@@ -51,9 +51,21 @@ def redis_url(tmp_path: Path):
         pytest.skip(reason)
     port = free_port()
     proc = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            REDIS_SERVER,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     import redis
 
@@ -74,8 +86,9 @@ def redis_url(tmp_path: Path):
     proc.wait(timeout=10)
 
 
-def scrapy_crawl(spider: str, data_dir: Path, settings: dict[str, str], env: dict,
-                 *args: str) -> subprocess.Popen:
+def scrapy_crawl(
+    spider: str, data_dir: Path, settings: dict[str, str], env: dict, *args: str
+) -> subprocess.Popen:
     command = [sys.executable, "-m", "scrapy", "crawl", spider, *args]
     base = {
         "OUTAGES_DATA_DIR": str(data_dir),
@@ -85,8 +98,9 @@ def scrapy_crawl(spider: str, data_dir: Path, settings: dict[str, str], env: dic
     }
     for key, value in {**base, **settings}.items():
         command += ["-s", f"{key}={value}"]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def rewrite(base: str) -> dict[str, str]:
@@ -96,8 +110,10 @@ def rewrite(base: str) -> dict[str, str]:
     from crawlers import settings
     from crawlers.rewrite import enable
 
-    return {key: value if isinstance(value, str) else json.dumps(value)
-            for key, value in enable(vars(settings), base).items()}
+    return {
+        key: value if isinstance(value, str) else json.dumps(value)
+        for key, value in enable(vars(settings), base).items()
+    }
 
 
 def reports_loaded(data_dir: Path) -> int:
@@ -117,10 +133,21 @@ def test_two_workers_share_one_redis_queue_and_dupefilter(tmp_path: Path, redis_
         workers = []
         for name in ("worker-a", "worker-b"):
             data_dir = tmp_path / name
-            workers.append((data_dir, scrapy_crawl(
-                "openfema_ipaws", data_dir, settings, offline_env(data_dir),
-                "-a", f"since={days[0]}", "-a", f"until={days[1]}",
-            )))
+            workers.append(
+                (
+                    data_dir,
+                    scrapy_crawl(
+                        "openfema_ipaws",
+                        data_dir,
+                        settings,
+                        offline_env(data_dir),
+                        "-a",
+                        f"since={days[0]}",
+                        "-a",
+                        f"until={days[1]}",
+                    ),
+                )
+            )
         outputs = [(d, *p.communicate(timeout=150), p.returncode) for d, p in workers]
         hits = server.data_hits("www.fema.gov")
         for _, _, stderr, code in outputs:
@@ -134,8 +161,16 @@ def test_two_workers_share_one_redis_queue_and_dupefilter(tmp_path: Path, redis_
         assert client.zcard(f"openfema_ipaws:{job}:requests") == 0  # the queue was drained
         # A later run of the same job finds everything seen: nothing is fetched twice.
         again = tmp_path / "worker-c"
-        proc = scrapy_crawl("openfema_ipaws", again, settings, offline_env(again),
-                            "-a", f"since={days[0]}", "-a", f"until={days[1]}")
+        proc = scrapy_crawl(
+            "openfema_ipaws",
+            again,
+            settings,
+            offline_env(again),
+            "-a",
+            f"since={days[0]}",
+            "-a",
+            f"until={days[1]}",
+        )
         _, stderr = proc.communicate(timeout=120)
         assert proc.returncode == 0, stderr
         assert server.data_hits("www.fema.gov") == 4

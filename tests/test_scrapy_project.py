@@ -26,15 +26,31 @@ def test_polite_defaults() -> None:
 
 def test_scrapy_list_and_crawl_work_from_the_project_root(tmp_path: Path) -> None:
     env = dict(os.environ, OUTAGES_DATA=str(tmp_path))
-    listed = subprocess.run([str(SCRAPY), "list"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=120, check=True).stdout.split()
+    listed = subprocess.run(
+        [str(SCRAPY), "list"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.split()
     assert {"openfema_ipaws", "nws_alerts"} <= set(listed)
     url = (FIXTURE / "response.json").as_uri()
-    subprocess.run([str(SCRAPY), "crawl", "nws_alerts", "-a", f"from_url={url}"], cwd=ROOT,
-                   env=env, capture_output=True, text=True, timeout=120, check=True)
+    subprocess.run(
+        [str(SCRAPY), "crawl", "nws_alerts", "-a", f"from_url={url}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     # `scrapy crawl` on its own loads, builds and publishes when the spider closes.
     with duckdb.connect(str(tmp_path / "outages.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM reports WHERE source = 'nws_alerts'"
-                           ).fetchone()[0] == 2
+        assert (
+            con.execute("SELECT count(*) FROM reports WHERE source = 'nws_alerts'").fetchone()[0]
+            == 2
+        )
         assert con.execute("SELECT mode, status FROM crawl_runs").fetchall() == [("from", "ok")]
     assert list((tmp_path / "archive").glob("crawl-*.warc.gz"))  # the response was archived

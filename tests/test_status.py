@@ -28,15 +28,31 @@ def operations_db() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def add_run(con, spider: str, minutes_ago: float, status: str, *, mode: str = "live",
-            close_reason: str = "finished", items: int = 1) -> None:
+def add_run(
+    con,
+    spider: str,
+    minutes_ago: float,
+    status: str,
+    *,
+    mode: str = "live",
+    close_reason: str = "finished",
+    items: int = 1,
+) -> None:
     started = NOW - timedelta(minutes=minutes_ago)
     run_id = f"run-{spider}-{minutes_ago}-{status}"
     con.execute(
         "INSERT INTO crawl_runs (run_id, spider, started_at, finished_at, status, close_reason, "
         "mode, items) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, spider, started, started + timedelta(seconds=20), status, close_reason, mode,
-         items],
+        [
+            run_id,
+            spider,
+            started,
+            started + timedelta(seconds=20),
+            status,
+            close_reason,
+            mode,
+            items,
+        ],
     )
 
 
@@ -45,8 +61,15 @@ def add_error(con, spider: str, minutes_ago: float, message: str, stage: str = "
     con.execute(
         "INSERT INTO crawl_errors (error_id, spider, url, stage, error_type, message, "
         "first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, 'HttpError', ?, ?, ?)",
-        [f"e-{spider}-{minutes_ago}-{stage}", spider, "https://example.org/x", stage, message,
-         seen, seen],
+        [
+            f"e-{spider}-{minutes_ago}-{stage}",
+            spider,
+            "https://example.org/x",
+            stage,
+            message,
+            seen,
+            seen,
+        ],
     )
 
 
@@ -105,8 +128,7 @@ def test_late_after_twice_the_cadence_and_scale(facts: dict) -> None:
 
 def test_merge_prefers_the_latest_run() -> None:
     older = {"nws_alerts": {"last_run_at": "2026-11-21T10:00:00+00:00", "last_status": "ok"}}
-    newer = {"nws_alerts": {"last_run_at": "2026-11-21T10:00:00.5+00:00",
-                            "last_status": "failed"}}
+    newer = {"nws_alerts": {"last_run_at": "2026-11-21T10:00:00.5+00:00", "last_status": "failed"}}
     assert merge_facts(newer, older)["nws_alerts"]["last_status"] == "failed"
     assert merge_facts(older, newer)["nws_alerts"]["last_status"] == "failed"
 

@@ -149,14 +149,16 @@ def test_statewide_report_covers_every_county_of_its_state(work) -> None:
     load_reports(
         con,
         [
-            report("ma", state_codes=["MA"], statewide_states=["MA"], is_outage=True,
-                   status="outage"),
+            report(
+                "ma", state_codes=["MA"], statewide_states=["MA"], is_outage=True, status="outage"
+            ),
             report("ma-part", state_codes=["MA"], is_outage=True, status="outage"),
         ],
     )
     build(con)
-    counts = dict(con.execute("SELECT report_id, count(*) FROM report_counties GROUP BY 1")
-                  .fetchall())
+    counts = dict(
+        con.execute("SELECT report_id, count(*) FROM report_counties GROUP BY 1").fetchall()
+    )
     assert counts["ma"] == 14
     # A state named without counties, not said to be affected as a whole, covers no county.
     assert "ma-part" not in counts
@@ -164,12 +166,19 @@ def test_statewide_report_covers_every_county_of_its_state(work) -> None:
 
 def test_statewide_connecticut_counts_each_place_once(work) -> None:
     _, con = work
-    load_reports(con, [report("ct", state_codes=["CT"], statewide_states=["CT"], is_outage=True,
-                              status="outage")])
+    load_reports(
+        con,
+        [
+            report(
+                "ct", state_codes=["CT"], statewide_states=["CT"], is_outage=True, status="outage"
+            )
+        ],
+    )
     build(con)
     # The 8 legacy counties drawn on the map, not also the 9 planning regions that overlap them.
-    assert con.execute("SELECT count(*) FROM report_counties WHERE report_id='ct'"
-                       ).fetchone()[0] == 8
+    assert (
+        con.execute("SELECT count(*) FROM report_counties WHERE report_id='ct'").fetchone()[0] == 8
+    )
 
 
 def test_thread_ids_do_not_depend_on_order() -> None:

@@ -117,8 +117,11 @@ class RecordedServer:
 
     def data_hits(self, host: str) -> int:
         with self.lock:
-            return sum(n for k, n in self.hits.items() if k.startswith(host + "/")
-                       and not k.endswith("/robots.txt"))
+            return sum(
+                n
+                for k, n in self.hits.items()
+                if k.startswith(host + "/") and not k.endswith("/robots.txt")
+            )
 
 
 def watch_command() -> list[str]:
@@ -198,23 +201,37 @@ def test_watch_cadences_failure_recovery_and_sigterm(tmp_path: Path) -> None:
     with RecordedServer() as server:
         server.fail("api.weather.gov")
         command = watch_command() + [
-            "--data-dir", str(data_dir),
+            "--data-dir",
+            str(data_dir),
             *[arg for name in spiders for arg in ("--only", name)],
-            "--cadence-scale", str(scale),
-            "--for", "200",
-            "--grace", "25",
-            "-s", f"OUTAGES_URL_REWRITE={server.base}",
-            "-s", "RETRY_TIMES=1",
+            "--cadence-scale",
+            str(scale),
+            "--for",
+            "200",
+            "--grace",
+            "25",
+            "-s",
+            f"OUTAGES_URL_REWRITE={server.base}",
+            "-s",
+            "RETRY_TIMES=1",
         ]
         proc = subprocess.Popen(
-            command, cwd=ROOT, env=offline_env(data_dir), stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True,
+            command,
+            cwd=ROOT,
+            env=offline_env(data_dir),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         reader = LineReader(proc.stderr)
         try:
             # 1. The failing source is marked failing in status.json, with its error.
-            wait_for(lambda: source_state(data_dir, "nws_alerts").get("state") == "failing",
-                     90, "nws_alerts failing in status.json", reader)
+            wait_for(
+                lambda: source_state(data_dir, "nws_alerts").get("state") == "failing",
+                90,
+                "nws_alerts failing in status.json",
+                reader,
+            )
             failing = source_state(data_dir, "nws_alerts")
             assert "500" in json.dumps(failing["last_error"]), failing
             assert failing["since"] and failing["consecutive_failures"] >= 1
@@ -222,14 +239,21 @@ def test_watch_cadences_failure_recovery_and_sigterm(tmp_path: Path) -> None:
             server.heal("api.weather.gov")
             healed_at = datetime.now(UTC)
             healed = time.monotonic()
-            wait_for(lambda: source_state(data_dir, "nws_alerts").get("state") == "fresh",
-                     90, "nws_alerts fresh again", reader)
+            wait_for(
+                lambda: source_state(data_dir, "nws_alerts").get("state") == "fresh",
+                90,
+                "nws_alerts fresh again",
+                reader,
+            )
             recovered_after = time.monotonic() - healed
             # 3. Let the live feed run on its cadence a little more, then SIGTERM mid-run.
-            wait_for(lambda: len(reader.runs("ipaws_feed")) >= 2, 60, "2 ipaws_feed runs",
-                     reader)
-            wait_for(lambda: read_json(data_dir / "work" / "watch.json").get("running"),
-                     15, "a run in progress", reader)
+            wait_for(lambda: len(reader.runs("ipaws_feed")) >= 2, 60, "2 ipaws_feed runs", reader)
+            wait_for(
+                lambda: read_json(data_dir / "work" / "watch.json").get("running"),
+                15,
+                "a run in progress",
+                reader,
+            )
             proc.send_signal(signal.SIGTERM)
             stop_sent = time.monotonic()
             code = proc.wait(timeout=40)
@@ -300,11 +324,23 @@ def test_watch_once_records_a_run_it_had_to_kill(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     with RecordedServer() as server:
         result = subprocess.run(
-            watch_command() + [
-                "--data-dir", str(data_dir), "--once", "--only", "nws_alerts",
-                "--run-timeout", "0.5", "-s", f"OUTAGES_URL_REWRITE={server.base}",
+            watch_command()
+            + [
+                "--data-dir",
+                str(data_dir),
+                "--once",
+                "--only",
+                "nws_alerts",
+                "--run-timeout",
+                "0.5",
+                "-s",
+                f"OUTAGES_URL_REWRITE={server.base}",
             ],
-            cwd=ROOT, env=offline_env(data_dir), capture_output=True, text=True, timeout=100,
+            cwd=ROOT,
+            env=offline_env(data_dir),
+            capture_output=True,
+            text=True,
+            timeout=100,
         )
     assert result.returncode == 1, result.stderr
     assert "nws_alerts failed" in result.stderr and "killed after" in result.stderr

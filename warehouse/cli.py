@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -460,10 +460,18 @@ def export(name: str, fmt: str, output: Path | None, data_dir: Path) -> None:
 # ---------------------------------------------------------------------------- spiders
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
-@click.option("--by-state", "by_state", is_flag=True,
-              help="Per state: which sources cover it (declared) and which have reports from it.")
-@click.option("--states", default="MA,SD,NV,TX,NE", show_default=True,
-              help="With --by-state: the states to list ('all' for every state).")
+@click.option(
+    "--by-state",
+    "by_state",
+    is_flag=True,
+    help="Per state: which sources cover it (declared) and which have reports from it.",
+)
+@click.option(
+    "--states",
+    default="MA,SD,NV,TX,NE",
+    show_default=True,
+    help="With --by-state: the states to list ('all' for every state).",
+)
 @data_dir_option
 def spiders(fmt: str, by_state: bool, states: str, data_dir: Path) -> None:
     """List the sources: coverage, cadence, last run (or, --by-state, coverage per state)."""
@@ -476,9 +484,21 @@ def spiders(fmt: str, by_state: bool, states: str, data_dir: Path) -> None:
         columns = ["state", "state_sources", "sources_declared", "sources_with_reports"]
     else:
         rows = source_status(ddir)
-        columns = ["spider", "kind", "states", "since", "cadence_minutes", "years_seen",
-                   "reports", "outage_reports", "freshness", "freshness_since",
-                   "last_success_at", "last_status", "last_error"]
+        columns = [
+            "spider",
+            "kind",
+            "states",
+            "since",
+            "cadence_minutes",
+            "years_seen",
+            "reports",
+            "outage_reports",
+            "freshness",
+            "freshness_since",
+            "last_success_at",
+            "last_status",
+            "last_error",
+        ]
     if fmt == "json":
         click.echo(json.dumps(rows, default=str, indent=2))
         return

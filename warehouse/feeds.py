@@ -148,8 +148,10 @@ def summary_lines(incident: Mapping[str, Any], names: Mapping[str, str]) -> list
     lines.append(f"States: {states or 'unknown'}.")
     counties = incident.get("county_fips") or []
     if counties:
-        lines.append(f"Counties: {len(counties)} ({', '.join(counties[:12])}"
-                     f"{', ...' if len(counties) > 12 else ''}).")
+        lines.append(
+            f"Counties: {len(counties)} ({', '.join(counties[:12])}"
+            f"{', ...' if len(counties) > 12 else ''})."
+        )
     end = incident.get("ended_at")
     timing = f"Started {_when(incident.get('started_at'))}; "
     timing += f"ended {_when(end)}" if end else "end not reported (ongoing or unknown)"
@@ -310,8 +312,16 @@ def incident_json(incident: Mapping[str, Any]) -> dict[str, Any]:
 def fingerprint(incident: Mapping[str, Any]) -> str:
     """What makes an incident 'updated' for subscribers (not just a re-crawl of the same)."""
     keys = (
-        "title", "started_at", "ended_at", "state_codes", "county_fips", "cause", "provider",
-        "report_count", "source_count", "updated_at",
+        "title",
+        "started_at",
+        "ended_at",
+        "state_codes",
+        "county_fips",
+        "cause",
+        "provider",
+        "report_count",
+        "source_count",
+        "updated_at",
     )
     document = incident_json({k: incident.get(k) for k in keys} | {"incident_id": ""})
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:16]
@@ -353,8 +363,9 @@ def load_webhooks(path: Path) -> list[dict[str, Any]]:
     return valid
 
 
-def post_json(url: str, document: Mapping[str, Any], headers: Mapping[str, str],
-              timeout: float) -> int:
+def post_json(
+    url: str, document: Mapping[str, Any], headers: Mapping[str, str], timeout: float
+) -> int:
     body = json.dumps(document, ensure_ascii=False).encode()
     request = urllib.request.Request(
         url,
@@ -397,8 +408,9 @@ def deliver_webhooks(
                 counts["delivered"] += 1
             except Exception as exc:  # a dead endpoint must never break a publish
                 counts["failed"] += 1
-                logger.warning("webhook %s failed: %s; skipping it until next publish",
-                               hook["url"], exc)
+                logger.warning(
+                    "webhook %s failed: %s; skipping it until next publish", hook["url"], exc
+                )
                 break
     seen_path.parent.mkdir(parents=True, exist_ok=True)
     temp = seen_path.with_name(f".{seen_path.name}.{os.getpid()}.tmp")

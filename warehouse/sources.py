@@ -56,21 +56,23 @@ def source_status(data_dir: DataDir) -> list[dict[str, Any]]:
     for spider in spider_classes():
         data = seen.get(spider.name, {})
         first, last = data.get("first_published_at"), data.get("last_published_at")
-        rows.append({
-            "spider": spider.name,
-            "title": spider.source_title,
-            "kind": spider.source_kind,
-            "home": spider.source_home,
-            "states": spider.coverage_states,
-            "since": spider.coverage_since,
-            "cadence_minutes": spider.cadence_minutes,
-            "years_seen": f"{first.year}-{last.year}" if first and last else None,
-            "states_seen": len(data.get("states_seen") or []),
-            "reports": data.get("reports", 0),
-            "outage_reports": data.get("outage_reports", 0),
-            "last_success_at": successes.get(spider.name, {}).get("last_success_at"),
-            **last_runs.get(spider.name, {}),
-        })
+        rows.append(
+            {
+                "spider": spider.name,
+                "title": spider.source_title,
+                "kind": spider.source_kind,
+                "home": spider.source_home,
+                "states": spider.coverage_states,
+                "since": spider.coverage_since,
+                "cadence_minutes": spider.cadence_minutes,
+                "years_seen": f"{first.year}-{last.year}" if first and last else None,
+                "states_seen": len(data.get("states_seen") or []),
+                "reports": data.get("reports", 0),
+                "outage_reports": data.get("outage_reports", 0),
+                "last_success_at": successes.get(spider.name, {}).get("last_success_at"),
+                **last_runs.get(spider.name, {}),
+            }
+        )
     return with_freshness(rows, data_dir)
 
 
@@ -105,14 +107,18 @@ def coverage_by_state(data_dir: DataDir, states: list[str] | None = None) -> lis
         states = sorted(s.abbr for s in us.states.STATES_AND_TERRITORIES) + ["DC"]
     table = []
     for state in states:
-        declared = sorted(r["spider"] for r in rows
-                          if r["states"] == "all" or state in r["states"].split(","))
-        state_only = sorted(r["spider"] for r in rows if r["states"] != "all"
-                            and state in r["states"].split(","))
-        table.append({
-            "state": state,
-            "state_sources": ", ".join(state_only) or "-",
-            "sources_declared": len(declared),
-            "sources_with_reports": ", ".join(sorted(seen.get(state, set()))) or "-",
-        })
+        declared = sorted(
+            r["spider"] for r in rows if r["states"] == "all" or state in r["states"].split(",")
+        )
+        state_only = sorted(
+            r["spider"] for r in rows if r["states"] != "all" and state in r["states"].split(",")
+        )
+        table.append(
+            {
+                "state": state,
+                "state_sources": ", ".join(state_only) or "-",
+                "sources_declared": len(declared),
+                "sources_with_reports": ", ".join(sorted(seen.get(state, set()))) or "-",
+            }
+        )
     return table

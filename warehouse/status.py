@@ -204,9 +204,7 @@ def status_document(
     }
 
 
-def write_status(
-    data_dir: DataDir, con: duckdb.DuckDBPyConnection | None = None
-) -> dict[str, Any]:
+def write_status(data_dir: DataDir, con: duckdb.DuckDBPyConnection | None = None) -> dict[str, Any]:
     """Compute and write `DIR/status.json` atomically; return it.
 
     Pass the working database's connection when you hold the crawl lock (after a run, at

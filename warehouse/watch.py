@@ -395,7 +395,11 @@ class Watcher:
         self.procs: dict[str, subprocess.Popen] = {}
         self.active: set[str] = set()
         self.counters = {
-            "runs": 0, "publishes": 0, "failed_runs": 0, "skipped_busy": 0, "interrupted": 0,
+            "runs": 0,
+            "publishes": 0,
+            "failed_runs": 0,
+            "skipped_busy": 0,
+            "interrupted": 0,
         }
         self.started_at = datetime.now(UTC)
         self.stop_reason = ""
@@ -416,9 +420,15 @@ class Watcher:
     # ---- one run ----------------------------------------------------------------------------
     def child_command(self, name: str) -> list[str]:
         command = [
-            sys.executable, "-m", "warehouse.watch", "run-one", name,
-            "--data-dir", str(self.data_dir.root),
-            "--lock-wait", str(self.lock_wait),
+            sys.executable,
+            "-m",
+            "warehouse.watch",
+            "run-one",
+            name,
+            "--data-dir",
+            str(self.data_dir.root),
+            "--lock-wait",
+            str(self.lock_wait),
         ]
         if self.max_publish_age is not None:
             command += ["--max-publish-age", str(self.max_publish_age)]
@@ -492,12 +502,20 @@ class Watcher:
         if error is not None:
             try:
                 with self.db_lock:
-                    record_failure(self.data_dir, name, error[0], error[1],
-                                   lock_wait=min(self.lock_wait, 60.0))
+                    record_failure(
+                        self.data_dir, name, error[0], error[1], lock_wait=min(self.lock_wait, 60.0)
+                    )
             except Exception as exc:  # the watcher survives even this
                 self.say(f"{name}: could not record the failure: {exc}")
-            result = {"spider": name, "status": "failed", "reports": 0, "outages": 0,
-                      "errors": 1, "published": False, "error": error[1]}
+            result = {
+                "spider": name,
+                "status": "failed",
+                "reports": 0,
+                "outages": 0,
+                "errors": 1,
+                "published": False,
+                "error": error[1],
+            }
         assert result is not None
         self.account(source, result, seconds)
         return result
@@ -607,8 +625,12 @@ class Watcher:
                 "heartbeat_seconds": HEARTBEAT_SECONDS,
                 "cadence_scale": self.scale,
                 "sources": {
-                    s.name: {"cadence_minutes": s.cadence_minutes, "runs": s.runs,
-                             "failures": s.failures, "last_status": s.last_status}
+                    s.name: {
+                        "cadence_minutes": s.cadence_minutes,
+                        "runs": s.runs,
+                        "failures": s.failures,
+                        "last_status": s.last_status,
+                    }
                     for s in self.sources
                 },
                 "running": sorted(self.active),
@@ -817,23 +839,65 @@ def _data_dir_option(func: Any) -> Any:
 @click.command()
 @click.option("--only", multiple=True, metavar="SPIDER", help="Watch only these (repeatable).")
 @click.option("--once", is_flag=True, help="Run every source once, one after another, and exit.")
-@click.option("--for", "for_seconds", type=float, metavar="SECONDS",
-              help="Stop (as on SIGTERM) after this long.")
-@click.option("--cadence-scale", type=float, default=1.0, show_default=True,
-              envvar="OUTAGES_CADENCE_SCALE", help="Multiply every cadence (tests: 0.01).")
-@click.option("--workers", type=int, default=2, show_default=True,
-              help="Runs started at once (the crawl lock still serialises database work).")
-@click.option("--lock-wait", type=float, default=1800.0, show_default=True,
-              help="How long a run waits for another writer (seconds).")
-@click.option("--run-timeout", type=float, default=3600.0, show_default=True,
-              help="Kill a run after this long (seconds).")
-@click.option("--grace", type=float, default=60.0, show_default=True,
-              help="On SIGTERM, how long running crawls get to stop (seconds).")
-@click.option("--max-publish-age", type=float, default=3600.0, show_default=True,
-              help="Publish after a run that changed nothing when the published file is "
-                   "older than this (seconds).")
-@click.option("-s", "--set", "settings", multiple=True, metavar="KEY=VALUE",
-              help="A Scrapy setting for every run (repeatable).")
+@click.option(
+    "--for",
+    "for_seconds",
+    type=float,
+    metavar="SECONDS",
+    help="Stop (as on SIGTERM) after this long.",
+)
+@click.option(
+    "--cadence-scale",
+    type=float,
+    default=1.0,
+    show_default=True,
+    envvar="OUTAGES_CADENCE_SCALE",
+    help="Multiply every cadence (tests: 0.01).",
+)
+@click.option(
+    "--workers",
+    type=int,
+    default=2,
+    show_default=True,
+    help="Runs started at once (the crawl lock still serialises database work).",
+)
+@click.option(
+    "--lock-wait",
+    type=float,
+    default=1800.0,
+    show_default=True,
+    help="How long a run waits for another writer (seconds).",
+)
+@click.option(
+    "--run-timeout",
+    type=float,
+    default=3600.0,
+    show_default=True,
+    help="Kill a run after this long (seconds).",
+)
+@click.option(
+    "--grace",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="On SIGTERM, how long running crawls get to stop (seconds).",
+)
+@click.option(
+    "--max-publish-age",
+    type=float,
+    default=3600.0,
+    show_default=True,
+    help="Publish after a run that changed nothing when the published file is "
+    "older than this (seconds).",
+)
+@click.option(
+    "-s",
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A Scrapy setting for every run (repeatable).",
+)
 @click.option("--verbose", "-v", is_flag=True, help="The scheduler's own log too.")
 @_data_dir_option
 def watch(
@@ -854,8 +918,10 @@ def watch(
     if cadence_scale <= 0:
         raise click.BadParameter("must be positive", param_hint="--cadence-scale")
     os.environ["OUTAGES_CADENCE_SCALE"] = repr(cadence_scale)
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(name)s %(levelname)s: %(message)s",
+    )
     watcher = Watcher(
         data_dir=DataDir.resolve(data_dir).ensure(),
         sources=plan(only),
@@ -903,7 +969,10 @@ def internal() -> None:
 @click.option("-s", "--set", "settings", multiple=True)
 @_data_dir_option
 def run_one_command(
-    spider: str, lock_wait: float, max_publish_age: float | None, settings: tuple[str, ...],
+    spider: str,
+    lock_wait: float,
+    max_publish_age: float | None,
+    settings: tuple[str, ...],
     data_dir: Path,
 ) -> None:
     """Crawl SPIDER, build, publish if changed; print the result as one JSON line."""

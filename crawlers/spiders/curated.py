@@ -203,7 +203,7 @@ def curated_report(record: Any, *, meta: dict) -> OutageReport:
     """One curated record as an `OutageReport` (raises `RecordError` when malformed)."""
     checked = validate_record(record)
     times, cites = dict(checked["times"]), checked["citations"]
-    # A fact the curator could not confirm stays in the body ("Not confirmed: ..."), not in the data.
+    # A fact the curator could not confirm stays in the body ("Not confirmed"), not in the data.
     for name in checked["unverified"]:
         if name in times:
             times[name] = None
