@@ -29,6 +29,7 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Fal
 
 CONSTRUCTED = json.loads((FIXTURES / "constructed_cases.json").read_text(encoding="utf-8"))
 REAL = json.loads((FIXTURES / "real_openfema_40alerts.json").read_text(encoding="utf-8"))
+HEADLINES = json.loads((FIXTURES / "real_headlines.json").read_text(encoding="utf-8"))
 
 
 def _text(el, tag: str) -> str | None:
@@ -163,6 +164,37 @@ def test_constructed_text(case):
     result = classify_text(case["text"], title=case["title"])
     check_invariants(result, [case["text"], case["title"]])
     check_expect(result, case["expect"])
+
+
+# ---------------------------------------------------------------- real headlines
+
+
+def test_real_headlines_file_is_recorded_and_cited():
+    assert HEADLINES["recorded"] is True
+    assert "not constructed" in HEADLINES["_comment"]
+    items = HEADLINES["items"]
+    ids = [i["id"] for i in items]
+    assert len(ids) == len(set(ids))
+    for item in items:
+        assert item["url"].startswith(("http://", "https://")), item["id"]
+        assert item["outlet"], item["id"]
+        assert item["title"] or item["text"], item["id"]
+        assert item["kind"] in ("outage_report", "near_miss"), item["id"]
+        assert (item["kind"] == "outage_report") is item["expect"]["is_outage"], item["id"]
+    reports = [i for i in items if i["kind"] == "outage_report"]
+    near_misses = [i for i in items if i["kind"] == "near_miss"]
+    assert len(reports) >= 40 and len(near_misses) >= 25
+    assert {"outage", "restored", "update"} <= {i["expect"]["status"] for i in reports}
+
+
+@pytest.mark.parametrize("item", HEADLINES["items"], ids=[i["id"] for i in HEADLINES["items"]])
+def test_real_headline(item):
+    result = classify_text(item["text"] or "", title=item["title"])
+    check_invariants(result, [item["text"], item["title"]])
+    assert (result.is_outage, result.status) == (
+        item["expect"]["is_outage"],
+        item["expect"]["status"],
+    ), result
 
 
 # ---------------------------------------------------------------- demo data
