@@ -6,7 +6,7 @@ Each case is a folder `tests/fixtures/spiders/<spider>/<case>/` holding:
 - `expected.json`: the items (selected fields), follow-up requests and recorded errors.
 
 Regenerate the expectations after a deliberate change, then review the diff:
-    uv run python -m tests.golden --regen
+    uv run python -m tests.golden --regen [SPIDER ...]
 """
 
 from __future__ import annotations
@@ -122,8 +122,10 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def regenerate() -> None:
+def regenerate(spiders: list[str] | None = None) -> None:
     for case_dir in case_dirs():
+        if spiders and case_dir.parent.name not in spiders:
+            continue
         result = run_case(case_dir)
         (case_dir / "expected.json").write_text(json.dumps(result, indent=1) + "\n")
         print(
@@ -134,6 +136,6 @@ def regenerate() -> None:
 
 if __name__ == "__main__":
     if "--regen" in sys.argv:
-        regenerate()
+        regenerate([a for a in sys.argv[1:] if not a.startswith("-")] or None)
     else:
         print(__doc__)
