@@ -187,8 +187,12 @@ class OutageSpider(scrapy.Spider):
         # Every recording of a start URL is replayed, in order: a URL polled all day (NWS,
         # the live feed, a news search) holds a different answer each time. (Follow-up pages
         # of later polls are still deduplicated within the one replay run.)
+        # The first recording goes through the duplicate filter as in a live crawl (so a
+        # follow-up link to the same page is not fetched again); later ones bypass it.
+        seen: set[str] = set()
         for url in self.archived_start_urls(replay_path.split(os.pathsep)):
-            yield self.request(url, self.parse, dont_filter=True)
+            yield self.request(url, self.parse, dont_filter=url in seen)
+            seen.add(url)
 
     def archived_start_urls(self, paths: list[str]) -> list[str]:
         """The archived URLs this spider would start a replay from: one per recording."""
