@@ -221,7 +221,7 @@ _WORD_NUMBER = (
 _DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 
 
-def _number(text: str) -> float | None:
+def parse_number(text: str) -> float | None:
     """ "1,500" -> 1500, "twenty-one" -> 21, "an" -> 1, "2.5" -> 2.5; None if not a number."""
     t = re.sub(r"\s+", " ", text.strip().lower())
     if re.fullmatch(_DIGITS, t):
@@ -1047,7 +1047,7 @@ def _minutes(main: str) -> int | None:
         return 90
     total = 0.0
     for m in re.finditer(r"(" + _QUANT + r")(?:\s*-\s*|\s+)(" + _UNIT + r")", low, re.I):
-        n = _number(m.group(1))
+        n = parse_number(m.group(1))
         if n is None:
             return None
         unit = m.group(2)
@@ -1172,7 +1172,7 @@ def extract_count(text: str, noun: str, *, require_context: bool = True) -> tupl
             continue  # a year
         if not m.group("q") and _DENOMINATOR_BEFORE.search(text, max(0, m.start() - 30), m.start()):
             continue  # "most of the 20 call centers": 20 is the total, not the count
-        n = _number(raw)
+        n = parse_number(raw)
         if n is None or n != int(n):
             continue
         if m.group("q") and m.group("q").lower() in ("some",) and raw.lower() in ("a", "an"):

@@ -42,7 +42,7 @@ from parsel import Selector
 
 from crawlers import geo
 from crawlers.classify import find_cause, find_provider
-from crawlers.extract import Facts, extract_duration_minutes, extract_facts
+from crawlers.extract import Facts, extract_duration_minutes, extract_facts, parse_number
 
 __all__ = [
     "ATTACHMENTS_URL",
@@ -386,27 +386,12 @@ _HYPHEN_DURATION = re.compile(
     r"twelve)-(?P<u>hour|minute)\s+(?:period|outage|interruption|disruption)\b",
     re.I,
 )
-_WORD_NUMBERS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-}
 
 
 def _as_int(word: str) -> int | None:
-    word = word.lower()
-    if word.isdigit():
-        return int(word)
-    return _WORD_NUMBERS.get(word)
+    """ "12" -> 12, "twelve" -> 12 (the shared number reader of crawlers.extract)."""
+    number = parse_number(word)
+    return int(number) if number is not None and number.is_integer() else None
 
 
 def fcc_duration_minutes(text: str) -> tuple[int, str] | None:
@@ -625,7 +610,7 @@ def parse_dirs(text: str) -> DirsReport:
         for m in _PSAP_LINE.finditer(section):
             state = geo.state_code_from_name(m.group("state"))
             raw = m.group("n").lower()
-            n = 0 if raw == "no" else int(raw) if raw.isdigit() else _WORD_NUMBERS.get(raw, 0)
+            n = 0 if raw == "no" else (_as_int(raw) or 0)
             if state:
                 report.psaps[state] = (n, m.group(0))
     return report
