@@ -1,12 +1,18 @@
-"""The Streamlit app run headless with AppTest: demo data, nothing published, an empty database."""
+"""The Streamlit app run headless with AppTest: every page on the demo data, on an empty
+database and with nothing published; filters, the SQL guard, downloads, URL parameters."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import duckdb
+import pyarrow.parquet as pq
 import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import query
@@ -14,14 +20,63 @@ from warehouse.build import build
 from warehouse.db import DataDir, connect_work
 from warehouse.load import load_reports
 from warehouse.publish import publish
-from webapp.map_page import US_BOUNDS, fit_view
+from webapp import map_page, mapview, schema, shapes
+from webapp.incidents_page import build_query
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGES = ["map", "trends", "incidents", "sql", "downloads", "about"]
+TITLES = {
+    "map": "911 outage map",
+    "trends": "Trends",
+    "incidents": "Incidents",
+    "sql": "SQL",
+    "downloads": "Downloads",
+    "about": "About 911 Outage Watch",
+}
 
 
-def run_app(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> AppTest:
+# ---------------------------------------------------------------------------- helpers
+class RecordingMediaManager(MediaFileManager):
+    """AppTest's media manager, kept so a test can fetch what a download button serves."""
+
+    latest: RecordingMediaManager | None = None
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        RecordingMediaManager.latest = self
+
+
+@pytest.fixture(autouse=True)
+def recording_media(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("streamlit.testing.v1.app_test.MediaFileManager", RecordingMediaManager)
+
+
+def downloaded(app: AppTest, key: str) -> bytes:
+    """The bytes a download button serves (deferred ones are generated, as on a click)."""
+    proto = app.get("download_button")
+    button = next(b for b in proto if b.proto.id.endswith(f"-{key}") or b.key == key)
+    manager = RecordingMediaManager.latest
+    assert manager is not None
+    url = button.proto.url
+    if button.proto.HasField("deferred_file_id"):
+        url = manager.execute_deferred(button.proto.deferred_file_id)
+    return manager._storage.get_file(url.rsplit("/", 1)[-1]).content
+
+
+def open_page(
+    monkeypatch: pytest.MonkeyPatch,
+    data_dir: Path,
+    page: str = "map",
+    params: dict | None = None,
+) -> AppTest:
     monkeypatch.setenv("OUTAGES_DATA", str(data_dir))
-    app = AppTest.from_file(APP, default_timeout=60).run()
+    app = AppTest.from_file(APP, default_timeout=60)
+    if page != "map":
+        app.run()  # st.navigation registers the pages on the first run
+        app.switch_page(f"webapp/pages/{page}.py")
+    for name, value in (params or {}).items():
+        app.query_params[name] = value
+    app.run()
     assert not app.exception, [e.value for e in app.exception]
     return app
 
@@ -30,112 +85,67 @@ def texts(elements) -> list[str]:
     return [element.value for element in elements]
 
 
-def reports_table(app: AppTest):
-    assert len(app.dataframe) == 1
-    return app.dataframe[0].value
+def map_args(app: AppTest, key: str = "map") -> dict:
+    component = next(c for c in app.get("component_instance") if c.proto.id.endswith(key))
+    return json.loads(component.proto.json_args)
 
 
-def test_demo_data_renders_with_warning_map_and_table(
-    monkeypatch: pytest.MonkeyPatch, demo_dir: Path
-) -> None:
-    app = run_app(monkeypatch, demo_dir)
-    assert app.title[0].value == "911 Outage Watch"
-    assert any("Demo data" in text for text in texts(app.warning))
-    assert not app.info
-    assert len(app.get("deck_gl_json_chart")) == 1
-    table = reports_table(app)
-    outage_reports = query(demo_dir, "SELECT count(*) FROM reports WHERE is_outage")[0][0]
-    assert len(table) == outage_reports > 0
-    assert app.subheader[0].value == f"Reports ({outage_reports})"
-    assert table["is_constructed"].any()
-
-
-def test_period_slider_changes_the_table(monkeypatch: pytest.MonkeyPatch, demo_dir: Path) -> None:
-    app = run_app(monkeypatch, demo_dir)
-    slider = app.slider(key="period")
-    first, last = slider.value
-    assert first < last
-    everything = reports_table(app)
-
-    app = slider.set_value((date(2024, 6, 18), last)).run()
-    assert not app.exception
-    narrowed = reports_table(app)
-    assert 0 < len(narrowed) < len(everything)
-    assert {tuple(codes) for codes in narrowed["state_codes"]} == {("MA",)}
-    caption = " ".join(texts(app.caption))
-    assert "14 counties" in caption  # the statewide Massachusetts alerts cover its 14 counties
-
-    app = app.slider(key="period").set_value((first, first)).run()
-    assert not app.exception
-    first_day = reports_table(app)
-    assert 0 < len(first_day) < len(everything)
-    assert {tuple(codes) for codes in first_day["state_codes"]} == {("NE",)}
-
-
-def test_table_links_are_the_source_urls(monkeypatch: pytest.MonkeyPatch, demo_dir: Path) -> None:
-    app = run_app(monkeypatch, demo_dir)
-    table = reports_table(app)
-    expected = dict(query(demo_dir, "SELECT report_id, source_url FROM reports WHERE is_outage"))
-    assert dict(zip(table["report_id"], table["source_url"], strict=True)) == expected
-    assert all(url.startswith("https://") for url in table["source_url"])
-    config = json.loads(app.dataframe[0].proto.columns)
-    assert config["source_url"]["type_config"]["type"] == "link"
-
-
-def test_nothing_published_shows_info(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    app = run_app(monkeypatch, tmp_path)
-    assert any("No data published yet" in text for text in texts(app.info))
-    assert not app.dataframe
-    assert not app.warning
-
-
-def test_published_but_empty_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    data_dir = DataDir(tmp_path)
+@pytest.fixture(scope="session")
+def empty_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A published database with the schema and reference tables but no reports."""
+    root = tmp_path_factory.mktemp("empty-data")
+    data_dir = DataDir(root)
     con = connect_work(data_dir)
     try:
         build(con)
         publish(con, data_dir)
     finally:
         con.close()
-    app = run_app(monkeypatch, tmp_path)
-    assert any("no 911 outage reports yet" in text for text in texts(app.info))
-    assert not app.warning  # nothing constructed, so no demo label
-    assert not app.dataframe
-    assert not app.slider
+    return root
 
 
-def deck_layer(app: AppTest, layer_id: str) -> dict:
-    spec = json.loads(app.get("deck_gl_json_chart")[0].proto.json)
-    return next(layer for layer in spec["layers"] if layer["id"] == layer_id)
+def report(report_id: str, when: datetime, **fields) -> dict:
+    row = {
+        "report_id": report_id,
+        "source": "test",
+        "source_url": f"https://example.org/{report_id}",
+        "published_at": when,
+        "started_at": when,
+        "ended_at": when + timedelta(hours=2),
+        "is_outage": True,
+        "status": "outage",
+        "title": f"911 outage {report_id}",
+        "state_codes": ["CT"],
+        "county_fips": ["09110"],
+        "references_keys": [],
+        "is_constructed": False,
+    }
+    row.update(fields)
+    return row
 
 
-def test_counties_without_a_shape_are_drawn_on_their_alias_shapes(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    """Connecticut's planning regions and Falls Church have no 2017 shape of their own."""
-    when = datetime(2024, 5, 1, 12, tzinfo=UTC)
+@pytest.fixture(scope="session")
+def real_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Real (not constructed) reports: a Connecticut planning region, Falls Church, and an
+    outage that is still going on (no all-clear) with a backup number."""
+    root = tmp_path_factory.mktemp("real-data")
+    now = datetime.now(UTC).replace(microsecond=0)
     rows = [
-        {
-            "report_id": report_id,
-            "source": "test",
-            "source_url": f"https://example.org/{report_id}",
-            "published_at": when,
-            "started_at": when,
-            "ended_at": when + timedelta(hours=2),
-            "is_outage": True,
-            "status": "outage",
-            "title": title,
-            "state_codes": [state],
-            "county_fips": [fips],
-            "references_keys": [],
-            "is_constructed": False,
-        }
-        for report_id, title, state, fips in (
-            ("ct-1", "911 outage in the Capitol region", "CT", "09110"),
-            ("va-1", "911 outage in Falls Church", "VA", "51610"),
-        )
+        report("ct-1", datetime(2024, 5, 1, 12, tzinfo=UTC)),
+        report(
+            "va-1", datetime(2024, 5, 1, 12, tzinfo=UTC), state_codes=["VA"], county_fips=["51610"]
+        ),
+        report(
+            "ks-now",
+            now - timedelta(hours=1),
+            state_codes=["KS"],
+            county_fips=["20091"],
+            ended_at=None,
+            backup_phone="913-555-0100",
+            title="911 is down in Johnson County",
+        ),
     ]
-    data_dir = DataDir(tmp_path)
+    data_dir = DataDir(root)
     con = connect_work(data_dir)
     try:
         load_reports(con, rows)
@@ -143,25 +153,327 @@ def test_counties_without_a_shape_are_drawn_on_their_alias_shapes(
         publish(con, data_dir)
     finally:
         con.close()
-    app = run_app(monkeypatch, tmp_path)
-    assert not app.warning  # real (not constructed) reports: no demo label
+    return root
+
+
+# ---------------------------------------------------------------------------- every page
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_the_demo_data(
+    monkeypatch: pytest.MonkeyPatch, demo_dir: Path, page: str
+) -> None:
+    app = open_page(monkeypatch, demo_dir, page)
+    assert app.title[0].value == TITLES[page]
+    assert any("Demo data" in text for text in texts(app.warning))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_an_empty_database(
+    monkeypatch: pytest.MonkeyPatch, empty_dir: Path, page: str
+) -> None:
+    app = open_page(monkeypatch, empty_dir, page)
+    assert app.title[0].value == TITLES[page]
+    assert not any("Demo data" in text for text in texts(app.warning))
+    if page in ("map", "trends", "incidents"):
+        assert any("has no" in text for text in texts(app.info))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_says_when_nothing_is_published(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, page: str
+) -> None:
+    app = open_page(monkeypatch, tmp_path, page)
+    assert any("No data published yet" in text for text in texts(app.info))
+    assert not app.dataframe
+
+
+# ---------------------------------------------------------------------------- map
+def test_map_sends_values_and_coverage_not_shapes(
+    monkeypatch: pytest.MonkeyPatch, demo_dir: Path
+) -> None:
+    app = open_page(monkeypatch, demo_dir)
+    args = map_args(app)
+    assert args["level"] == "county"
+    assert args["shapes"].startswith("shapes.json?v=")
+    assert args["values"]["31019"] == 2  # Buffalo County, NE: two outages in the demo
+    assert "geometry" not in json.dumps(args) and len(json.dumps(args)) < 50_000
+    blind = args["coverage"].get("uncovered") or []
+    covered = args["coverage"].get("covered") or []
+    assert "31019" in covered or ("31019" not in blind and blind)
     caption = " ".join(texts(app.caption))
-    assert caption.startswith("2 counties") and "Not drawn" not in caption
-    features = deck_layer(app, "counties")["data"]["features"]
-    drawn = {f["properties"]["fips"]: f["properties"]["label"] for f in features}
-    assert drawn == {
-        "09003": "Capitol Planning Region, CT",
-        "09013": "Capitol Planning Region, CT",
-        "51059": "Falls Church city, VA",
-    }
-    assert len(reports_table(app)) == 2
+    assert "with outages that began" in caption and "no source coverage" in caption
 
 
-def test_map_view_fits_the_counties_or_falls_back_to_the_us() -> None:
-    massachusetts = fit_view((-73.5, 41.2, -69.9, 42.9))
-    assert 41 < massachusetts.latitude < 43 and -72.5 < massachusetts.longitude < -71
-    nationwide = fit_view(US_BOUNDS)
-    assert massachusetts.zoom > nationwide.zoom >= 2
-    # A Pacific territory with the mainland spans too much of the globe: show the mainland.
-    assert str(fit_view((-124.0, 13.2, 145.8, 48.0))) == str(nationwide)
-    assert fit_view(US_BOUNDS, width_px=350).zoom < nationwide.zoom
+def test_period_slider_and_filters_change_the_map(
+    monkeypatch: pytest.MonkeyPatch, demo_dir: Path
+) -> None:
+    app = open_page(monkeypatch, demo_dir)
+    everything = map_args(app)["values"]
+    app = app.select_slider(key="period").set_value(("2024-06", "2024-06")).run()
+    assert not app.exception
+    june = map_args(app)["values"]
+    assert june and set(june) < set(everything)
+    assert {fips[:2] for fips in june} == {"25"}  # the Massachusetts statewide outage
+    assert "14 counties" in " ".join(texts(app.caption))
+
+    app = app.selectbox(key="metric").set_value("Outage hours").run()
+    assert map_args(app)["values"]["25025"] == 2.0  # 2 h 0 min
+    app = app.segmented_control(key="level").set_value("States").run()
+    args = map_args(app)
+    assert args["level"] == "state" and set(args["values"]) == {"MA"}
+
+
+def test_week_steps_and_play_advance_one_step(
+    monkeypatch: pytest.MonkeyPatch, demo_dir: Path
+) -> None:
+    app = open_page(monkeypatch, demo_dir)
+    app = app.segmented_control(key="step").set_value("Week").run()
+    start, end = app.select_slider(key="period").value
+    assert len(start) == 10 and date.fromisoformat(start).weekday() == 0
+    app = app.button(key="play").click().run()
+    assert not app.exception
+    first = app.select_slider(key="period").value
+    assert first[0] == first[1] == start
+    assert app.button(key="play").label == "Pause"
+    app = app.button(key="play").click().run()
+    assert app.button(key="play").label == "Play"
+
+
+def test_url_selects_a_county_and_lists_its_outages(
+    monkeypatch: pytest.MonkeyPatch, demo_dir: Path
+) -> None:
+    app = open_page(monkeypatch, demo_dir, params={"sel": "31019", "level": "Counties"})
+    headings = texts(app.subheader)
+    assert "Buffalo County, NE: 2 outages" in headings
+    assert map_args(app)["selected"] == "31019"
+    assert len(app.dataframe[0].value) == 2
+
+
+def test_url_parameters_set_the_map_view(monkeypatch: pytest.MonkeyPatch, demo_dir: Path) -> None:
+    params = {"level": "States", "metric": "Outage hours", "period": ["2024-06", "2024-06"]}
+    app = open_page(monkeypatch, demo_dir, params=params)
+    args = map_args(app)
+    assert args["level"] == "state" and args["values"] == {"MA": 2.0}
+    assert args["legend_title"].startswith("Outage hours (in 2024-06)")
+
+
+def test_active_outage_banner_gives_the_backup_number(
+    monkeypatch: pytest.MonkeyPatch, real_dir: Path
+) -> None:
+    app = open_page(monkeypatch, real_dir)
+    banner = " ".join(texts(app.error))
+    assert "active now" in banner and "913-555-0100" in banner and "KS" in banner
+    assert not any("Demo data" in text for text in texts(app.warning))
+
+
+def test_counties_without_a_shape_are_drawn_on_their_alias_shapes(
+    monkeypatch: pytest.MonkeyPatch, real_dir: Path
+) -> None:
+    """Connecticut's planning regions and Falls Church have no 2017 shape of their own."""
+    app = open_page(monkeypatch, real_dir)
+    app = app.select_slider(key="period").set_value(("2024-05", "2024-05")).run()
+    values = map_args(app)["values"]
+    assert set(values) == {"09003", "09013", "51059"}
+    assert "Not drawn" not in " ".join(texts(app.caption))
+
+
+# ---------------------------------------------------------------------------- incidents
+def test_incident_filters_change_the_table(monkeypatch: pytest.MonkeyPatch, demo_dir: Path) -> None:
+    app = open_page(monkeypatch, demo_dir, "incidents")
+    total = query(demo_dir, "SELECT count(*) FROM incidents")[0][0]
+    assert len(app.dataframe[0].value) == total
+    app = app.multiselect(key="state").set_value(["MA"]).run()
+    in_ma = query(demo_dir, "SELECT count(*) FROM incidents WHERE list_contains(state_codes, 'MA')")
+    assert 0 < len(app.dataframe[0].value) == in_ma[0][0] < total
+    assert all("MA" in states for states in app.dataframe[0].value["state_codes"])
+    app = app.multiselect(key="state").set_value([]).run()
+    app = app.slider(key="conf").set_value(0.9).run()
+    confident = query(demo_dir, "SELECT count(*) FROM incidents WHERE confidence >= 0.9")[0][0]
+    assert len(app.dataframe[0].value) == confident < total
+    app = app.text_input(key="q").input("Comtech").run()
+    assert len(app.dataframe[0].value) == 1
+
+
+def test_incident_detail_has_facts_reports_and_archived_copies(
+    monkeypatch: pytest.MonkeyPatch, demo_dir: Path
+) -> None:
+    incident_id, title, reports = query(
+        demo_dir,
+        "SELECT incident_id, title, report_count FROM incidents WHERE provider = 'Comtech'",
+    )[0]
+    app = open_page(monkeypatch, demo_dir, "incidents", params={"id": incident_id})
+    assert title in texts(app.subheader)
+    facts = " ".join(texts(app.markdown))
+    assert "**Provider:** Comtech" in facts and "Began:" in facts
+    assert any("Demo data" in text and "constructed" in text for text in texts(app.warning))
+    assert map_args(app, "incident_map")["focus"]
+    report_ids = [
+        r[0]
+        for r in query(
+            demo_dir,
+            "SELECT report_id FROM reports WHERE incident_id = ? AND archive_ref IS NOT NULL",
+            [incident_id],
+        )
+    ]
+    assert len(report_ids) >= 1 and reports >= len(report_ids)
+    archived = downloaded(app, f"archive_{report_ids[0]}")
+    assert archived.startswith(b"Archived response ") and b"HTTP status: 200" in archived
+
+
+def test_unknown_incident_id_says_so(monkeypatch: pytest.MonkeyPatch, demo_dir: Path) -> None:
+    app = open_page(monkeypatch, demo_dir, "incidents", params={"id": "i-nope"})
+    assert any("No incident 'i-nope'" in text for text in texts(app.warning))
+
+
+def test_filter_query_builder_uses_parameters_only() -> None:
+    where, params = build_query(text="x' OR 1=1 --", states=["MA"], min_confidence=0.5)
+    assert "x'" not in where and params[0] == "%x' OR 1=1 --%"
+    assert build_query() == ("true", [])
+
+
+# ---------------------------------------------------------------------------- SQL
+def test_sql_page_refuses_a_write(monkeypatch: pytest.MonkeyPatch, demo_dir: Path) -> None:
+    before = query(demo_dir, "SELECT count(*) FROM reports")[0][0]
+    app = open_page(monkeypatch, demo_dir, "sql")
+    app = app.text_area(key="sql_text").input("DELETE FROM reports").run()
+    app = app.button(key="run_sql").click().run()
+    refusal = " ".join(texts(app.error))
+    assert "Refused" in refusal and "read-only" in refusal
+    assert query(demo_dir, "SELECT count(*) FROM reports")[0][0] == before
+
+
+def test_sql_page_runs_a_query_with_csv_and_parquet_downloads(
+    monkeypatch: pytest.MonkeyPatch, demo_dir: Path
+) -> None:
+    sql = "SELECT state_code, count(*) AS n FROM report_counties GROUP BY 1 ORDER BY 1"
+    app = open_page(monkeypatch, demo_dir, "sql", params={"sql": sql})  # a permalink runs
+    expected = query(demo_dir, sql)
+    table = app.dataframe[-1].value
+    assert list(table.columns) == ["state_code", "n"] and len(table) == len(expected)
+    rows = list(csv.reader(io.StringIO(downloaded(app, "sql_csv").decode())))
+    assert rows[0] == ["state_code", "n"] and len(rows) == len(expected) + 1
+    parquet = pq.read_table(io.BytesIO(downloaded(app, "sql_parquet")))
+    assert parquet.num_rows == len(expected)
+    assert any("Permalink" in text for text in texts(app.markdown))
+
+
+def test_sql_cookbook_queries_all_run(monkeypatch: pytest.MonkeyPatch, demo_dir: Path) -> None:
+    from webapp.cookbook import RECIPES
+
+    app = open_page(monkeypatch, demo_dir, "sql")
+    for name in RECIPES:
+        app = app.selectbox(key="recipe").set_value(name).run()
+        assert not app.exception
+        assert not app.error, (name, texts(app.error))
+        assert app.text_area(key="sql_text").value == RECIPES[name][1]
+
+
+# ---------------------------------------------------------------------------- downloads
+def test_downloads_yield_valid_files(monkeypatch: pytest.MonkeyPatch, demo_dir: Path) -> None:
+    app = open_page(monkeypatch, demo_dir, "downloads")
+    incidents = query(demo_dir, "SELECT count(*) FROM incidents")[0][0]
+    rows = list(csv.DictReader(io.StringIO(downloaded(app, "dl_incidents_csv").decode())))
+    assert len(rows) == incidents and "incident_id" in rows[0]
+    assert (
+        pq.read_table(io.BytesIO(downloaded(app, "dl_reports_parquet"))).num_rows
+        == query(demo_dir, "SELECT count(*) FROM reports")[0][0]
+    )
+    geo = json.loads(downloaded(app, "dl_incidents_geojson"))
+    assert geo["type"] == "FeatureCollection" and len(geo["features"]) == incidents
+    assert {f["geometry"]["type"] for f in geo["features"] if f["geometry"]} == {"MultiPolygon"}
+    months = json.loads(downloaded(app, "dl_county_month_geojson"))
+    assert months["features"] and "month" in months["features"][0]["properties"]
+    database = downloaded(app, "dl_duckdb")
+    assert database[8:12] == b"DUCK"
+    assert downloaded(app, "dl_dictionary").startswith(b"# Data dictionary")
+    assert any("data version" in text for text in texts(app.code))
+
+
+# ---------------------------------------------------------------------------- trends, about
+def test_trends_charts_follow_the_state_filter(
+    monkeypatch: pytest.MonkeyPatch, demo_dir: Path
+) -> None:
+    app = open_page(monkeypatch, demo_dir, "trends")
+    assert len(app.get("vega_lite_chart")) == 8
+    total = query(demo_dir, "SELECT count(*) FROM incidents")[0][0]
+    assert f"{total} incidents began" in " ".join(texts(app.caption))
+    app = app.multiselect(key="states").set_value(["MA"]).run()
+    in_ma = query(demo_dir, "SELECT count(*) FROM incidents WHERE list_contains(state_codes, 'MA')")
+    assert f"{in_ma[0][0]} incident" in " ".join(texts(app.caption))
+    svg = downloaded(app, "incidents-by-provider_svg")
+    assert svg.lstrip().startswith(b"<svg") and b"incidents" in svg
+    assert downloaded(app, "incidents-by-provider_png").startswith(b"\x89PNG")
+    csv_rows = downloaded(app, "incidents-by-state-month_csv").decode().splitlines()
+    assert csv_rows[0] == "month,state,incidents" and all(",MA," in r for r in csv_rows[1:])
+
+
+def test_about_page_shows_coverage_and_freshness(
+    monkeypatch: pytest.MonkeyPatch, demo_dir: Path
+) -> None:
+    app = open_page(monkeypatch, demo_dir, "about")
+    tables = [frame.value for frame in app.dataframe]
+    sources = next(t for t in tables if "spider" in t.columns)
+    assert {"openfema_ipaws", "curated"} <= set(sources["spider"])
+    assert set(sources["freshness"]) <= {"fresh", "overdue", "never crawled"}
+    assert map_args(app, "coverage_map")["level"] == "state"
+    assert any("text-to-911" in text for text in texts(app.error))
+
+
+# ---------------------------------------------------------------------------- units
+def test_colour_classes() -> None:
+    assert mapview.class_breaks(0) == []
+    assert mapview.class_breaks(3) == [1, 2, 3]
+    wide = mapview.class_breaks(2690)
+    assert wide[-1] == 2690 and wide == sorted(set(wide)) and len(wide) <= len(mapview.COLORS)
+    assert mapview.break_labels([1, 2, 5]) == ["1", "2", "3–5"]
+    assert mapview.coverage_arg(["a", "b", "c"], ["a"]) == {"covered": ["a"]}
+    assert mapview.coverage_arg(["a", "b", "c"], ["a", "b"]) == {"uncovered": ["c"]}
+    assert mapview.coverage_arg(["a"], ["a"]) is None
+
+
+def test_time_steps() -> None:
+    assert map_page.month_steps(date(2023, 11, 5), date(2024, 2, 1)) == [
+        "2023-11",
+        "2023-12",
+        "2024-01",
+        "2024-02",
+    ]
+    weeks = map_page.week_steps(date(2024, 4, 17), date(2024, 5, 1))
+    assert weeks == ["2024-04-15", "2024-04-22", "2024-04-29"]
+    assert map_page.step_end("2023-12") == date(2024, 1, 1)
+    assert map_page.step_end("2024-04-15") == date(2024, 4, 22)
+    assert map_page.convert_label("2024-04-17", "month") == "2024-04"
+    assert map_page.convert_label("2024-04", "week") == "2024-04-01"
+
+
+def test_map_numbers_match_a_direct_query(monkeypatch: pytest.MonkeyPatch, demo_dir: Path) -> None:
+    """The in-memory cube gives what SQL on the published file gives."""
+    app = open_page(monkeypatch, demo_dir)
+    app = app.select_slider(key="period").set_value(("2024-04", "2024-04")).run()
+    values = map_args(app)["values"]
+    with duckdb.connect(str(demo_dir / "outages.duckdb"), read_only=True) as con:
+        expected = dict(
+            con.execute(
+                "SELECT coalesce(a.shape_fips, ic.county_fips), count(DISTINCT incident_id) "
+                "FROM incidents JOIN incident_counties AS ic USING (incident_id) "
+                "LEFT JOIN county_aliases AS a ON a.county_fips = ic.county_fips "
+                "WHERE started_on >= DATE '2024-04-01' AND started_on < DATE '2024-05-01' "
+                "GROUP BY 1"
+            ).fetchall()
+        )
+    assert values == expected
+
+
+def test_committed_shapes_match_the_reference_geography() -> None:
+    """Rebuild with `uv run python -m webapp.shapes` when this fails."""
+    assert shapes.shapes_version() == shapes.reference_digest()
+    head = json.loads(shapes.SHAPES_FILE.read_text())
+    assert len(head["county"]["ids"]) == len(head["county"]["rings"]) > 3000
+    assert set(head["state"]["ids"]) >= {"AK", "HI", "PR", "MA"}
+    assert shapes.SHAPES_FILE.stat().st_size < 800_000
+
+
+def test_schema_descriptions_come_from_the_data_dictionary() -> None:
+    relations, columns = schema.descriptions()
+    assert relations["reports"].startswith("one row per")
+    assert "incident_id" in columns["incidents"] and "archive_ref" in columns["reports"]
+    assert "source_coverage" in relations

@@ -1,15 +1,16 @@
-"""The map page in a real browser: Debian's Chromium driven by Playwright, on the demo data.
+"""The app in a real browser: Debian's Chromium driven by Playwright, on the demo data.
 
-Starts the real `outages serve` console script on a free port, loads the page, waits for the
-deck.gl map canvas and the reports table, moves the Period slider with the keyboard and checks
-that the table follows. Screenshots land in the test's tmp_path (map.png, map-after-slider.png,
-map-phone.png, map-phone-table.png).
+Starts the real `outages serve` console script on a free port, loads the map, waits for the
+map canvas to be drawn, moves the Period slider, clicks a county, opens one of its incidents,
+runs a SQL query and downloads its CSV, and looks at the map at phone width. Screenshots land
+in the test's tmp_path (map.png, map-after-slider.png, map-selected.png, incident.png,
+sql.png, map-phone.png). It also checks that no Streamlit message is larger than 5 MB.
 """
 
 from __future__ import annotations
 
+import csv
 import os
-import re
 import shutil
 import signal
 import socket
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(150)]
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTAGES = Path(sys.executable).parent / "outages"
@@ -41,7 +42,9 @@ PHONE_USER_AGENT = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/140.0.0.0 Mobile Safari/537.36"
 )
-REPORTS_HEADING = re.compile(r"Reports \((\d+)\)")
+MAP_FRAME = 'iframe[title="webapp.mapview.choropleth"]'
+MAX_MESSAGE_BYTES = 5 * 1024 * 1024
+BUFFALO_COUNTY_NE = "31019"  # two outages in the demo data
 
 
 @pytest.fixture(scope="session")
@@ -100,7 +103,7 @@ def server(demo_dir: Path, tmp_path: Path) -> Iterator[str]:
             start_new_session=True,
         )
     try:
-        url = f"http://127.0.0.1:{port}"
+        url = f"http://localhost:{port}"
         wait_until_up(url + "/_stcore/health", proc, log)
         yield url
     finally:
@@ -113,86 +116,144 @@ def server(demo_dir: Path, tmp_path: Path) -> Iterator[str]:
                 proc.wait(timeout=5)
 
 
-def reports_count(page) -> int:
-    heading = page.get_by_role("heading", name=REPORTS_HEADING)
-    match = REPORTS_HEADING.search(heading.inner_text())
-    assert match, heading.inner_text()
-    return int(match.group(1))
-
-
-def wait_for_map_and_table(page) -> None:
-    page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', state="visible")
-    page.wait_for_selector('[data-testid="stDataFrame"]', state="visible")
-    page.get_by_role("heading", name=REPORTS_HEADING).wait_for()
-    wait_for_idle(page)
-
-
-def wait_for_idle(page, timeout: float = 20_000) -> None:
+def wait_for_idle(page, timeout: float = 30_000) -> None:
     """Until the app has finished its run (Streamlit shows a status widget while running)."""
     page.wait_for_timeout(300)
     page.wait_for_function(
-        """() => !document.querySelector('[data-testid="stStatusWidget"]')""",
-        timeout=timeout,
+        """() => !document.querySelector('[data-testid="stStatusWidget"]')""", timeout=timeout
     )
 
 
-def test_map_page_in_chromium(chromium: str, server: str, tmp_path: Path) -> None:
+def map_frame(page):
+    """The map component's frame, once it has drawn the outlines and the values."""
+    page.wait_for_selector(MAP_FRAME, state="visible")
+    frame = page.frame_locator(MAP_FRAME)
+    frame.locator("canvas#map").wait_for(state="visible")
+    frame.locator("body[data-stamp]").wait_for(state="attached")
+    handle = page.locator(MAP_FRAME).element_handle()
+    content = handle.content_frame()
+    content.wait_for_function("() => window.choropleth && window.choropleth.ready()")
+    return content
+
+
+def record_messages(page, sizes: list[int]) -> None:
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda p: sizes.append(len(p))))
+
+
+def test_app_in_chromium(chromium: str, server: str, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     errors: list[str] = []
+    sizes: list[int] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1700})
+            context = browser.new_context(viewport={"width": 1400, "height": 1300})
+            page = context.new_page()
             page.set_default_timeout(30_000)
             page.on("pageerror", lambda exc: errors.append(str(exc)))
+            record_messages(page, sizes)
+
+            # The map: outlines drawn, demo label, coverage legend.
             page.goto(server + "/", wait_until="domcontentloaded")
-            wait_for_map_and_table(page)
-            assert page.get_by_text("Demo data.").is_visible()
-            before = reports_count(page)
-            assert before > 1
-            page.wait_for_timeout(1500)  # let deck.gl draw in software WebGL
+            frame = map_frame(page)
+            wait_for_idle(page)
+            assert page.get_by_text("Demo data.").first.is_visible()
+            assert "no source coverage" in frame.locator("#legend").inner_text()
+            stamp = frame.evaluate("() => document.body.dataset.stamp")
+            assert stamp.startswith("county|outages|")
             page.screenshot(path=str(tmp_path / "map.png"), full_page=True)
 
-            # Move the start of the Period to the last day: only the newest reports remain.
-            slider = page.locator('[data-testid="stSlider"]')
-            start_thumb = slider.get_by_role("slider", name="Period — start")
-            assert slider.get_by_role("slider").count() == 2
-            start_thumb.focus()
+            # Move the start of the Period to the end: only the last month remains.
+            thumb = page.get_by_role("slider", name="Period — start")
+            thumb.focus()
             page.keyboard.press("End")
-            page.wait_for_function(
-                """(before) => {
-                    const h = [...document.querySelectorAll('h3')]
-                        .find(e => /Reports \\(\\d+\\)/.test(e.innerText));
-                    return h && !h.innerText.includes('(' + before + ')');
-                }""",
-                arg=before,
+            frame.wait_for_function("(s) => document.body.dataset.stamp !== s", arg=stamp)
+            wait_for_idle(page)
+            after = frame.evaluate("() => document.body.dataset.stamp").split("|")
+            assert after[2] == after[3] != stamp.split("|")[2]
+            page.screenshot(path=str(tmp_path / "map-after-slider.png"), full_page=True)
+            thumb.focus()
+            page.keyboard.press("Home")
+            frame.wait_for_function(
+                "(s) => document.body.dataset.stamp === s", arg=stamp, timeout=30_000
             )
             wait_for_idle(page)
-            after = reports_count(page)
-            assert 0 < after < before
-            page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', state="visible")
-            page.wait_for_timeout(1500)
-            page.screenshot(path=str(tmp_path / "map-after-slider.png"), full_page=True)
 
-            # A phone-sized window: the page still renders the map and the table.
-            phone = browser.new_page(
+            # Play: the map steps month by month on its own until paused.
+            page.get_by_role("button", name="Play").click()
+            seen = {stamp}
+            for _ in range(2):
+                frame.wait_for_function(
+                    "(s) => !s.includes(document.body.dataset.stamp)", arg=sorted(seen)
+                )
+                seen.add(frame.evaluate("() => document.body.dataset.stamp"))
+            page.get_by_role("button", name="Pause").click()
+            wait_for_idle(page)
+            playing = sorted(seen - {stamp})
+            assert all(s.split("|")[2] == s.split("|")[3] for s in playing), playing
+            page.goto(server + "/", wait_until="domcontentloaded")
+            frame = map_frame(page)
+            wait_for_idle(page)
+
+            # Click a county: its outages are listed under the map.
+            x, y = frame.evaluate(f"() => window.choropleth.pointOf('{BUFFALO_COUNTY_NE}')")
+            box = page.locator(MAP_FRAME).bounding_box()
+            page.mouse.click(box["x"] + x, box["y"] + y)
+            page.get_by_text("Buffalo County, NE: 2 outages").wait_for()
+            wait_for_idle(page)
+            assert "sel=31019" in page.url
+            page.screenshot(path=str(tmp_path / "map-selected.png"), full_page=True)
+
+            # Open the latest of them: the incident's facts, map, timeline and sources.
+            page.get_by_role("link", name="Open the latest").click()
+            detail = page.locator(".st-key-incident_detail")
+            detail.wait_for()
+            wait_for_idle(page)
+            assert "/incidents" in page.url and "id=" in page.url
+            assert "Sources and archived copies" in detail.inner_text()
+            assert detail.get_by_role("button", name="Archived copy").count() >= 1
+            page.wait_for_timeout(800)
+            page.screenshot(path=str(tmp_path / "incident.png"), full_page=True)
+
+            # SQL: run a query, download its CSV.
+            page.goto(server + "/sql", wait_until="domcontentloaded")
+            editor = page.get_by_label("Query")
+            editor.wait_for()
+            editor.fill(
+                "SELECT state_code, count(*) AS counties FROM counties GROUP BY 1 ORDER BY 1"
+            )
+            page.get_by_role("button", name="Run").click()
+            page.get_by_role("heading", name="Result").wait_for()
+            wait_for_idle(page)
+            assert "sql=SELECT" in page.url
+            with page.expect_download() as download_info:
+                page.locator(".st-key-sql_csv button").click()
+            target = tmp_path / "query.csv"
+            download_info.value.save_as(target)
+            rows = list(csv.reader(target.open()))
+            assert rows[0] == ["state_code", "counties"] and len(rows) > 50
+            page.screenshot(path=str(tmp_path / "sql.png"), full_page=True)
+
+            # A phone: the map fits the width and still draws.
+            phone = browser.new_context(
                 viewport={"width": 390, "height": 844},
                 user_agent=PHONE_USER_AGENT,
                 is_mobile=True,
                 has_touch=True,
-            )
+            ).new_page()
             phone.set_default_timeout(30_000)
             phone.on("pageerror", lambda exc: errors.append(str(exc)))
+            record_messages(phone, sizes)
             phone.goto(server + "/", wait_until="domcontentloaded")
-            wait_for_map_and_table(phone)
-            phone.locator('[data-testid="stDeckGlJsonChart"]').scroll_into_view_if_needed()
-            phone.wait_for_timeout(1500)
+            map_frame(phone)
+            wait_for_idle(phone)
+            frame_box = phone.locator(MAP_FRAME).bounding_box()
+            assert frame_box["width"] <= 390
+            phone.locator(MAP_FRAME).scroll_into_view_if_needed()
             phone.screenshot(path=str(tmp_path / "map-phone.png"))
-            phone.locator('[data-testid="stDataFrame"]').scroll_into_view_if_needed()
-            phone.wait_for_timeout(500)
-            phone.screenshot(path=str(tmp_path / "map-phone-table.png"))
-            assert reports_count(phone) == before
         finally:
             browser.close()
     assert not errors, errors
+    assert sizes and max(sizes) < MAX_MESSAGE_BYTES, max(sizes)
+    print(f"screenshots in {tmp_path}; largest message {max(sizes):,} bytes")

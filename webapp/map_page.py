@@ -1,254 +1,443 @@
-"""The first map: counties with 911 outage reports over a chosen period, and the reports."""
+"""Map: outages by county or state over a chosen period, animated over the whole history.
+
+URL parameters (all optional; the first four are widgets bound to the URL, by their labels):
+    level=Counties|States, metric=Outages|Outage hours|People affected, step=Month|Week,
+    period=START&period=END (labels of the step: 2024-04 for months, 2024-04-15 for weeks),
+    sel=FIPS or USPS code (the selected county or state; its outages are listed).
+
+The numbers come from `webapp/cube.py` (built once per published version); the map is the
+component in `webapp/mapview.py` (outlines sent once; each rerun sends values only).
+"""
 
 from __future__ import annotations
 
-import json
-import math
+import time
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pandas as pd
-import pydeck as pdk
 import streamlit as st
 
-from webapp import data
+from webapp import data, ui
+from webapp.cube import cube
+from webapp.mapview import BLIND_LABEL, choropleth, coverage_arg
 
-PERIOD_SQL = """
-SELECT min(published_at) AS first, max(published_at) AS last, count(*) AS reports,
-       coalesce(bool_or(is_constructed), false) AS any_constructed
-FROM reports WHERE is_outage
-"""
-
-# One row per drawable county shape. Reported counties without a 2017 shape of their own
-# (Connecticut's planning regions, later Alaska splits) are drawn on the shapes that
-# `county_aliases` names for them; a shape may then stand for several reported counties.
-COUNTY_SQL = """
-WITH chosen AS (
-    SELECT * FROM county_outage_reports WHERE published_at >= ? AND published_at < ?
+LEVELS = {"county": "Counties", "state": "States"}
+METRICS = {
+    "outages": ("Outages", "outages", True),
+    "hours": ("Outage hours", "hours", False),
+    "people": ("People affected", "people", True),
+}
+METRIC_HELP = (
+    "Outages: incidents that began in the period (an incident that spans several counties "
+    "counts once in each). Outage hours: their summed duration, where the end is known. "
+    "People affected: the population of each county hit, once per outage."
 )
-SELECT coalesce(a.shape_fips, c.county_fips) AS shape_fips,
-       string_agg(DISTINCT c.county_name || ', ' || c.state_code, '; '
-                  ORDER BY c.county_name || ', ' || c.state_code) AS label,
-       list(DISTINCT c.county_fips ORDER BY c.county_fips) AS county_fips,
-       count(DISTINCT coalesce(c.thread_id, c.report_id)) AS outages,
-       count(DISTINCT c.report_id) AS reports
-FROM chosen AS c
-LEFT JOIN county_aliases AS a ON a.county_fips = c.county_fips
-GROUP BY ALL
-ORDER BY shape_fips
+STEPS = {"month": "Month", "week": "Week"}
+LEVEL_LABELS = {label: level for level, label in LEVELS.items()}
+METRIC_LABELS = {spec[0]: metric for metric, spec in METRICS.items()}
+STEP_LABELS = {label: step for step, label in STEPS.items()}
+PLAY_SECONDS = {"month": 1.0, "week": 0.6}  # one animation step
+ACTIVE_WINDOW = timedelta(hours=24)
+MAP_HEIGHT = 560
+
+SELECTED_COUNTY_SQL = """
+SELECT DISTINCT i.incident_id, i.title, i.started_at, i.duration_minutes, i.cause,
+       i.provider, i.source_count, i.confidence, i.constructed_reports > 0 AS demo
+FROM incidents AS i
+JOIN incident_counties AS ic USING (incident_id)
+LEFT JOIN county_aliases AS a ON a.county_fips = ic.county_fips
+WHERE coalesce(a.shape_fips, ic.county_fips) = ? AND i.started_on >= ? AND i.started_on < ?
+ORDER BY i.started_at DESC NULLS LAST
+LIMIT 500
 """
 
-REPORTS_SQL = """
-SELECT published_at, status, title, state_codes,
-       (SELECT count(*) FROM report_counties AS rc WHERE rc.report_id = r.report_id) AS counties,
-       source, source_url, backup_phone, cause, provider, is_constructed, report_id
-FROM reports AS r
-WHERE is_outage AND published_at >= ? AND published_at < ?
-ORDER BY published_at DESC, report_id
+SELECTED_STATE_SQL = """
+SELECT i.incident_id, i.title, i.started_at, i.duration_minutes, i.cause, i.provider,
+       i.source_count, i.confidence, i.constructed_reports > 0 AS demo
+FROM incidents AS i
+WHERE list_contains(i.state_codes, ?) AND i.started_on >= ? AND i.started_on < ?
+ORDER BY i.started_at DESC NULLS LAST
+LIMIT 500
 """
 
 ACTIVE_SQL = """
-SELECT coalesce(thread_id, report_id) AS thread, min(started_at) AS started_at,
-       string_agg(DISTINCT state, ', ') AS states, any_value(backup_phone) AS backup_phone,
-       any_value(title) AS title
-FROM reports, unnest(state_codes) AS s(state)
-WHERE is_outage AND ended_at IS NULL AND status IN ('outage', 'update')
-  AND started_at >= ?
-GROUP BY ALL
+SELECT incident_id, title, started_at, state_codes, backup_phones,
+       coalesce(last_reported_at, started_at) AS last_report, constructed_reports > 0 AS demo
+FROM incidents
+WHERE ended_at IS NULL AND coalesce(last_reported_at, started_at) >= ?
 ORDER BY started_at DESC
 """
 
-REPORT_COLUMNS = {
-    "published_at": st.column_config.DatetimeColumn(
-        "published (UTC)", format="YYYY-MM-DD HH:mm", width="medium"
-    ),
-    "status": st.column_config.TextColumn("status", width="small"),
-    "title": st.column_config.TextColumn("title", width="large"),
-    "source_url": st.column_config.LinkColumn("link", display_text="open", width="small"),
-    "state_codes": st.column_config.ListColumn("states", width="small"),
-    "counties": st.column_config.NumberColumn(
-        "counties", width="small", help="Counties the report covers (statewide: all of them)"
-    ),
-    "source": st.column_config.TextColumn("source", width="medium"),
-    "backup_phone": st.column_config.TextColumn("backup phone"),
+INCIDENT_COLUMNS = {
+    "started_at": st.column_config.DatetimeColumn("start (UTC)", format="YYYY-MM-DD HH:mm"),
+    "title": st.column_config.TextColumn("incident", width="large"),
+    "duration": st.column_config.TextColumn("duration"),
     "cause": st.column_config.TextColumn("cause"),
     "provider": st.column_config.TextColumn("provider"),
-    "is_constructed": st.column_config.CheckboxColumn("constructed (demo)"),
-    "report_id": st.column_config.TextColumn("report id"),
+    "source_count": st.column_config.NumberColumn("sources", width="small"),
+    "confidence": st.column_config.ProgressColumn(
+        "confidence", min_value=0.0, max_value=1.0, format="%.2f", width="small"
+    ),
+    "demo": st.column_config.CheckboxColumn("demo", width="small"),
+    "link": st.column_config.LinkColumn("details", display_text="open", width="small"),
 }
 
-# The contiguous United States, for an empty map or results spread too wide to fit.
-US_BOUNDS = (-125.0, 24.5, -66.5, 49.5)
-MAP_HEIGHT = 520
-PHONE_MAP_HEIGHT = 360
-# deck.gl cannot fit bounds by itself through pydeck, and the server does not know the
-# window's width: assume a desktop column, or a phone when the browser says it is mobile.
-DESKTOP_MAP_WIDTH = 900
-PHONE_MAP_WIDTH = 350
+
+# ---------------------------------------------------------------------------- time steps
+def month_steps(first: date, last: date) -> list[str]:
+    steps, day = [], date(first.year, first.month, 1)
+    while day <= last:
+        steps.append(day.strftime("%Y-%m"))
+        day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+    return steps
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def cached(path: str, version: str, sql: str, params: tuple = ()) -> pd.DataFrame:
-    """Query results, cached per published version (a new publish gives new keys)."""
-    return data.query_df(Path(path), version, sql, params)
+def week_steps(first: date, last: date) -> list[str]:
+    day = first - timedelta(days=first.weekday())
+    steps = []
+    while day <= last:
+        steps.append(day.isoformat())
+        day += timedelta(days=7)
+    return steps
 
 
+def step_options(first: date, last: date, step: str) -> list[str]:
+    return month_steps(first, last) if step == "month" else week_steps(first, last)
+
+
+def step_start(label: str) -> date:
+    return date.fromisoformat(label + "-01") if len(label) == 7 else date.fromisoformat(label)
+
+
+def step_end(label: str) -> date:
+    """The first day after the step `label`."""
+    start = step_start(label)
+    if len(label) == 7:
+        return date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+    return start + timedelta(days=7)
+
+
+def convert_label(label: str, step: str) -> str:
+    """A period label in the other step: the month of a week, or a month's first week."""
+    start = step_start(label)
+    if step == "month":
+        return start.strftime("%Y-%m")
+    return (start - timedelta(days=start.weekday())).isoformat()
+
+
+def period_text(start: str, end: str, step: str) -> str:
+    if step == "week":
+        first, stop = step_start(start), step_end(end) - timedelta(days=1)
+        return f"from {first:%Y-%m-%d} to {stop:%Y-%m-%d}"
+    return f"in {start}" if start == end else f"from {start} to {end}"
+
+
+# ---------------------------------------------------------------------------- page
 def render() -> None:
-    ddir = data.data_dir()
-    path = ddir.published_db
-    st.title("911 Outage Watch")
-    if not path.exists():
-        st.info("No data published yet. Run `./run demo` (or `outages demo --no-serve`) first.")
+    pub = ui.page("911 outage map")
+    if pub is None:
         return
-    version = data.published_version(path)
-    period = cached(str(path), version, PERIOD_SQL).iloc[0]
-    if bool(period["any_constructed"]):
-        st.warning(
-            "**Demo data.** This database holds the bundled offline snapshot: real recorded "
-            "alerts plus alerts *constructed* by this project to model documented outages. "
-            "Constructed reports are marked in the table below; they are not real alerts.",
-            icon=":material/science:",
-        )
-    active_banner(path, version)
-
-    if not period["reports"] or pd.isna(period["first"]):
-        st.info("The published database has no 911 outage reports yet.")
+    active_banner(pub)
+    numbers = cube(pub)
+    if numbers.first is None:
+        ui.empty_note("reports")
         return
-    first: date = period["first"].date()
-    last: date = max(period["last"].date(), first + timedelta(days=1))
-    chosen = st.slider(
-        "Period",
-        min_value=first,
-        max_value=last,
-        value=(first, last),
-        format="YYYY-MM-DD",
-        key="period",
-        help="Days (UTC) on which the reports were published.",
-    )
-    start = datetime.combine(chosen[0], datetime.min.time(), UTC)
-    end = datetime.combine(chosen[1], datetime.min.time(), UTC) + timedelta(days=1)
-    counties = cached(str(path), version, COUNTY_SQL, (start, end))
-    phone = on_phone()
-    width, height = (
-        (PHONE_MAP_WIDTH, PHONE_MAP_HEIGHT) if phone else (DESKTOP_MAP_WIDTH, MAP_HEIGHT)
-    )
-    deck, undrawn = outage_map(counties, width, height)
-    st.pydeck_chart(deck, height=height)
-    reported = sorted({fips for group in counties["county_fips"] for fips in group})
-    caption = (
-        f"{len(reported)} counties with 911 outage reports between {chosen[0]} and "
-        f"{chosen[1]}. Counties without reports are not known to be fine: no data is not "
-        "no outage."
-    )
-    if undrawn:
-        caption += f" Not drawn (no county shape): {', '.join(undrawn)}."
-    st.caption(caption)
-    reports = cached(str(path), version, REPORTS_SQL, (start, end))
-    st.subheader(f"Reports ({len(reports)})")
-    st.dataframe(
-        reports, hide_index=True, column_config=REPORT_COLUMNS, column_order=list(REPORT_COLUMNS)
+    init_state()
+    playing = bool(st.session_state.get("map_playing"))
+    st.session_state["map_timer_on"] = playing
+    interval = PLAY_SECONDS[STEP_LABELS.get(st.session_state.get("step") or "", "month")]
+    fragment = st.fragment(map_view, run_every=interval if playing else None)
+    fragment(pub, numbers.first, numbers.last)
+    st.caption(
+        f"{ui.version_line(pub)}. Counties are the Census 2017 shapes; Connecticut's planning "
+        "regions are drawn on the counties they overlap. Times are UTC; outages are placed "
+        "by the local date they began."
     )
 
 
-def active_banner(path: Path, version: str) -> None:
+def init_state() -> None:
+    """The selection comes from the URL once; later it follows the clicks on the map."""
+    if "map_sel" not in st.session_state:
+        st.session_state["map_sel"] = st.query_params.get("sel") or None
+
+
+def active_banner(pub: data.Published) -> None:
     # Whole minutes, so the cache key (and the query) changes once a minute, not every rerun.
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    active = cached(str(path), version, ACTIVE_SQL, (now - timedelta(hours=48),))
+    active = data.query(pub, ACTIVE_SQL, (now - ACTIVE_WINDOW,))
     if len(active):
-        lines = [
-            f"**{row.states}** since {row.started_at:%Y-%m-%d %H:%M} UTC"
-            + (f" — call **{row.backup_phone}** instead" if row.backup_phone else "")
-            for row in active.itertuples()
-        ]
+        lines = []
+        for row in active.itertuples():
+            phones = ", ".join(row.backup_phones) if len(row.backup_phones) else ""
+            line = (
+                f"**{', '.join(row.state_codes)}**: {row.title} (since {ui.when(row.started_at)})"
+            )
+            if phones:
+                line += f". If you cannot reach 911 there, call **{phones}**"
+            if row.demo:
+                line += " *(demo data)*"
+            lines.append(line)
         st.error(
-            "911 outages reported active now (no all-clear yet):\n\n" + "\n\n".join(lines),
+            "**911 outages reported active now** (no all-clear yet):\n\n"
+            + "\n\n".join(f"- {line}" for line in lines),
             icon=":material/emergency:",
         )
     else:
         st.success(
-            "No 911 outage is reported active right now in the sources we watch.",
+            "No 911 outage is reported active now in the sources we watch "
+            f"(as of {ui.format_version(pub.published_at)}). If a 911 call does not go "
+            "through, text 911 where available (see About).",
             icon=":material/check_circle:",
         )
 
 
-def on_phone() -> bool:
-    """Whether the browser says it is a phone ("Mobi" in its User-Agent)."""
-    try:
-        agent = st.context.headers.get("User-Agent") or ""
-    except Exception:  # no browser (AppTest, bare mode)
-        agent = ""
-    return "Mobi" in agent
+def stop_playing() -> None:
+    st.session_state["map_playing"] = False
 
 
-def outage_map(
-    counties: pd.DataFrame, width_px: int = DESKTOP_MAP_WIDTH, height_px: int = MAP_HEIGHT
-) -> tuple[pdk.Deck, list[str]]:
-    """The map (state outlines, affected counties filled) and the labels it could not draw."""
-    shapes = data.county_shapes()
-    merged = shapes[["fips", "geometry"]].merge(
-        counties, left_on="fips", right_on="shape_fips", how="inner"
+def toggle_play(options: list[str]) -> None:
+    if st.session_state.get("map_playing"):
+        st.session_state["map_playing"] = False
+        return
+    start, end = st.session_state.get("period", (options[0], options[-1]))
+    index = options.index(start) if start in options and start != end else 0
+    if start == end and start == options[-1]:
+        index = 0
+    st.session_state["map_play_index"] = index
+    st.session_state["map_play_at"] = 0.0
+    st.session_state["map_playing"] = True
+
+
+def change_step() -> None:
+    """Keep the period when switching between months and weeks."""
+    stop_playing()
+    step = STEP_LABELS.get(st.session_state.get("step") or "", "month")
+    period = st.session_state.get("period_last")
+    if period:
+        st.session_state["period"] = tuple(convert_label(label, step) for label in period)
+
+
+def change_level() -> None:
+    st.session_state["map_sel"] = None
+    st.query_params.pop("sel", None)
+
+
+def map_view(pub: data.Published, first: date, last: date) -> None:
+    playing = bool(st.session_state.get("map_playing"))
+    if st.session_state.get("map_timer_on", False) != playing:
+        st.rerun()  # start or stop the play timer: the fragment is registered again
+    cols = st.columns([1.1, 1.3, 1, 1.6], vertical_alignment="bottom")
+    # The options are the labels themselves: a bound widget writes its label to the URL
+    # (?level=States&metric=Outage+hours&step=Week).
+    with cols[0]:
+        level_label = st.segmented_control(
+            "Show",
+            list(LEVEL_LABELS),
+            default="Counties",
+            key="level",
+            bind="query-params",
+            on_change=change_level,
+            required=True,
+        )
+    with cols[1]:
+        metric_label = st.selectbox(
+            "Measure", list(METRIC_LABELS), key="metric", bind="query-params", help=METRIC_HELP
+        )
+    with cols[2]:
+        step_label = st.segmented_control(
+            "Step",
+            list(STEP_LABELS),
+            default="Month",
+            key="step",
+            bind="query-params",
+            on_change=change_step,
+            required=True,
+        )
+    level = LEVEL_LABELS.get(level_label or "", "county")
+    metric = METRIC_LABELS.get(metric_label or "", "outages")
+    step = STEP_LABELS.get(step_label or "", "month")
+    options = step_options(first, last, step)
+    if playing:
+        advance(options, PLAY_SECONDS[step])
+    current = st.session_state.get("period")
+    if current is not None and (
+        not isinstance(current, tuple | list) or any(label not in options for label in current)
+    ):
+        del st.session_state["period"]
+    with cols[3]:
+        label = "Pause" if playing else "Play"
+        st.button(
+            label,
+            icon=":material/pause:" if playing else ":material/play_arrow:",
+            on_click=toggle_play,
+            args=(options,),
+            key="play",
+            help=f"Animate {step} by {step} across the whole history",
+            width="stretch",
+        )
+    if len(options) > 1:
+        start_label, end_label = st.select_slider(
+            "Period",
+            options=options,
+            value=(options[0], options[-1]),
+            key="period",
+            bind="query-params",
+            on_change=stop_playing,
+            help="Drag either end; the map shows outages that began in this period.",
+        )
+    else:
+        start_label = end_label = options[0]
+    st.session_state["period_last"] = (start_label, end_label)
+    start, end = step_start(start_label), step_end(end_label)
+
+    layer = cube(pub).layer(level)
+    frame = layer.values(start, end)
+    title, unit, integer = METRICS[metric]
+    ids = layer.places
+    series = dict(zip(frame["id"], frame[metric], strict=True))
+    seen = layer.covered(start, end)
+    seen[ids.index[ids["id"].isin(series)]] = True
+    one_step = start_label == end_label
+    peak = layer.peaks(step)[metric] if one_step else None
+
+    selected = take_click(level)
+    stamp = f"{level}|{metric}|{start_label}|{end_label}|{selected or ''}"
+    choropleth(
+        level=level,
+        values=series,
+        legend_title=f"{title} ({period_text(start_label, end_label, step)})",
+        value_unit=unit,
+        integer=integer,
+        peak=peak,
+        coverage=coverage_arg(ids["id"], ids["id"][seen]),
+        selected=selected,
+        height=MAP_HEIGHT,
+        stamp=stamp,
+        key="map",
     )
-    undrawn = counties.loc[~counties["shape_fips"].isin(merged["fips"]), "label"].tolist()
-    peak = max(int(merged["outages"].max()) if len(merged) else 1, 1)
-    merged["fill"] = [
-        [200, 30, 30, 110 + int(130 * n / peak)] for n in merged["outages"].astype(int)
-    ]
-    county_layer = pdk.Layer(
-        "GeoJsonLayer",
-        json.loads(merged[["fips", "label", "outages", "reports", "fill", "geometry"]].to_json()),
-        id="counties",
-        get_fill_color="properties.fill",
-        get_line_color=[120, 0, 0],
-        line_width_min_pixels=0.5,
-        pickable=True,
+    blind = int((~seen).sum())
+    noun = "counties" if level == "county" else "states"
+    caption = (
+        f"**{len(series)} {noun}** with outages that began "
+        f"{period_text(start_label, end_label, step)}; **{blind} {noun}** with "
+        f"{BLIND_LABEL} in that period (hatched). {ui.NO_DATA_IS_NOT_NO_OUTAGE} "
+        "Click a place to list its outages; Ctrl + scroll or the buttons zoom."
     )
-    state_layer = pdk.Layer(
-        "GeoJsonLayer",
-        json.loads(data.state_outlines_json()),
-        id="states",
-        stroked=True,
-        filled=True,
-        get_fill_color=[240, 240, 235, 255],
-        get_line_color=[110, 110, 110],
-        line_width_min_pixels=0.7,
-    )
-    bounds = tuple(merged.total_bounds) if len(merged) else US_BOUNDS
-    deck = pdk.Deck(
-        layers=[state_layer, county_layer],
-        initial_view_state=fit_view(bounds, width_px, height_px),
-        map_style=None,
-        map_provider=None,
-        tooltip={"text": "{label}\n{outages} outages, {reports} reports"},
-    )
-    return deck, undrawn
+    if level == "county" and (named_states := cube(pub).state_only(start, end)):
+        caption += (
+            f" {named_states} outage{'s' * (named_states != 1)} in this period name"
+            f"{'s' * (named_states == 1)} states but no county: see the state map."
+        )
+    if layer.undrawn:
+        caption += f" Not drawn (no shape): {', '.join(layer.undrawn)}."
+    st.caption(caption)
+    if selected:
+        selection_panel(pub, level, selected, ids, start, end, start_label, end_label, step)
+    values_table(frame, ids, level, metric, start_label, end_label)
 
 
-def fit_view(
-    bounds: tuple[float, float, float, float],
-    width_px: int = DESKTOP_MAP_WIDTH,
-    height_px: int = MAP_HEIGHT,
-) -> pdk.ViewState:
-    """A view that shows `bounds` (lon/lat) with a margin, never closer than a few counties.
+def advance(options: list[str], seconds: float) -> None:
+    """One step of the animation (at most one per `seconds`, whatever reran us)."""
+    now = time.monotonic()
+    index = int(st.session_state.get("map_play_index", 0))
+    if now - float(st.session_state.get("map_play_at", 0.0)) < seconds * 0.8:
+        index = max(index - 1, 0)
+    else:
+        st.session_state["map_play_at"] = now
+    index = min(index, len(options) - 1)
+    st.session_state["period"] = (options[index], options[index])
+    if index >= len(options) - 1:
+        st.session_state["map_playing"] = False
+    st.session_state["map_play_index"] = index + 1
 
-    Falls back to the contiguous US when the bounds span too much of the globe (e.g. a
-    territory in the Pacific together with the mainland, or shapes across the antimeridian).
-    """
-    west, south, east, north = bounds
-    if east - west > 80 or north - south > 40:
-        west, south, east, north = US_BOUNDS
 
-    def mercator_y(lat: float) -> float:
-        lat = max(min(lat, 85.0), -85.0)
-        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+def take_click(level: str) -> str | None:
+    """The selection: the latest click on the map (a new nonce), else what we had."""
+    click = st.session_state.get("map")
+    if isinstance(click, dict) and click.get("nonce") != st.session_state.get("map_nonce"):
+        st.session_state["map_nonce"] = click.get("nonce")
+        if click.get("level") == level:
+            st.session_state["map_sel"] = click.get("id")
+    selected = st.session_state.get("map_sel")
+    if selected and (len(selected) == 5) != (level == "county"):
+        selected = None  # a county code on the state map or the other way round
+    if selected:
+        st.query_params["sel"] = selected
+    else:
+        st.query_params.pop("sel", None)
+    return selected
 
-    width_px, height_px = width_px * 0.85, height_px * 0.85
-    lon_span = max(east - west, 0.5)
-    y_span = max(mercator_y(north) - mercator_y(south), 0.01)
-    zoom_x = math.log2(width_px * 360 / (lon_span * 512))
-    zoom_y = math.log2(height_px * 2 * math.pi / (y_span * 512))
-    zoom = max(min(zoom_x, zoom_y, 5.5), 1.5)
-    center_y = (mercator_y(north) + mercator_y(south)) / 2
-    center_lat = math.degrees(2 * math.atan(math.exp(center_y)) - math.pi / 2)
-    return pdk.ViewState(
-        latitude=round(center_lat, 4), longitude=round((west + east) / 2, 4), zoom=round(zoom, 2)
-    )
+
+def selection_panel(
+    pub: data.Published,
+    level: str,
+    selected: str,
+    ids: pd.DataFrame,
+    start: date,
+    end: date,
+    start_label: str,
+    end_label: str,
+    step: str,
+) -> None:
+    row = ids[ids["id"] == selected]
+    name = selected
+    if len(row):
+        name = row["name"].iloc[0] + (f", {row['state_code'].iloc[0]}" if level == "county" else "")
+    sql = SELECTED_COUNTY_SQL if level == "county" else SELECTED_STATE_SQL
+    found = data.query(pub, sql, (selected, start, end))
+    with st.container(border=True):
+        head, button = st.columns([5, 1], vertical_alignment="center")
+        head.subheader(f"{name}: {len(found)} outage{'s' * (len(found) != 1)}", anchor=False)
+        button.button("Clear", key="clear_sel", on_click=clear_selection, icon=":material/close:")
+        st.caption(f"Outages that began {period_text(start_label, end_label, step)}.")
+        if found.empty:
+            st.write(
+                "No outage reports for this place in this period. " + ui.NO_DATA_IS_NOT_NO_OUTAGE
+            )
+            return
+        table = found.assign(
+            duration=found["duration_minutes"].map(ui.duration_text),
+            cause=found["cause"].map(ui.cause_text),
+            link="incidents?id=" + found["incident_id"],
+        )
+        st.dataframe(
+            table,
+            hide_index=True,
+            column_config=INCIDENT_COLUMNS,
+            column_order=list(INCIDENT_COLUMNS),
+            width="stretch",
+        )
+        first = found.iloc[0]
+        st.page_link(
+            "webapp/pages/incidents.py",
+            label=f"Open the latest: {first['title']}",
+            icon=":material/open_in_new:",
+            query_params={"id": first["incident_id"]},
+        )
+
+
+def clear_selection() -> None:
+    st.session_state["map_sel"] = None
+
+
+def values_table(
+    frame: pd.DataFrame, ids: pd.DataFrame, level: str, metric: str, start: str, end: str
+) -> None:
+    if st.toggle("Show the numbers behind the map", key="map_numbers"):
+        if frame.empty:
+            st.write("No outages in this period.")
+            return
+        names = ids.set_index("id")
+        table = frame.join(names, on="id").sort_values(metric, ascending=False)
+        columns = ["id", "name"] + (["state_code"] if level == "county" else [])
+        columns += list(METRICS)
+        table = table[columns].rename(columns={"id": "fips" if level == "county" else "state"})
+        st.dataframe(table, hide_index=True, width="stretch", height=300)
+        st.download_button(
+            "Download as CSV",
+            table.to_csv(index=False).encode(),
+            file_name=f"911-outages-by-{level}-{start}-{end}.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            on_click="ignore",
+        )

@@ -1,0 +1,233 @@
+"""About: the project, coverage and freshness by state and source, what to do when 911 fails."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from warehouse.db import DataDir
+from webapp import data, ui
+from webapp.mapview import choropleth
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+STATE_COVERAGE_SQL = """
+SELECT s.state_code, s.state_name,
+       count(DISTINCT c.source) AS sources,
+       coalesce(sum(c.reports), 0) AS reports,
+       coalesce(sum(c.outage_reports), 0) AS outage_reports,
+       list(DISTINCT c.source ORDER BY c.source) FILTER (WHERE c.source IS NOT NULL) AS source_list,
+       max(c.last_published_at) AS last_report
+FROM states AS s LEFT JOIN source_coverage AS c USING (state_code)
+GROUP BY ALL
+ORDER BY s.state_code
+"""
+
+WHEN_911_IS_DOWN = """
+**If 911 does not answer**
+
+- **Call again**, and try from another phone or another carrier if you can: many outages hit
+  one carrier or one 911 center.
+- **Text 911** where text-to-911 is available (the FCC keeps the list of places that take
+  texts). Send your location and the kind of emergency in the first message.
+- **Call the 10-digit number your local agency gives** during an outage. Local alerts
+  usually include one; the Map page shows the numbers of outages reported active now.
+  Write your local police, fire and sheriff numbers down before you need them.
+- **Go in person** to a fire station, police station or hospital if it is safe to.
+- **Follow your county's emergency management and the National Weather Service** for
+  updates; outages are announced as local alerts, on radio and TV, and on agency websites.
+
+This site is a record of past and current reports, not an alerting service: it can lag by
+minutes to days behind the sources.
+"""
+
+NO_DATA = """
+**No data is not no outage.** A county with no reports is a county we heard nothing about.
+Outage alerts are sent at the discretion of local agencies; many outages are never announced,
+and many announcements never reach a public archive. Carriers' own reports to the FCC (NORS)
+are confidential. The map draws counties that no source covered in the chosen period
+(hatched) differently from counties that were covered and had no outage reported (plain).
+"""
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def sources_table(path: str, version: str) -> pd.DataFrame:
+    """The spiders' declared coverage and their last successful crawl (cached per version)."""
+    from warehouse.sources import source_status
+
+    return pd.DataFrame(source_status(DataDir(Path(path).parent)))
+
+
+def age_text(moment: Any, now: datetime) -> str:
+    if moment is None or pd.isna(moment):
+        return "never"
+    moment = pd.Timestamp(moment)
+    if moment.tzinfo is None:
+        moment = moment.tz_localize("UTC")
+    minutes = (now - moment.to_pydatetime()).total_seconds() / 60
+    if minutes < 90:
+        return f"{max(int(minutes), 0)} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.0f} h ago"
+    return f"{minutes / 1440:.0f} days ago"
+
+
+def freshness(row: pd.Series, now: datetime) -> str:
+    last = row.get("last_success_at")
+    if last is None or pd.isna(last):
+        return "never crawled"
+    cadence = row.get("cadence_minutes")
+    age = (now - pd.Timestamp(last).to_pydatetime()).total_seconds() / 60
+    if cadence and not pd.isna(cadence) and age > 3 * float(cadence):
+        return "overdue"
+    return "fresh"
+
+
+def render() -> None:
+    pub = ui.page("About 911 Outage Watch")
+    st.markdown(
+        "911 Outage Watch is a public, record-level, long-run database of **911 outages "
+        "across the United States**. When 911 fails, the facts are scattered over emergency "
+        "alerts, agency press releases, FCC filings and news. We collect those public "
+        "traces, keep a link and an archived copy of every one, join the reports that "
+        "describe the same outage into **incidents**, and show them on a map that works "
+        "without an internet connection on the server."
+    )
+    st.error(WHEN_911_IS_DOWN, icon=":material/emergency:")
+    st.info(NO_DATA, icon=":material/visibility_off:")
+    if pub is None:
+        return
+    coverage(pub)
+    methodology()
+    licence(pub)
+
+
+def coverage(pub: data.Published) -> None:
+    st.header("Coverage", anchor=False)
+    st.markdown(
+        "Which sources have told us anything (outage or not) about each state, and when each "
+        "source was last crawled successfully. A source that covers a state but reported no "
+        "outage there is coverage, not silence."
+    )
+    states = data.query(pub, STATE_COVERAGE_SQL)
+    covered = states[states["sources"] > 0]
+    left, right = st.columns([3, 2])
+    with left:
+        choropleth(
+            level="state",
+            values=dict(zip(covered["state_code"], covered["sources"], strict=True)),
+            legend_title="Sources with reports",
+            value_unit="sources",
+            coverage={"covered": covered["state_code"].tolist()},
+            selectable=False,
+            quiet_label="no reports",
+            blind_label="no reports from any source",
+            height=360,
+            stamp="about|coverage",
+            key="coverage_map",
+        )
+    with right:
+        st.dataframe(
+            states[
+                ["state_code", "state_name", "sources", "reports", "outage_reports", "last_report"]
+            ],
+            hide_index=True,
+            width="stretch",
+            height=360,
+            column_config={
+                "state_code": st.column_config.TextColumn("state", width="small"),
+                "state_name": st.column_config.TextColumn("name"),
+                "reports": st.column_config.NumberColumn("reports", help="outage or not"),
+                "outage_reports": st.column_config.NumberColumn("outage reports"),
+                "last_report": st.column_config.DatetimeColumn(
+                    "latest report", format="YYYY-MM-DD"
+                ),
+            },
+        )
+    st.subheader("Sources and freshness", anchor=False)
+    try:
+        table = sources_table(str(pub.path), pub.version)
+    except Exception as exc:  # the spider registry must not break the page
+        st.warning(f"The list of sources could not be read: {exc}")
+        return
+    if table.empty:
+        st.write("No sources are registered.")
+        return
+    now = datetime.now(UTC)
+    table = table.assign(
+        last_success=[age_text(v, now) for v in table.get("last_success_at", pd.Series())],
+        freshness=[freshness(row, now) for _, row in table.iterrows()],
+        cadence=table["cadence_minutes"].map(cadence_text),
+        states=table["states"].map(lambda s: "nationwide" if s == "all" else s),
+    )
+    columns = {
+        "title": st.column_config.TextColumn("source", width="large"),
+        "home": st.column_config.LinkColumn("site", display_text="open", width="small"),
+        "kind": st.column_config.TextColumn("kind"),
+        "states": st.column_config.TextColumn("covers"),
+        "since": st.column_config.TextColumn("history since"),
+        "cadence": st.column_config.TextColumn("crawled every"),
+        "last_success": st.column_config.TextColumn("last successful crawl"),
+        "freshness": st.column_config.TextColumn("freshness"),
+        "reports": st.column_config.NumberColumn("reports"),
+        "outage_reports": st.column_config.NumberColumn("outage reports"),
+        "last_status": st.column_config.TextColumn("last run"),
+        "spider": st.column_config.TextColumn("spider"),
+    }
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config=columns,
+        column_order=[c for c in columns if c in table.columns],
+    )
+    st.caption(
+        "Freshness: overdue when the last successful crawl is older than three times the "
+        "source's cadence. A replayed demo counts as a crawl."
+    )
+
+
+def cadence_text(minutes: Any) -> str:
+    if minutes is None or pd.isna(minutes):
+        return ""
+    minutes = int(minutes)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 1440:
+        return f"{minutes // 60} h"
+    return f"{minutes // 1440} day" + ("s" if minutes >= 2880 else "")
+
+
+def methodology() -> None:
+    st.header("How it works", anchor=False)
+    st.markdown(
+        "- **Reports.** One Scrapy spider per source reads alerts, press releases, FCC "
+        "documents and news. Every response is archived (WARC) so each claim can be checked.\n"
+        "- **Classification.** Rules decide whether a document is about a 911 outage, with "
+        'the words that decided; "dial 911" and monthly tests are not outages.\n'
+        "- **Incidents.** Reports that overlap in time and place (or name the same provider "
+        "at the same time) are joined into one incident, with start, end, cause, provider and "
+        "a confidence that rises with independent sources.\n"
+        "- **Publication.** The database is published as one read-only DuckDB file; this site, "
+        "the SQL page and the downloads all read that file."
+    )
+    path = DOCS / "methodology.md"
+    if path.exists():
+        with st.expander("The full methodology"):
+            st.markdown(path.read_text(encoding="utf-8"))
+
+
+def licence(pub: data.Published) -> None:
+    st.header("Licence and sources", anchor=False)
+    st.markdown(
+        "Code: MIT licence. Data: alerts, press releases and FCC documents are public records "
+        "of their issuing agencies; news items keep only a title, a link and a short excerpt. "
+        "County and state outlines and populations: U.S. Census Bureau (public domain), via "
+        "`us-atlas` and `delphi-utils`. Each record links to its source and archived copy.\n\n"
+        f"{ui.version_line(pub)}. The demo snapshot mixes recorded alerts with alerts "
+        "constructed by this project; constructed records are labelled everywhere."
+    )

@@ -1,0 +1,447 @@
+"""Trends: patterns over time, as Altair (Vega-Lite) charts, each downloadable with its data.
+
+URL parameters: states (repeatable USPS codes), years=FIRST&years=LAST.
+Incidents are placed by the local date they began; a multi-state incident counts once in
+each of its states wherever a chart is split by state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from webapp import data, ui
+
+TOP_STATES = 8
+TOP_PROVIDERS = 15
+TOP_PLACES = 15
+DURATION_BINS = [
+    (0, 30, "under 30 min"),
+    (30, 60, "30–60 min"),
+    (60, 120, "1–2 h"),
+    (120, 240, "2–4 h"),
+    (240, 480, "4–8 h"),
+    (480, 1440, "8–24 h"),
+    (1440, 10**9, "over 24 h"),
+]
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+YEARS_SQL = """
+SELECT (SELECT min(year(started_on)) FROM incidents) AS first,
+       (SELECT max(year(started_on)) FROM incidents) AS last,
+       (SELECT list(DISTINCT s ORDER BY s) FROM incidents, unnest(state_codes) AS t(s)) AS states
+"""
+
+
+def where_clause(states: list[str], years: tuple[int, int]) -> tuple[str, list[Any]]:
+    where = ["i.started_on >= make_date(?, 1, 1)", "i.started_on < make_date(? + 1, 1, 1)"]
+    params: list[Any] = [int(years[0]), int(years[1])]
+    if states:
+        where.append("list_has_any(i.state_codes, ?::VARCHAR[])")
+        params.append(list(states))
+    return " AND ".join(where), params
+
+
+def state_filter(states: list[str]) -> tuple[str, list[Any]]:
+    """For charts split by state: keep only the chosen states' parts."""
+    return ("AND list_contains(?::VARCHAR[], s)", [list(states)]) if states else ("", [])
+
+
+def time_zones_values() -> str:
+    """A VALUES list of each state's main time zone (from the `us` package)."""
+    import us
+
+    rows = []
+    for state in [*us.states.STATES_AND_TERRITORIES, us.states.DC]:
+        if state.time_zones:
+            rows.append(f"('{state.abbr}', '{state.time_zones[0]}')")
+    return ", ".join(rows)
+
+
+# ---------------------------------------------------------------------------- queries
+def by_state_month(pub: data.Published, where: str, params: list, states: list[str]):
+    extra, extra_params = state_filter(states)
+    frame = data.query(
+        pub,
+        f"""
+        SELECT date_trunc('month', i.started_on) AS month, s AS state, count(*) AS incidents
+        FROM incidents AS i, unnest(i.state_codes) AS t(s)
+        WHERE {where} {extra}
+        GROUP BY ALL ORDER BY 1, 2
+        """,
+        params + extra_params,
+    )
+    if frame.empty:
+        return frame
+    totals = frame.groupby("state")["incidents"].sum().sort_values(ascending=False)
+    keep = set(totals.index[:TOP_STATES])
+    frame["state"] = frame["state"].where(frame["state"].isin(keep), "other")
+    return frame.groupby(["month", "state"], as_index=False)["incidents"].sum()
+
+
+def by_cause_month(pub: data.Published, where: str, params: list):
+    return data.query(
+        pub,
+        f"""
+        SELECT date_trunc('month', i.started_on) AS month,
+               coalesce(i.cause, 'unknown') AS cause, count(*) AS incidents
+        FROM incidents AS i WHERE {where} GROUP BY ALL ORDER BY 1, 2
+        """,
+        params,
+    ).assign(cause=lambda f: f["cause"].map(ui.cause_text))
+
+
+def by_provider(pub: data.Published, where: str, params: list):
+    frame = data.query(
+        pub,
+        f"""
+        SELECT coalesce(i.provider, 'not named') AS provider, count(*) AS incidents,
+               round(sum(i.duration_minutes) / 60.0, 1) AS outage_hours
+        FROM incidents AS i WHERE {where} GROUP BY ALL ORDER BY incidents DESC, provider
+        """,
+        params,
+    )
+    return frame.head(TOP_PROVIDERS)
+
+
+def durations(pub: data.Published, where: str, params: list):
+    frame = data.query(
+        pub,
+        f"SELECT i.duration_minutes FROM incidents AS i WHERE {where}",
+        params,
+    )
+    rows = []
+    minutes = frame["duration_minutes"]
+    for order, (low, high, label) in enumerate(DURATION_BINS):
+        rows.append(
+            {
+                "order": order,
+                "duration": label,
+                "incidents": int(((minutes >= low) & (minutes < high)).sum()),
+            }
+        )
+    rows.append(
+        {"order": len(DURATION_BINS), "duration": "unknown", "incidents": int(minutes.isna().sum())}
+    )
+    return pd.DataFrame(rows)
+
+
+def hour_weekday(pub: data.Published, where: str, params: list):
+    frame = data.query(
+        pub,
+        f"""
+        WITH zones(state, zone) AS (VALUES {time_zones_values()}),
+        local AS (
+            SELECT timezone(coalesce(z.zone, 'UTC'), i.started_at) AS t
+            FROM incidents AS i LEFT JOIN zones AS z ON z.state = i.state_codes[1]
+            WHERE {where} AND i.started_at IS NOT NULL
+        )
+        SELECT isodow(t) AS dow, hour(t) AS hour, count(*) AS incidents
+        FROM local GROUP BY ALL ORDER BY 1, 2
+        """,
+        params,
+    )
+    grid = pd.MultiIndex.from_product([range(1, 8), range(24)], names=["dow", "hour"])
+    frame = frame.set_index(["dow", "hour"]).reindex(grid, fill_value=0).reset_index()
+    return frame.assign(weekday=lambda f: f["dow"].map(lambda d: WEEKDAYS[int(d) - 1]))
+
+
+def repeat_places(pub: data.Published, where: str, params: list, states: list[str]):
+    extra = "AND list_contains(?::VARCHAR[], ic.state_code)" if states else ""
+    counties = data.query(
+        pub,
+        f"""
+        SELECT coalesce(ic.county_name, c.county_name, ic.county_fips) || ', ' || ic.state_code
+                   AS place,
+               ic.county_fips AS fips, count(DISTINCT i.incident_id) AS incidents
+        FROM incidents AS i
+        JOIN incident_counties AS ic USING (incident_id)
+        LEFT JOIN counties AS c ON c.county_fips = ic.county_fips
+        WHERE {where} {extra}
+        GROUP BY ALL HAVING count(DISTINCT i.incident_id) > 1
+        ORDER BY incidents DESC, place LIMIT {TOP_PLACES}
+        """,
+        params + ([list(states)] if states else []),
+    )
+    extra, extra_params = state_filter(states)
+    state_rows = data.query(
+        pub,
+        f"""
+        SELECT s AS state, count(*) AS incidents
+        FROM incidents AS i, unnest(i.state_codes) AS t(s)
+        WHERE {where} {extra}
+        GROUP BY ALL HAVING count(*) > 1
+        ORDER BY incidents DESC, state LIMIT {TOP_PLACES}
+        """,
+        params + extra_params,
+    )
+    return counties, state_rows
+
+
+def year_over_year(pub: data.Published, where: str, params: list):
+    return data.query(
+        pub,
+        f"""
+        SELECT year(i.started_on) AS year, month(i.started_on) AS month, count(*) AS incidents
+        FROM incidents AS i WHERE {where} GROUP BY ALL ORDER BY 1, 2
+        """,
+        params,
+    ).assign(
+        year=lambda f: f["year"].astype(str),
+        month_name=lambda f: f["month"].map(lambda m: MONTHS[int(m) - 1]),
+    )
+
+
+# ---------------------------------------------------------------------------- charts
+def chart_block(
+    title: str, note: str, make: Callable[[], alt.Chart], frame: pd.DataFrame, name: str
+) -> None:
+    """A chart with its downloads: PNG and SVG (drawn on request), and its data as CSV."""
+    with st.container(border=True, key=f"chart_{name}"):
+        st.markdown(f"**{title}**")
+        if note:
+            st.caption(note)
+        if frame.empty:
+            st.write("No incidents for these filters.")
+            return
+        chart = make()
+        st.altair_chart(chart, width="stretch")
+        spec = chart.to_dict()
+        cols = st.columns([1, 1, 1, 2])
+        cols[0].download_button(
+            "PNG",
+            data=lambda: render_chart(spec, "png"),
+            file_name=f"{name}.png",
+            mime="image/png",
+            key=f"{name}_png",
+            icon=":material/image:",
+            on_click="ignore",
+            width="stretch",
+        )
+        cols[1].download_button(
+            "SVG",
+            data=lambda: render_chart(spec, "svg"),
+            file_name=f"{name}.svg",
+            mime="image/svg+xml",
+            key=f"{name}_svg",
+            icon=":material/draw:",
+            on_click="ignore",
+            width="stretch",
+        )
+        cols[2].download_button(
+            "Data (CSV)",
+            data=frame.to_csv(index=False).encode(),
+            file_name=f"{name}.csv",
+            mime="text/csv",
+            key=f"{name}_csv",
+            icon=":material/table:",
+            on_click="ignore",
+            width="stretch",
+        )
+
+
+def render_chart(spec: dict, fmt: str) -> bytes:
+    """The chart as SVG or PNG, drawn with vl-convert (Vega-Lite in-process, offline)."""
+    import vl_convert as vlc
+
+    spec = dict(spec, width=720) if spec.get("width") == "container" else spec
+    if fmt == "svg":
+        return vlc.vegalite_to_svg(spec).encode()
+    return vlc.vegalite_to_png(spec, scale=2)
+
+
+def naive_month(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(month=pd.to_datetime(frame["month"]).dt.tz_localize(None))
+
+
+def stacked_months(frame: pd.DataFrame, field: str, title: str) -> alt.Chart:
+    return (
+        alt.Chart(naive_month(frame))
+        .mark_bar()
+        .encode(
+            x=alt.X("yearmonth(month):T", title=None),
+            y=alt.Y("sum(incidents):Q", title="incidents", axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color(f"{field}:N", title=title, legend=alt.Legend(orient="bottom")),
+            tooltip=[
+                alt.Tooltip("yearmonth(month):T", title="month"),
+                alt.Tooltip(f"{field}:N", title=title),
+                alt.Tooltip("sum(incidents):Q", title="incidents"),
+            ],
+        )
+        .properties(height=280)
+    )
+
+
+def horizontal_bars(frame: pd.DataFrame, field: str, title: str) -> alt.Chart:
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{field}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=220)),
+            x=alt.X("incidents:Q", title="incidents", axis=alt.Axis(tickMinStep=1)),
+            tooltip=[alt.Tooltip(f"{field}:N", title=title), "incidents:Q"],
+        )
+        .properties(height=alt.Step(24))
+    )
+
+
+# ---------------------------------------------------------------------------- page
+def render() -> None:
+    pub = ui.page(
+        "Trends",
+        "Patterns in the outages we know of. These are counts of reported outages, not of all "
+        "outages: sources differ by state and over time (see coverage on the About page).",
+    )
+    if pub is None:
+        return
+    span = data.query(pub, YEARS_SQL).iloc[0]
+    if pd.isna(span["first"]):
+        ui.empty_note("incidents")
+        return
+    first, last = int(span["first"]), int(span["last"])
+    left, right = st.columns([2, 3])
+    states = left.multiselect(
+        "States",
+        ui.as_list(span["states"]),
+        key="states",
+        bind="query-params",
+        placeholder="all states",
+    )
+    years = (first, last)
+    if last > first:
+        years = right.select_slider(
+            "Years",
+            options=list(range(first, last + 1)),
+            value=(first, last),
+            key="years",
+            bind="query-params",
+        )
+    where, params = where_clause(states, years)
+    total = int(data.scalar(pub, f"SELECT count(*) FROM incidents AS i WHERE {where}", params))
+    st.caption(
+        f"{total:,} incident{'s' * (total != 1)} began in {years[0]}–{years[1]}"
+        + (f" in {', '.join(states)}" if states else "")
+        + ". Every chart can be saved as PNG or SVG, with its data as CSV."
+    )
+    if data.any_constructed(pub):
+        st.caption("Demo data: incidents built from constructed reports are included.")
+
+    months = by_state_month(pub, where, params, states)
+    chart_block(
+        "Incidents per month, by state",
+        f"The {TOP_STATES} states with the most incidents; a multi-state outage counts in each.",
+        lambda: stacked_months(months, "state", "state"),
+        months,
+        "incidents-by-state-month",
+    )
+    causes = by_cause_month(pub, where, params)
+    chart_block(
+        "Incidents per month, by cause",
+        "The cause from the most reliable source that gives one.",
+        lambda: stacked_months(causes, "cause", "cause"),
+        causes,
+        "incidents-by-cause-month",
+    )
+    providers = by_provider(pub, where, params)
+    chart_block(
+        "Incidents by provider",
+        "The carrier or 911 vendor named by the sources.",
+        lambda: horizontal_bars(providers, "provider", "provider"),
+        providers,
+        "incidents-by-provider",
+    )
+    col1, col2 = st.columns(2)
+    with col1:
+        spread = durations(pub, where, params)
+        chart_block(
+            "How long outages last",
+            "From the stated start to the all-clear or stated end.",
+            lambda: (
+                alt.Chart(spread)
+                .mark_bar()
+                .encode(
+                    x=alt.X(
+                        "duration:N",
+                        sort=alt.SortField("order"),
+                        title=None,
+                        axis=alt.Axis(labelAngle=-30),
+                    ),
+                    y=alt.Y("incidents:Q"),
+                    tooltip=["duration:N", "incidents:Q"],
+                )
+                .properties(height=260)
+            ),
+            spread,
+            "incidents-by-duration",
+        )
+    with col2:
+        clock = hour_weekday(pub, where, params)
+        chart_block(
+            "When outages begin",
+            "Hour of day and day of week, local time of the first state named.",
+            lambda: (
+                alt.Chart(clock)
+                .mark_rect()
+                .encode(
+                    x=alt.X("hour:O", title="hour (local)", axis=alt.Axis(labelAngle=0)),
+                    y=alt.Y("weekday:N", sort=WEEKDAYS, title=None),
+                    color=alt.Color(
+                        "incidents:Q",
+                        scale=alt.Scale(scheme="orangered"),
+                        legend=alt.Legend(tickMinStep=1),
+                    ),
+                    tooltip=["weekday:N", "hour:O", "incidents:Q"],
+                )
+                .properties(height=220)
+            ),
+            clock,
+            "incidents-by-hour-weekday",
+        )
+    counties, state_rows = repeat_places(pub, where, params, states)
+    col1, col2 = st.columns(2)
+    with col1:
+        chart_block(
+            "Counties with repeat outages",
+            "Counties with more than one incident in the period.",
+            lambda: horizontal_bars(counties, "place", "county"),
+            counties,
+            "repeat-outages-counties",
+        )
+    with col2:
+        chart_block(
+            "States with repeat outages",
+            "States with more than one incident in the period.",
+            lambda: horizontal_bars(state_rows, "state", "state"),
+            state_rows,
+            "repeat-outages-states",
+        )
+    yoy = year_over_year(pub, where, params)
+    chart_block(
+        "Year over year",
+        "Incidents per calendar month, one line per year.",
+        lambda: (
+            alt.Chart(yoy)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X(
+                    "month_name:O",
+                    title=None,
+                    sort=MONTHS,
+                    scale=alt.Scale(domain=MONTHS),
+                    axis=alt.Axis(labelAngle=0),
+                ),
+                y=alt.Y("incidents:Q", axis=alt.Axis(tickMinStep=1)),
+                color=alt.Color("year:N", legend=alt.Legend(orient="bottom")),
+                tooltip=["year:N", alt.Tooltip("month_name:O", title="month"), "incidents:Q"],
+            )
+            .properties(height=260)
+        ),
+        yoy,
+        "incidents-year-over-year",
+    )
+    st.caption(ui.version_line(pub))
