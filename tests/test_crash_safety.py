@@ -358,11 +358,6 @@ def test_readers_never_see_a_half_published_file(
     assert json.loads((data_dir / "publication.json").read_text())["counts"]["reports"] == rounds
 
 
-@pytest.mark.xfail(
-    reason="webapp/data.py: duckdb.connect(path) while the previous version's connection is "
-    "still open returns DuckDB's cached instance of the OLD file (ATTACH ... READ_ONLY into a "
-    "fresh in-memory connection does not)"
-)
 def test_the_app_sees_a_new_publication(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from warehouse.build import build
     from warehouse.db import DataDir, connect_work

@@ -333,6 +333,8 @@ def serve_app(data_dir: DataDir, port: int, host: str = "localhost") -> None:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "viewer",  # no "Deploy" button for the public
     ]
     click.echo(f"911 Outage Watch map: http://{host}:{port}/  (Ctrl+C to stop)", err=True)
     try:

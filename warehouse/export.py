@@ -91,18 +91,27 @@ def export_relation(db_path: Path, name: str, fmt: str, target: Path) -> int:
         elif fmt == "jsonl":
             con.execute(f"COPY (SELECT * FROM \"{name}\") TO '{path}' (FORMAT json)")
         elif fmt == "geojson":
-            _export_geojson(con, name, [c for c, _ in columns], target)
+            _export_geojson(con, name, dict(columns), target)
         else:
             raise ExportError(f"unknown format {fmt!r}")
     return count
 
 
 def _export_geojson(
-    con: duckdb.DuckDBPyConnection, name: str, columns: list[str], target: Path
+    con: duckdb.DuckDBPyConnection, name: str, types: dict[str, str], target: Path
 ) -> None:
-    """One feature per row, with the county (or state) outline as geometry."""
+    """One feature per row, with the county (or state) outline(s) as geometry."""
+    columns = list(types)
     if "geometry" in columns:
         geometry_sql, join = "t.geometry", ""
+    elif "county_fips" in columns and types.get("county_fips", "").endswith("[]"):
+        # A list of counties (reports, incidents): one GeometryCollection of their outlines.
+        geometry_sql = (
+            "(SELECT '{\"type\": \"GeometryCollection\", \"geometries\": [' || "
+            "string_agg(g.geometry, ', ') || ']}' FROM counties AS g "
+            "WHERE list_contains(t.county_fips, g.county_fips) AND g.geometry IS NOT NULL)"
+        )
+        join = ""
     elif "county_fips" in columns:
         geometry_sql, join = "g.geometry", "LEFT JOIN counties AS g USING (county_fips)"
     elif "state_code" in columns:
