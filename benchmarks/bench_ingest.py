@@ -1,0 +1,281 @@
+"""Benchmark 1, ingest: a full replay of the generated archive through the real crawl.
+
+    uv run python benchmarks/bench_ingest.py --data benchmarks/out/1m [--profile]
+
+Runs, in this order and in one go (the machine is shared: only figures measured side by
+side are compared):
+1. the bare lower bound, `lxml_baseline.py` (one core, lxml only, the same messages);
+2. `outages crawl openfema_ipaws --replay ARCHIVE --data-dir DIR`: the Scrapy engine, the
+   WARC replay middleware, decompression, the spider, the pipelines (normalize, classify,
+   validate, load into DuckDB in Arrow batches), then build (threads, report counties,
+   incidents, views) and publish;
+3. the lower bound again (the figure used is the mean of the two).
+Measures wall time, CPU time and max RSS of the whole `outages` process (wait4 rusage),
+checks the published database against the generator's manifest, appends to RESULTS.md
+and prints JSON. `--profile` then repeats the crawl under `py-spy record` (collapsed
+stacks in DATA/profile-ingest.txt, a flame graph in DATA/profile-ingest.svg) and adds the
+summary by bucket (see profile_summary.py).
+
+Targets (issue 6): at least 5,000 alerts/s end to end; at most 3x the lower bound's time;
+max RSS under 1.5 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _benchlib as bl  # noqa: E402
+
+TARGET_RATE = 5000
+TARGET_RATIO = 3.0
+TARGET_RSS_MB = 1536
+RESULT_LINE = re.compile(
+    r"(?P<spider>\w+): (?P<status>\w+) · (?P<reports>\d+) reports · (?P<outages>\d+) outages · "
+    r"(?P<errors>\d+) errors · (?P<warnings>\d+) warnings · (?P<pages>\d+) pages · "
+    r"(?P<seconds>[\d.]+) s"
+)
+
+
+def baseline(data: Path, env: dict) -> dict:
+    res = bl.run_json(
+        [sys.executable, str(bl.BENCH_DIR / "lxml_baseline.py"), "--cap", str(data / "cap")],
+        env=env,
+    )
+    return {**res["json"], "wall_s": res["wall_s"], "max_rss_mb": res["max_rss_mb"]}
+
+
+def crawl_command(archive: Path, data_dir: Path) -> list[str]:
+    return [
+        bl.OUTAGES,
+        "crawl",
+        "openfema_ipaws",
+        "--replay",
+        str(archive),
+        "--data-dir",
+        str(data_dir),
+    ]
+
+
+def check_published(data_dir: Path) -> dict:
+    import duckdb
+
+    with duckdb.connect(str(data_dir / "outages.duckdb"), read_only=True) as con:
+        one = lambda q: con.execute(q).fetchall()[0][0]  # noqa: E731
+        return {
+            "reports": one("SELECT count(*) FROM reports"),
+            "outage_reports": one("SELECT count(*) FROM reports WHERE is_outage"),
+            "outage_threads": one(
+                "SELECT count(DISTINCT thread_id) FROM reports "
+                "WHERE is_outage AND thread_id IS NOT NULL"
+            ),
+            "incidents": one("SELECT count(*) FROM incidents"),
+            "report_counties": one("SELECT count(*) FROM report_counties"),
+            "crawl_errors": one("SELECT count(*) FROM crawl_errors"),
+            "db_mb": round((data_dir / "outages.duckdb").stat().st_size / 2**20, 1),
+            "work_db_mb": round((data_dir / "work" / "warehouse.duckdb").stat().st_size / 2**20, 1),
+        }
+
+
+def crawl(archive: Path, data_dir: Path, env: dict) -> dict:
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    res = bl.run(crawl_command(archive, data_dir), env=env)
+    if res["returncode"] != 0:
+        raise RuntimeError(f"crawl failed:\n{res['stderr'][-4000:]}")
+    m = RESULT_LINE.search(res["stderr"])
+    res["cli"] = m.groupdict() if m else {}
+    return res
+
+
+def profile(archive: Path, data_dir: Path, env: dict, rate: int) -> dict:
+    from profile_summary import parse, summarize
+
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    raw = data_dir.parent / f"{data_dir.name}-profile-ingest.txt"
+    svg = data_dir.parent / f"{data_dir.name}-profile-ingest.svg"
+    pyspy = str(bl.VENV_BIN / "py-spy")
+    res = bl.run(
+        [
+            pyspy,
+            "record",
+            "--idle",
+            "--format",
+            "raw",
+            "-r",
+            str(rate),
+            "-o",
+            str(raw),
+            "--",
+            *crawl_command(archive, data_dir),
+        ],
+        env=env,
+    )
+    summary = summarize(parse(raw), top=30)
+    # The same profile as a flame graph, for reading by eye.
+    bl.run(
+        [
+            pyspy,
+            "record",
+            "--idle",
+            "-r",
+            str(max(10, rate // 4)),
+            "-o",
+            str(svg),
+            "--",
+            *crawl_command(archive, data_dir.with_name(data_dir.name + "-svg")),
+        ],
+        env=env,
+    )
+    shutil.rmtree(data_dir.with_name(data_dir.name + "-svg"), ignore_errors=True)
+    return {"raw": str(raw), "svg": str(svg), "wall_s": res["wall_s"], "summary": summary}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, required=True, help="the OUT folder of generate.py")
+    ap.add_argument("--data-dir", type=Path, help="where the crawl writes (default DATA/ingest)")
+    ap.add_argument("--profile", action="store_true", help="also profile a second crawl")
+    ap.add_argument("--profile-rate", type=int, default=50)
+    bl.add_code_args(ap)
+    ap.add_argument("--no-append", action="store_true", help="do not append to RESULTS.md")
+    args = ap.parse_args()
+    for key, value in vars(args).items():
+        if isinstance(value, Path):
+            setattr(args, key, value.resolve())
+
+    manifest = json.loads((args.data / "manifest.json").read_text())
+    archive = args.data / manifest["archive"]
+    data_dir = args.data_dir or args.data / "ingest"
+    bl.use_code(args.code)
+    env = bl.bench_env(args.as_is)
+    mach = bl.machine()
+    if not args.as_is:
+        bl.warm_bytecode(env)
+
+    before = baseline(args.data, env)
+    run = crawl(archive, data_dir, env)
+    after = baseline(args.data, env)
+    published = check_published(data_dir)
+
+    alerts = manifest["messages"]
+    wall = run["wall_s"]
+    base_s = (before["seconds"] + after["seconds"]) / 2
+    rate = alerts / wall
+    ratio = wall / base_s
+    base_cpu = (before["cpu_seconds_main"] + after["cpu_seconds_main"]) / 2
+    crawl_s = float(run["cli"].get("seconds", "nan"))
+    # Peak RSS in the crawl phase and after it (build, publish), from the 1 s RSS samples:
+    # the crawl ends `crawl_s` after the reactor starts, a few seconds after the process.
+    crawl_end = crawl_s
+    timeline = run.get("rss_timeline_mb") or []
+    rss_crawl = max((r for t, r in timeline if t <= crawl_end), default=None)
+    rss_after = max((r for t, r in timeline if t > crawl_end), default=None)
+    cpu = run["cpu_user_s"] + run["cpu_sys_s"]
+    result = {
+        "benchmark": "ingest",
+        "alerts": alerts,
+        "pages": manifest["pages"],
+        "archive_mb": round(manifest["archive_bytes"] / 2**20, 1),
+        "wall_s": wall,
+        "alerts_per_s": round(rate),
+        "cpu_s": round(cpu, 1),
+        "alerts_per_cpu_s": round(alerts / cpu) if cpu else None,
+        "max_rss_mb": run["max_rss_mb"],
+        "peak_rss_mb_sampled_crawl_phase": rss_crawl,
+        "peak_rss_mb_sampled_after_crawl": rss_after,
+        "rss_timeline_mb": timeline,
+        "crawl_s_reported_by_cli": crawl_s,
+        "after_crawl_s (startup, build, publish)": round(wall - crawl_s, 1),
+        "baseline_before": before,
+        "baseline_after": after,
+        "baseline_s_mean": round(base_s, 3),
+        "ratio_to_baseline": round(ratio, 2),
+        "ratio_cpu_to_baseline_cpu": round(cpu / base_cpu, 2),
+        "cli": run["cli"],
+        "published": published,
+        "manifest_outage_thread_messages": manifest["outage_thread_messages"],
+        "loadavg": [run["loadavg_1min_before"], run["loadavg_1min_after"]],
+        "command": run["command"],
+        "machine": mach,
+    }
+    problems = []
+    if published["reports"] != alerts:
+        problems.append(f"published {published['reports']} reports, generated {alerts}")
+    result["problems"] = problems
+    if args.profile:
+        result["profile"] = profile(
+            archive, data_dir.with_name(data_dir.name + "-profiled"), env, args.profile_rate
+        )
+
+    if not args.no_append:
+        targets = [
+            (
+                f">= {TARGET_RATE:,} alerts/s end to end",
+                f"{rate:,.0f} alerts/s",
+                rate >= TARGET_RATE,
+            ),
+            (
+                f"<= {TARGET_RATIO:g}x the bare lxml time ({base_s:.1f} s)",
+                f"{ratio:.1f}x ({wall:.1f} s)",
+                ratio <= TARGET_RATIO,
+            ),
+            ("max RSS < 1.5 GB", f"{run['max_rss_mb']:,.0f} MB", run["max_rss_mb"] < TARGET_RSS_MB),
+        ]
+        rows = [
+            ("alerts (pages)", f"{alerts:,} ({manifest['pages']:,} pages)"),
+            ("wall, CPU (user+sys)", f"{wall:.1f} s, {cpu:.1f} s"),
+            (
+                "CPU time over the lower bound's CPU time (steadier under load than wall)",
+                f"{cpu / base_cpu:.1f}x ({cpu:.0f} s / {base_cpu:.1f} s)",
+            ),
+            ("crawl (engine, parse, pipelines, load) as reported by the CLI", f"{crawl_s:.1f} s"),
+            ("startup + build + publish (the rest)", f"{wall - crawl_s:.1f} s"),
+            (
+                "lxml lower bound, one core (before / after)",
+                f"{before['seconds']:.1f} s / {after['seconds']:.1f} s "
+                f"({before['messages_per_s']:,} / {after['messages_per_s']:,} msgs/s)",
+            ),
+            (
+                "published: reports, outage reports, threads, incidents",
+                f"{published['reports']:,}, {published['outage_reports']:,}, "
+                f"{published['outage_threads']:,}, {published['incidents']:,}",
+            ),
+            (
+                "database sizes (published / working)",
+                f"{published['db_mb']} MB / {published['work_db_mb']} MB",
+            ),
+            ("crawl errors recorded", published["crawl_errors"]),
+            (
+                "peak RSS sampled each second: crawl phase / build and publish",
+                f"{rss_crawl} MB / {rss_after} MB",
+            ),
+        ]
+        notes = [f"problem: {p}" for p in problems]
+        if "profile" in result:
+            b = result["profile"]["summary"]["buckets_pct"]
+            notes.append(
+                "profile (py-spy, share of samples incl. idle): "
+                + "; ".join(f"{k} {v}%" for k, v in b.items())
+            )
+        bl.append_results(
+            f"Ingest, {alerts:,} alerts",
+            bl.this_command(),
+            mach,
+            rows,
+            targets,
+            notes,
+            {k: v for k, v in result.items() if k != "machine"},
+        )
+    print(json.dumps(result, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
