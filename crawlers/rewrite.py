@@ -57,7 +57,7 @@ class UrlRewriteMiddleware:
     def from_crawler(cls, crawler: Crawler) -> UrlRewriteMiddleware:
         base = crawler.settings.get(SETTING)
         if not base:
-            raise NotConfigured(f"{SETTING} is not set")
+            raise NotConfigured  # off unless set; no message, so Scrapy logs no warning
         return cls(crawler, base)
 
     async def process_request(self, request: Request) -> Response | None:
