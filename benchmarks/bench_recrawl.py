@@ -58,6 +58,7 @@ def main() -> None:
     ap.add_argument("--reuse", type=Path, help="a data dir that already holds the first crawl")
     ap.add_argument("--first-seconds", type=float, help="wall time of that first crawl")
     ap.add_argument("--first-max-rss-mb", type=float)
+    ap.add_argument("--first-cpu-seconds", type=float, help="user+sys CPU of that first crawl")
     bl.add_code_args(ap)
     ap.add_argument("--no-append", action="store_true")
     args = ap.parse_args()
@@ -80,6 +81,7 @@ def main() -> None:
         first = {
             "wall_s": args.first_seconds,
             "max_rss_mb": args.first_max_rss_mb,
+            "cpu_s": args.first_cpu_seconds,
             "reused": str(args.reuse),
         }
     else:
@@ -97,18 +99,22 @@ def main() -> None:
 
     changed = [k for k in FINGERPRINT if before[k] != after[k]]
     fraction = second["wall_s"] / first["wall_s"]
+    if first.get("cpu_s") is None and "cpu_user_s" in first:
+        first["cpu_s"] = round(first["cpu_user_s"] + first["cpu_sys_s"], 1)
+    cpu2 = round(second["cpu_user_s"] + second["cpu_sys_s"], 1)
+    cpu_fraction = cpu2 / first["cpu_s"] if first.get("cpu_s") else None
     result = {
         "benchmark": "recrawl",
         "alerts": manifest["messages"],
         "first": first,
         "second": second,
         "second_over_first": round(fraction, 3),
+        "second_over_first_cpu": round(cpu_fraction, 3) if cpu_fraction else None,
         "changed_tables": changed,
         "fingerprint_before": before,
         "fingerprint_after": after,
     }
     if not args.no_append:
-        cpu2 = second["cpu_user_s"] + second["cpu_sys_s"]
         targets = [
             (
                 "second replay changes nothing",
@@ -135,6 +141,13 @@ def main() -> None:
             ),
             ("crawl_runs after", after["crawl_runs"]),
         ]
+        if cpu_fraction:
+            rows.append(
+                (
+                    "second over first in CPU time (steadier under load than wall)",
+                    f"{cpu_fraction:.2f} ({cpu2:.0f} s / {first['cpu_s']:.0f} s)",
+                )
+            )
         bl.append_results(
             f"Re-crawl, {manifest['messages']:,} alerts",
             bl.this_command(),

@@ -268,6 +268,8 @@ def main() -> None:
                 str(first["wall_s"]),
                 "--first-max-rss-mb",
                 str(first["max_rss_mb"]),
+                "--first-cpu-seconds",
+                str(first["cpu_s"]),
                 code=code,
             )
         else:
