@@ -3,9 +3,10 @@
     uv run python benchmarks/profile_summary.py PROFILE.txt [--top 40] [--json]
 
 Prints the share of samples in which each function is on the stack (inclusive) and at the
-top of the stack (self), plus a few named buckets of this project's ingest path (WARC
-replay, Scrapy engine, CAP parsing, classification, normalize, load, build, publish), so
-RESULTS.md can quote numbers rather than impressions.
+top of the stack (self), and the samples by bucket: each sample goes to the deepest frame of
+this project's code on its stack (WARC replay, CAP parsing, classification, normalize, load,
+build, publish...); samples with none are Scrapy/Twisted/asyncio machinery, idle waiting or
+start-up imports. So RESULTS.md can quote numbers rather than impressions.
 """
 
 from __future__ import annotations
@@ -16,33 +17,41 @@ import re
 from collections import Counter
 from pathlib import Path
 
-# Buckets: the first pattern that matches any frame of a stack (scanning from the leaf up)
-# names the bucket of that sample. Order matters: more specific first.
+# Buckets by the deepest frame of this project's code (crawlers/, warehouse/) in a sample;
+# the first pattern that matches that frame names the bucket. Samples with no project frame
+# below the CLI are Scrapy/Twisted/asyncio machinery, idle waiting, or start-up imports.
+PROJECT = re.compile(r"\((crawlers|warehouse)/")
+CLI_FRAMES = re.compile(r"^(crawl|run_crawl|OutagesGroup\.invoke|main) \(warehouse/cli\.py")
 BUCKETS: list[tuple[str, str]] = [
     (
-        "idle (waiting: reactor select/epoll, sleeps, locks)",
-        r"^(select|poll|epoll|_poll|doPoll|wait|sleep|acquire) \((selectors|threading|"
-        r"twisted/internet/epollreactor|twisted/internet/pollreactor)",
+        "replay: archive scan, index, start URLs",
+        r"(_scan|_build_index|archived_response_urls|archived_start_urls|iter_responses|"
+        r"replay_requests|is_start_url|_ensure_index|spider_opened) \(",
     ),
-    ("publish (COPY FROM DATABASE, checkpoint)", r"^publish \(warehouse/publish\.py"),
-    ("build: incidents", r"^build_incidents \(warehouse/incidents\.py"),
-    ("build: threads and SQL", r"^build \(warehouse/build\.py"),
-    ("load: DuckDB insert", r"^load_reports \(warehouse/load\.py"),
-    ("replay: archive scan for start URLs (iter_responses)", r"^replay_requests \("),
-    ("replay: index (_build_index)", r"^_build_index \(crawlers/archive\.py"),
-    ("replay: serve a page (_load_at)", r"^process_request \(crawlers/archive\.py"),
-    ("HttpCompressionMiddleware (gunzip)", r"httpcompression\.py"),
-    ("classify", r"^(classify_alert|classify_text) \(crawlers/classify\.py"),
-    ("CAP parse (lxml + dateutil)", r"^parse_cap \(crawlers/spiders/formats/cap\.py"),
-    ("OutageReport construction (alert_report)", r"^alert_report \("),
-    ("json.loads of the page", r"^parse_page \(crawlers/spiders/openfema_ipaws\.py.*;loads"),
-    ("normalize pipeline", r"^process_item \(crawlers/pipelines\.py:\d+\)$"),
     (
-        "scrapy item/pipeline machinery",
-        r"scrapy/(core/scraper|pipelines|middleware|utils/defer"
-        r"|utils/asyncgen|core/spidermw|utils/python)",
+        "replay: serving pages (WarcReplayMiddleware)",
+        r"(WarcReplayMiddleware\.process_request|_load_at|canonical_url) \(",
+    ),
+    ("spider: page JSON decode", r"(load_json|page_text) \(crawlers/spiders/base\.py"),
+    ("spider: CAP parse (parse_cap, lxml, times)", r"(parse_cap|parse_time)[ .]"),
+    ("spider: report building (alert_report)", r"(alert_report|make_report_id) \("),
+    ("spider: other (parse_page, next_page, requests)", r"\(crawlers/spiders/"),
+    ("pipeline: classify", r"(ClassifyPipeline|\(crawlers/classify\.py)"),
+    ("pipeline: normalize (times, places)", r"(NormalizePipeline|\(crawlers/geo\.py)"),
+    ("pipeline: validate", r"ValidatePipeline"),
+    ("pipeline: rows for the warehouse", r"WarehousePipeline\.process_item[ .]"),
+    ("load: Arrow table + DuckDB upsert", r"(\(warehouse/load\.py|WarehousePipeline\.flush)"),
+    (
+        "build (threads, report counties, incidents, views)",
+        r"\((warehouse/build\.py|warehouse/incidents\.py)",
+    ),
+    ("publish", r"\(warehouse/publish\.py"),
+    (
+        "startup (spider list, settings, migrations)",
+        r"(spider_names|scrapy_settings|connect_work|migrate|load_reference_tables) \(",
     ),
 ]
+IDLE = re.compile(r"^(select|poll|epoll|_poll|doPoll|wait|sleep|acquire|_run_once) \(")
 
 
 def parse(path: Path) -> Counter:
@@ -62,6 +71,28 @@ def frames(stack: str) -> list[str]:
     return out
 
 
+def bucket_of(raw: list[str]) -> str:
+    deepest = None
+    for i in range(len(raw) - 1, -1, -1):
+        f = raw[i].strip()
+        if PROJECT.search(f) and not CLI_FRAMES.search(f):
+            deepest = f
+            break
+    if deepest is not None:
+        for name, pattern in BUCKETS:
+            if re.search(pattern, deepest):
+                return name
+        return "project: other"
+    leaf = raw[-1].strip()
+    if any(f.strip().startswith("_find_and_load ") for f in raw) and not any(
+        "Handle._run" in f for f in raw
+    ):
+        return "startup: imports"
+    if IDLE.search(leaf) or "selectors.py" in leaf or "epollreactor" in leaf:
+        return "idle (event loop waiting)"
+    return "Scrapy/Twisted/asyncio machinery (no project code below)"
+
+
 def summarize(stacks: Counter, top: int = 40) -> dict:
     total = sum(stacks.values())
     inclusive: Counter = Counter()
@@ -72,26 +103,7 @@ def summarize(stacks: Counter, top: int = 40) -> dict:
         for f in set(fs):
             inclusive[f] += n
         self_[fs[-1]] += n
-        raw = stack.split(";")
-        # A sample goes to the deepest matching bucket (scan from the leaf up); the
-        # "idle" bucket only matches the leaf.
-        name = "other"
-        leaf = raw[-1].strip()
-        if re.search(BUCKETS[0][1], leaf):
-            name = BUCKETS[0][0]
-        else:
-            joined_from = [";".join(raw[i:]) for i in range(len(raw))]
-            found = None
-            for bname, pattern in BUCKETS[1:]:
-                rx = re.compile(pattern)
-                for i, f in enumerate(raw):
-                    if rx.search(f.strip()) or (";" in pattern and rx.search(joined_from[i])):
-                        if found is None or i > found[0]:
-                            found = (i, bname)
-                        break
-            if found:
-                name = found[1]
-        buckets[name] += n
+        buckets[bucket_of(stack.split(";"))] += n
 
     def pct(n: int) -> float:
         return round(100.0 * n / total, 1) if total else 0.0
