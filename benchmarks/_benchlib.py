@@ -222,19 +222,39 @@ def run(
     samples: list[tuple[float, float]] = []  # (seconds since start, RSS MB) of the process
     done = threading.Event()
 
-    def sample_rss():
-        path = f"/proc/{proc.pid}/status"
-        while not done.wait(1.0):
+    def rss_mb(pid: int) -> float:
+        try:
+            with open(f"/proc/{pid}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
+    def tree(pid: int) -> list[int]:
+        """The process and its descendants (worker processes count too)."""
+        pids, queue = [], [pid]
+        while queue:
+            p = queue.pop()
+            pids.append(p)
             try:
-                with open(path) as fh:
-                    status_text = fh.read()
+                for task in os.listdir(f"/proc/{p}/task"):
+                    with open(f"/proc/{p}/task/{task}/children") as fh:
+                        queue += [int(c) for c in fh.read().split()]
             except OSError:
+                continue
+        return pids
+
+    tree_samples: list[float] = []  # summed RSS of the whole process tree
+
+    def sample_rss():
+        while not done.wait(1.0):
+            if not os.path.exists(f"/proc/{proc.pid}"):
                 break
-            for line in status_text.splitlines():
-                if line.startswith("VmRSS:"):
-                    mb = round(int(line.split()[1]) / 1024, 1)
-                    samples.append((round(time.perf_counter() - started, 1), mb))
-                    break
+            mb = round(rss_mb(proc.pid), 1)
+            samples.append((round(time.perf_counter() - started, 1), mb))
+            tree_samples.append(round(sum(rss_mb(p) for p in tree(proc.pid)), 1))
 
     threads.append(threading.Thread(target=sample_rss, daemon=True))
     for t in threads:
@@ -254,6 +274,8 @@ def run(
         "cpu_user_s": round(usage.ru_utime, 2),
         "cpu_sys_s": round(usage.ru_stime, 2),
         "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        # ru_maxrss is the largest single process; with worker processes the sum matters.
+        "max_tree_rss_mb_sampled": max(tree_samples, default=None),
         "loadavg_1min_before": round(load_before, 2),
         "loadavg_1min_after": round(os.getloadavg()[0], 2),
         "rss_timeline_mb": samples[:: max(1, len(samples) // 120)],

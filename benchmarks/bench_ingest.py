@@ -38,7 +38,9 @@ TARGET_RATIO = 3.0
 TARGET_RSS_MB = 1536
 RESULT_LINE = re.compile(
     r"(?P<spider>\w+): (?P<status>\w+) · (?P<reports>\d+) reports · (?P<outages>\d+) outages · "
-    r"(?P<errors>\d+) errors · (?P<warnings>\d+) warnings · (?P<pages>\d+) pages · "
+    r"(?P<errors>\d+) errors · (?P<warnings>\d+) warnings · (?P<pages>\d+) pages"
+    r"(?: \((?P<unchanged_pages>\d+) unchanged, "
+    r"(?P<unchanged_reports>\d+) reports already in\))? · "
     r"(?P<seconds>[\d.]+) s"
 )
 
@@ -189,6 +191,7 @@ def main() -> None:
         "cpu_s": round(cpu, 1),
         "alerts_per_cpu_s": round(alerts / cpu) if cpu else None,
         "max_rss_mb": run["max_rss_mb"],
+        "max_tree_rss_mb_sampled": run.get("max_tree_rss_mb_sampled"),
         "peak_rss_mb_sampled_crawl_phase": rss_crawl,
         "peak_rss_mb_sampled_after_crawl": rss_after,
         "rss_timeline_mb": timeline,
@@ -215,6 +218,8 @@ def main() -> None:
             archive, data_dir.with_name(data_dir.name + "-profiled"), env, args.profile_rate
         )
 
+    # With parse workers, memory is the sum over the processes (sampled once a second).
+    peak_mb = max(run["max_rss_mb"], run.get("max_tree_rss_mb_sampled") or 0)
     if not args.no_append:
         targets = [
             (
@@ -227,7 +232,11 @@ def main() -> None:
                 f"{ratio:.1f}x ({wall:.1f} s)",
                 ratio <= TARGET_RATIO,
             ),
-            ("max RSS < 1.5 GB", f"{run['max_rss_mb']:,.0f} MB", run["max_rss_mb"] < TARGET_RSS_MB),
+            (
+                "max RSS < 1.5 GB (the crawl process and its parse workers together)",
+                f"{peak_mb:,.0f} MB (largest process {run['max_rss_mb']:,.0f} MB)",
+                peak_mb < TARGET_RSS_MB,
+            ),
         ]
         rows = [
             ("alerts (pages)", f"{alerts:,} ({manifest['pages']:,} pages)"),

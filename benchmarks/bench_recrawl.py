@@ -140,6 +140,13 @@ def main() -> None:
                 f"{second['wall_s']:.1f} s, {cpu2:.1f} s, {second['max_rss_mb']:,.0f} MB",
             ),
             ("crawl_runs after", after["crawl_runs"]),
+            (
+                "second replay, as the CLI put it",
+                next(
+                    (line for line in second["stderr"].splitlines() if " reports · " in line),
+                    "?",
+                ),
+            ),
         ]
         if cpu_fraction:
             rows.append(

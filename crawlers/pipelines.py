@@ -15,10 +15,13 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.http import Response
 from scrapy.spiders import Spider
+from twisted.python.failure import Failure
 
 from crawlers import geo, signals
+from crawlers.archive import canonical_url
 from crawlers.classify import STATUSES, classify_alert, classify_text
 from crawlers.items import REPORT_COLUMNS, OutageReport
+from crawlers.pages import PageMemory, PageRecord, ReportBatch
 
 logger = logging.getLogger(__name__)
 
@@ -27,23 +30,69 @@ EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC)
 WARNING_STAGES = ("geocode",)
 
 
-def _record(spider: Spider, item: OutageReport, message: str, stage: str, error_type: str) -> None:
-    spider.crawler.signals.send_catch_log(
-        signals.error_recorded,
-        spider=spider,
-        url=item.get("source_url") or "?",
-        stage=stage,
-        error_type=error_type,
-        message=f"{item.get('report_id', '?')}: {message}",
-        archive_ref=item.get("archive_ref"),
-    )
-
-
 class CrawlerPipeline:
-    """Keeps the crawler (Scrapy 2.13+ no longer passes the spider to pipeline methods)."""
+    """Base of the pipelines: one report at a time, whether it came alone or in a page batch.
+
+    Spiders' reports arrive as one `ReportBatch` per page (crawlers/pages.py). A report that
+    is dropped or breaks a step is recorded and leaves the batch; the rest go on. Keeps the
+    crawler (Scrapy 2.13+ no longer passes the spider to pipeline methods).
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self._batch: ReportBatch | None = None
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ReportBatch):
+            return self.process_report(item)
+        kept = []
+        self._batch = item
+        try:
+            for report in item.reports:
+                try:
+                    kept.append(self.process_report(report))
+                except DropItem as exc:
+                    item.errors += 1
+                    logger.warning("Dropped: %s (%s)", exc, report.get("report_id", "?"))
+                    self.crawler.signals.send_catch_log(
+                        scrapy_signals.item_dropped,
+                        item=report,
+                        response=None,
+                        exception=exc,
+                        spider=self.spider,
+                    )
+                except Exception:
+                    item.errors += 1
+                    failure = Failure()
+                    logger.error("Error processing %s", report.get("report_id", "?"), exc_info=True)
+                    self.crawler.signals.send_catch_log(
+                        scrapy_signals.item_error,
+                        item=report,
+                        response=None,
+                        spider=self.spider,
+                        failure=failure,
+                    )
+        finally:
+            self._batch = None
+        item.reports = kept
+        return item
+
+    def process_report(self, item: OutageReport) -> OutageReport:
+        return item
+
+    def record(self, item: OutageReport, message: str, stage: str, error_type: str) -> None:
+        """Record a problem with one report (its page is then not remembered as loaded)."""
+        if self._batch is not None and stage not in WARNING_STAGES:
+            self._batch.errors += 1
+        self.crawler.signals.send_catch_log(
+            signals.error_recorded,
+            spider=self.spider,
+            url=item.get("source_url") or "?",
+            stage=stage,
+            error_type=error_type,
+            message=f"{item.get('report_id', '?')}: {message}",
+            archive_ref=item.get("archive_ref"),
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlerPipeline:
@@ -57,7 +106,7 @@ class CrawlerPipeline:
 class NormalizePipeline(CrawlerPipeline):
     """UTC times; SAME/UGC/state/county codes to USPS codes and 5-digit county FIPS."""
 
-    def process_item(self, item: OutageReport) -> OutageReport:
+    def process_report(self, item: OutageReport) -> OutageReport:
         spider = self.spider
         latest_plausible = datetime.now(UTC) + timedelta(days=2)
         for name in TIME_FIELDS:
@@ -65,13 +114,12 @@ class NormalizePipeline(CrawlerPipeline):
             if value is None:
                 continue
             if not isinstance(value, datetime):
-                _record(spider, item, f"{name} is not a time: {value!r}", "validate", "BadTime")
+                self.record(item, f"{name} is not a time: {value!r}", "validate", "BadTime")
                 item[name] = None
                 continue
             value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
             if not EARLIEST_PLAUSIBLE <= value <= latest_plausible and name != "expires_at":
-                _record(
-                    spider,
+                self.record(
                     item,
                     f"{name} is implausible: {value.isoformat()}",
                     "validate",
@@ -119,8 +167,7 @@ class NormalizePipeline(CrawlerPipeline):
             if state:
                 states.add(state)
         if unknown:
-            _record(
-                spider,
+            self.record(
                 item,
                 "unknown place codes: " + ", ".join(unknown),
                 "geocode",
@@ -137,7 +184,7 @@ class NormalizePipeline(CrawlerPipeline):
 class ClassifyPipeline(CrawlerPipeline):
     """Is this document about a 911 outage? Status, cause, provider, backup phone, evidence."""
 
-    def process_item(self, item: OutageReport) -> OutageReport:
+    def process_report(self, item: OutageReport) -> OutageReport:
         if item.get("is_outage") is not None and item.get("status"):
             return item  # the spider knows (curated records)
         alert = item.get("alert_text")
@@ -163,7 +210,7 @@ class ValidatePipeline(CrawlerPipeline):
 
     REQUIRED = ("report_id", "source", "source_url", "status")
 
-    def process_item(self, item: OutageReport) -> OutageReport:
+    def process_report(self, item: OutageReport) -> OutageReport:
         missing = [name for name in self.REQUIRED if not item.get(name)]
         if missing:
             raise DropItem(f"missing {', '.join(missing)}")
@@ -189,6 +236,9 @@ class WarehousePipeline(CrawlerPipeline):
         self.publish_on_close = settings.getbool("OUTAGES_PUBLISH_ON_CLOSE", True)
         self.rows: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
+        self.pages: list[PageRecord] = []  # parsed pages, remembered once their reports are in
+        self.failed_urls: set[str] = set()  # pages with an error: parsed again next time
+        self.memory: PageMemory | None = None
         self.counts = {"items": 0, "outages": 0, "errors": 0, "warnings": 0, "pages": 0, "bytes": 0}
         self.run_id: str | None = None
         crawler.signals.connect(self.on_error_recorded, signal=signals.error_recorded)
@@ -209,6 +259,8 @@ class WarehousePipeline(CrawlerPipeline):
     ) -> None:
         # Unknown place codes are recorded but do not make a run partial or failed.
         self.counts["warnings" if stage in WARNING_STAGES else "errors"] += 1
+        if stage not in WARNING_STAGES and url and "://" in url:
+            self.failed_urls.add(canonical_url(url))
         self.errors.append(
             {
                 "spider": spider.name,
@@ -291,16 +343,25 @@ class WarehousePipeline(CrawlerPipeline):
         self.run_id = start_run(self.con, spider.name, mode, args)
         _RUNS_OF_THIS_PROCESS.add(self.run_id)
         self.crawler.stats.set_value("outages/run_id", self.run_id)
+        self.memory = PageMemory.load(self.con, spider.name)
+        self.crawler.signals.send_catch_log(signals.page_memory_opened, memory=self.memory)
 
-    def process_item(self, item: OutageReport) -> OutageReport:
+    def process_item(self, item: Any) -> Any:
+        reports = item.reports if isinstance(item, ReportBatch) else [item]
+        for report in reports:
+            self.add_row(report)
+        if isinstance(item, ReportBatch) and item.page is not None and not item.errors:
+            self.pages.append(item.page)
+        if len(self.rows) >= self.batch_size:
+            self.flush()
+        return item
+
+    def add_row(self, item: OutageReport) -> None:
         row = {name: item.get(name) for name in REPORT_COLUMNS}
         row["crawl_run_id"] = self.run_id
         self.rows.append(row)
         self.counts["items"] += 1
         self.counts["outages"] += bool(row["is_outage"])
-        if len(self.rows) >= self.batch_size:
-            self.flush()
-        return item
 
     def flush(self) -> None:
         from warehouse.load import load_reports, record_errors
@@ -310,6 +371,11 @@ class WarehousePipeline(CrawlerPipeline):
             load_reports(self.con, self.rows)
             self.rows = []
             pause_point("load")
+        # Only after their reports are stored, and only pages without an error.
+        pages = [p for p in self.pages if p.url not in self.failed_urls]
+        if pages and self.memory is not None:
+            self.memory.save(self.con, pages, self.run_id)
+        self.pages = []
         if self.errors:
             record_errors(self.con, self.errors, self.run_id or "?")
             self.errors = []
@@ -328,6 +394,7 @@ class WarehousePipeline(CrawlerPipeline):
             self.flush_errors_only()
             reason = "load_failed"
         self.counts["not_modified"] = self.crawler.stats.get_value("outages/not_modified", 0)
+        self.counts["unchanged_reports"] = self.memory.unchanged_reports if self.memory else 0
         status = run_status(reason, self.counts, getattr(spider, "empty_ok_because", None))
         if status == "empty":
             spider.logger.error(

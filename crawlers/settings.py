@@ -69,6 +69,19 @@ OUTAGES_WARC_PATH = os.path.join(
 )
 OUTAGES_REPLAY_PATH = None  # `outages crawl --replay` sets it through replay_settings()
 
+# Next to the spider: a page's reports go on as one batch, and a page already loaded, byte for
+# byte, by the same code is not parsed again (crawlers/pages.py).
+SPIDER_MIDDLEWARES = {
+    "crawlers.pages.PageBatchMiddleware": 1100,
+}
+OUTAGES_SKIP_UNCHANGED_PAGES = True  # `outages crawl --reparse` turns it off
+# Spiders with `parse_in_workers = True` parse pages of this size and up in worker processes
+# (crawlers/workers.py): -1 means one per CPU, 0 none.
+OUTAGES_PARSE_WORKERS = int(os.environ.get("OUTAGES_PARSE_WORKERS", "-1"))
+OUTAGES_PARSE_WORKERS_MIN_BYTES = int(os.environ.get("OUTAGES_PARSE_WORKERS_MIN_BYTES", "1000000"))
+# Room for a few such pages in the scraper at once (Scrapy's default, 5 MB, holds one).
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 64_000_000
+
 ITEM_PIPELINES = {
     "crawlers.pipelines.NormalizePipeline": 100,
     "crawlers.pipelines.ClassifyPipeline": 200,

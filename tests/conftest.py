@@ -17,10 +17,14 @@ SNAPSHOT = ROOT / "demo" / "snapshot.warc.gz"
 
 
 def outages(
-    *args: str, data_dir: Path, check: bool = True, timeout: float = 300
+    *args: str,
+    data_dir: Path,
+    check: bool = True,
+    timeout: float = 300,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
     """Run the real `outages` console script with no network and a private data dir."""
-    env = dict(os.environ, OUTAGES_DATA=str(data_dir), NO_PROXY="*")
+    env = dict(os.environ, OUTAGES_DATA=str(data_dir), NO_PROXY="*", **(env or {}))
     env.pop("OUTAGES_LOG_LEVEL", None)
     result = subprocess.run(
         [str(OUTAGES), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout

@@ -93,6 +93,7 @@ def run_crawl(
     state: str | None = None,
     progress: bool = False,
     log_level: str = "WARNING",
+    reparse: bool = False,
 ) -> list[dict[str, Any]]:
     """Run spiders in this process through the real Scrapy engine; return one result each."""
     from scrapy.crawler import CrawlerProcess
@@ -104,6 +105,8 @@ def run_crawl(
     settings.set("OUTAGES_PUBLISH_ON_CLOSE", False, priority="cmdline")
     settings.set("OUTAGES_PROGRESS", progress, priority="cmdline")
     settings.set("LOG_LEVEL", log_level, priority="cmdline")
+    if reparse:
+        settings.set("OUTAGES_SKIP_UNCHANGED_PAGES", False, priority="cmdline")
     if replay:
         missing = [str(p) for p in replay if not Path(p).exists()]
         if missing:
@@ -141,22 +144,31 @@ def run_crawl(
                 "errors": counts.get("errors", 0),
                 "warnings": counts.get("warnings", 0),
                 "pages": counts.get("pages", 0),
+                "unchanged_pages": counts.get("not_modified", 0),
+                "unchanged_reports": counts.get("unchanged_reports", 0),
                 "seconds": seconds,
             }
         )
     return results
 
 
-def build_and_publish(data_dir: DataDir) -> dict[str, Any]:
+def build_and_publish(data_dir: DataDir, *, only_if_changed: bool = False) -> dict[str, Any]:
+    """Build and publish. `only_if_changed`: a crawl that loaded nothing new skips the
+    build (the derived tables are current) but still publishes its run records."""
     from warehouse import lock
     from warehouse.build import build
+    from warehouse.buildlog import build_is_current, record_build, table_counts
     from warehouse.db import work_connection
     from warehouse.publish import publish
 
     lock.acquire(data_dir.lock_file)
     try:
         con = work_connection(data_dir)
-        counts = build(con)
+        if only_if_changed and build_is_current(con):
+            counts = table_counts(con)
+        else:
+            counts = build(con)
+            record_build(con)
         publication = publish(con, data_dir)
         from warehouse.watch import after_publish
 
@@ -177,9 +189,14 @@ def hold_lock(data_dir: DataDir, wait: float) -> None:
 
 def print_results(results: list[dict[str, Any]], publication: dict[str, Any]) -> None:
     for r in results:
+        unchanged = (
+            f" ({r['unchanged_pages']} unchanged, {r['unchanged_reports']} reports already in)"
+            if r.get("unchanged_pages")
+            else ""
+        )
         click.echo(
             f"{r['spider']}: {r['status']} · {r['reports']} reports · {r['outages']} outages · "
-            f"{r['errors']} errors · {r['warnings']} warnings · {r['pages']} pages · "
+            f"{r['errors']} errors · {r['warnings']} warnings · {r['pages']} pages{unchanged} · "
             f"{r['seconds']} s",
             err=True,
         )
@@ -212,6 +229,11 @@ def print_results(results: list[dict[str, Any]], publication: dict[str, Any]) ->
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day (UTC).")
 @click.option("--state", metavar="XX", help="Only this state (USPS code), where the source can.")
 @click.option("--wait", default=0.0, metavar="SECONDS", help="Wait this long for another crawl.")
+@click.option(
+    "--reparse",
+    is_flag=True,
+    help="Parse every page, even those already loaded unchanged by the same code.",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Scrapy's INFO log.")
 @data_dir_option
 def crawl(
@@ -223,6 +245,7 @@ def crawl(
     until: datetime | None,
     state: str | None,
     wait: float,
+    reparse: bool,
     verbose: bool,
     data_dir: Path,
 ) -> None:
@@ -258,8 +281,9 @@ def crawl(
         state=state,
         progress=sys.stderr.isatty(),
         log_level="INFO" if verbose else "WARNING",
+        reparse=reparse,
     )
-    publication = build_and_publish(ddir)
+    publication = build_and_publish(ddir, only_if_changed=True)
     print_results(results, publication)
     failed = [r["spider"] for r in results if r["status"] in FAILED_STATUSES]
     if failed:

@@ -131,7 +131,8 @@ def finish_run(
 ) -> None:
     con.execute(
         "UPDATE crawl_runs SET finished_at = now(), status = ?, close_reason = ?, items = ?, "
-        "outages = ?, errors = ?, warnings = ?, pages = ?, bytes = ? WHERE run_id = ?",
+        "outages = ?, errors = ?, warnings = ?, pages = ?, bytes = ?, unchanged_pages = ?, "
+        "unchanged_reports = ? WHERE run_id = ?",
         [
             status,
             close_reason,
@@ -141,6 +142,8 @@ def finish_run(
             counts.get("warnings", 0),
             counts.get("pages", 0),
             counts.get("bytes", 0),
+            counts.get("not_modified", 0),
+            counts.get("unchanged_reports", 0),
             run_id,
         ],
     )

@@ -42,6 +42,10 @@ class Publication:
     counts: dict[str, int]
 
 
+# The crawler's own bookkeeping: migrations applied, pages already loaded, builds.
+INTERNAL_TABLES = ("_migrations", "_crawled_pages", "_builds")
+
+
 def publish(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> Publication:
     """Copy the working database to the published path atomically; return what was published."""
     target = data_dir.published_db
@@ -55,7 +59,8 @@ def publish(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> Publication:
     con.execute(f"ATTACH '{temp}' AS _publish (STORAGE_VERSION '{PUBLISH_STORAGE_VERSION}')")
     try:
         con.execute(f"COPY FROM DATABASE {source_db} TO _publish")
-        con.execute("DROP TABLE IF EXISTS _publish._migrations")
+        for internal in INTERNAL_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS _publish.{internal}")
         con.execute(
             "CREATE TABLE _publish.publication AS SELECT ?::TIMESTAMPTZ AS published_at, "
             "? AS storage_version",

@@ -31,6 +31,8 @@ class OpenfemaIpawsSpider(OutageSpider):
     source_kind = "alert"
     cadence_minutes = 24 * 60
     page_size = 1000
+    # A page holds up to 1,000 CAP messages: a backfill's pages are parsed on every core.
+    parse_in_workers = True
     allowed_domains = ["www.fema.gov"]
 
     @classmethod

@@ -1,0 +1,215 @@
+"""A page's reports travel the pipelines as one batch; pages already loaded are not parsed again.
+
+Scrapy's per-item machinery (spider middlewares, the item pipeline chain, signals, stats)
+costs more than reading a short alert: at a million alerts it was a third of the crawl's CPU
+(benchmarks/RESULTS.md). `PageBatchMiddleware`, the spider middleware next to the spider,
+passes a page's requests on as they come and gathers its reports into one `ReportBatch`,
+which the pipelines then handle report by report (crawlers/pipelines.py). Spiders do not
+change: they still yield one `OutageReport` per document.
+
+The same middleware remembers pages. After a page's reports are stored, and only if the
+page had no error, the warehouse keeps its URL, a digest of its body, the version of the
+code that read it and the requests it led to (`_crawled_pages`). When a later crawl gets the
+same body for the same URL from the same code, the spider does not parse it: its follow-up
+requests are sent on (so paging goes on and every next page is checked in turn) and the run
+counts it as unchanged, like an HTTP 304. `--reparse` (OUTAGES_SKIP_UNCHANGED_PAGES=False)
+parses everything again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from scrapy import signals as scrapy_signals
+from scrapy.crawler import Crawler
+from scrapy.http import Request, Response
+from scrapy.utils.request import request_from_dict
+
+from crawlers import signals
+from crawlers.archive import canonical_url
+from crawlers.items import OutageReport
+from crawlers.workers import ParseWorkers
+
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+# What turns a page into reports: the crawler code and data, and the reference geography.
+_CODE_GLOBS = (
+    "crawlers/**/*.py",
+    "crawlers/**/*.csv",
+    "crawlers/**/*.json",
+    "warehouse/reference/*",
+)
+
+
+@dataclass
+class PageRecord:
+    """What the warehouse remembers of a page it parsed without error."""
+
+    url: str  # canonical
+    content_digest: str
+    reports: int
+    follow_ups: bytes | None  # pickled request dicts
+
+
+@dataclass(repr=False)
+class ReportBatch:
+    """The reports of one page, as one item."""
+
+    url: str
+    reports: list[OutageReport] = field(default_factory=list)
+    page: PageRecord | None = None
+    errors: int = 0  # problems the pipelines recorded with its reports
+
+    def __repr__(self) -> str:  # Scrapy logs items: not a thousand reports in full
+        return f"<ReportBatch of {len(self.reports)} reports from {self.url}>"
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """A digest of the code and data that turn pages into reports."""
+    digest = hashlib.sha1()
+    for pattern in _CODE_GLOBS:
+        for path in sorted(_PACKAGE_ROOT.glob(pattern)):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(_PACKAGE_ROOT)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def page_digest(response: Response) -> str:
+    digest = hashlib.sha1(f"{response.status} {canonical_url(response.url)}\n".encode())
+    digest.update(response.body)
+    return digest.hexdigest()
+
+
+class PageMemory:
+    """The pages of one spider already parsed by this code version."""
+
+    def __init__(self, spider: str, version: str, known: dict[tuple[str, str], tuple]) -> None:
+        self.spider = spider
+        self.version = version
+        self.known = known  # (url, digest) -> (reports, pickled follow-ups)
+        self.unchanged_pages = 0
+        self.unchanged_reports = 0
+
+    @classmethod
+    def load(cls, con: Any, spider: str, version: str | None = None) -> PageMemory:
+        version = version or code_version()
+        rows = con.execute(
+            "SELECT url, content_digest, reports, follow_ups FROM _crawled_pages "
+            "WHERE spider = ? AND code_version = ?",
+            [spider, version],
+        ).fetchall()
+        return cls(spider, version, {(url, dig): (n, blob) for url, dig, n, blob in rows})
+
+    def lookup(self, url: str, digest: str) -> tuple[int, bytes | None] | None:
+        return self.known.get((url, digest))
+
+    def save(self, con: Any, pages: Iterable[PageRecord], run_id: str | None) -> int:
+        """Remember pages (in the caller's transaction, after their reports are stored)."""
+        pages = list(pages)
+        if not pages:
+            return 0
+        # One Arrow batch, not executemany: DuckDB runs executemany row by row.
+        table = pa.table(
+            {
+                "spider": [self.spider] * len(pages),
+                "url": [p.url for p in pages],
+                "content_digest": [p.content_digest for p in pages],
+                "code_version": [self.version] * len(pages),
+                "reports": pa.array([p.reports for p in pages], pa.int64()),
+                "follow_ups": pa.array([p.follow_ups for p in pages], pa.binary()),
+                "run_id": [run_id] * len(pages),
+                "parsed_at": pa.array([datetime.now(UTC)] * len(pages), pa.timestamp("us", "UTC")),
+            }
+        )
+        con.register("_page_batch", table)
+        try:
+            con.execute("INSERT OR REPLACE INTO _crawled_pages SELECT * FROM _page_batch")
+        finally:
+            con.unregister("_page_batch")
+        rows = pages
+        return len(rows)
+
+
+class PageBatchMiddleware:
+    """Spider middleware next to the spider: one `ReportBatch` per page; unchanged pages skipped."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.skip_unchanged = crawler.settings.getbool("OUTAGES_SKIP_UNCHANGED_PAGES", True)
+        self.memory: PageMemory | None = None
+        self.workers = ParseWorkers.from_crawler(crawler)
+        crawler.signals.connect(self.memory_opened, signal=signals.page_memory_opened)
+        if self.workers is not None:
+            crawler.signals.connect(self.workers.close, signal=scrapy_signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PageBatchMiddleware:
+        return cls(crawler)
+
+    def memory_opened(self, memory: PageMemory, **_: Any) -> None:
+        self.memory = memory
+
+    async def process_spider_output(
+        self, response: Response, result: AsyncIterator[Any], spider: Any = None
+    ) -> AsyncIterator[Any]:
+        spider = self.crawler.spider
+        memory = self.memory
+        page_url = canonical_url(response.url)
+        # Only what a server sent is remembered (a 304 has no body; --from parses files).
+        digest = (
+            page_digest(response)
+            if memory is not None and response.status == 200 and not _from_file(response)
+            else None
+        )
+        known = memory.lookup(page_url, digest) if digest and self.skip_unchanged else None
+        if known is not None:
+            reports, blob = known
+            memory.unchanged_pages += 1
+            memory.unchanged_reports += reports
+            self.crawler.stats.inc_value("outages/not_modified")
+            spider.logger.debug("unchanged since it was loaded: %s", response.url)
+            for data in pickle.loads(blob) if blob else []:
+                yield request_from_dict(data, spider=spider)
+            return
+
+        if self.workers is not None and self.workers.wants(spider, response):
+            result = await self.workers.parse(spider, response)  # the spider's own parse
+        batch = ReportBatch(url=response.url)
+        follow_ups: list[dict] | None = [] if digest else None
+        try:
+            async for output in result:
+                if isinstance(output, OutageReport):
+                    batch.reports.append(output)
+                    continue
+                if follow_ups is not None and isinstance(output, Request):
+                    try:
+                        follow_ups.append(output.to_dict(spider=spider))
+                    except ValueError:  # a callback that is not a spider method
+                        follow_ups = None
+                yield output
+        except Exception:
+            if batch.reports:  # reports yielded before a bug are kept
+                yield batch
+            raise
+        if follow_ups is not None:
+            try:
+                blob = pickle.dumps(follow_ups, protocol=pickle.HIGHEST_PROTOCOL)
+            except (pickle.PicklingError, TypeError, AttributeError):
+                blob = None  # meta that cannot be stored: the page is parsed every time
+            if blob is not None:
+                batch.page = PageRecord(page_url, digest, len(batch.reports), blob)
+        if batch.reports or batch.page is not None:
+            yield batch
+
+
+def _from_file(response: Response) -> bool:
+    return response.url.startswith("file:")

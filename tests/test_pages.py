@@ -1,0 +1,192 @@
+"""A page's reports as one batch, and pages already loaded not parsed again (crawlers/pages.py).
+
+End to end through the real `outages` command and Scrapy engine on the demo snapshot, plus
+the pipelines' handling of one bad report inside a batch.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+
+from crawlers.archive import ArchiveRecord, write_records
+from crawlers.items import OutageReport
+from crawlers.pages import ReportBatch
+from crawlers.pipelines import ValidatePipeline
+from crawlers.spiders.openfema_ipaws import OpenfemaIpawsSpider
+from tests.conftest import SNAPSHOT, outages, query
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def work_query(data_dir: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(data_dir / "work" / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def last_runs(data_dir: Path) -> dict[str, tuple]:
+    rows = query(
+        data_dir,
+        "SELECT spider, items, pages, unchanged_pages, unchanged_reports, status "
+        "FROM crawl_runs QUALIFY row_number() OVER (PARTITION BY spider "
+        "ORDER BY started_at DESC) = 1",
+    )
+    return {r[0]: r[1:] for r in rows}
+
+
+@pytest.fixture
+def twice(demo_dir: Path, tmp_path: Path) -> Path:
+    data_dir = tmp_path / "twice"
+    shutil.copytree(demo_dir, data_dir)
+    return data_dir
+
+
+def test_second_replay_parses_nothing_and_changes_nothing(twice: Path) -> None:
+    first = last_runs(twice)
+    reports_before = query(twice, "SELECT report_id, loaded_at, status FROM reports ORDER BY 1")
+    builds_before = work_query(twice, "SELECT count(*) FROM _builds")[0][0]
+    result = outages("crawl", "openfema_ipaws", "--replay", str(SNAPSHOT), data_dir=twice)
+    second = last_runs(twice)["openfema_ipaws"]
+    items, pages, unchanged_pages, unchanged_reports, status = second
+    assert first["openfema_ipaws"][0] > 0
+    assert (items, status) == (0, "ok")  # nothing parsed, and that is not an empty scrape
+    # Every page was still fetched (so paging went on) and every one was found unchanged.
+    assert pages == first["openfema_ipaws"][1] == unchanged_pages
+    assert unchanged_reports == first["openfema_ipaws"][0]
+    assert f"{unchanged_pages} unchanged" in result.stderr
+    # Nothing was reloaded (loaded_at is untouched), and the build was skipped.
+    assert query(twice, "SELECT report_id, loaded_at, status FROM reports ORDER BY 1") == (
+        reports_before
+    )
+    assert work_query(twice, "SELECT count(*) FROM _builds")[0][0] == builds_before
+
+
+def test_reparse_parses_every_page_again(twice: Path) -> None:
+    first = last_runs(twice)["openfema_ipaws"]
+    outages("crawl", "openfema_ipaws", "--reparse", "--replay", str(SNAPSHOT), data_dir=twice)
+    items, pages, unchanged_pages, _, status = last_runs(twice)["openfema_ipaws"]
+    assert (items, pages, unchanged_pages, status) == (first[0], first[1], 0, "ok")
+
+
+def test_new_code_parses_pages_again(twice: Path) -> None:
+    # Pages remembered by another version of the parser do not count as loaded.
+    with duckdb.connect(str(twice / "work" / "warehouse.duckdb")) as con:
+        con.execute("UPDATE _crawled_pages SET code_version = 'older-code'")
+    outages("crawl", "openfema_ipaws", "--replay", str(SNAPSHOT), data_dir=twice)
+    items, _, unchanged_pages, _, _ = last_runs(twice)["openfema_ipaws"]
+    assert items > 0 and unchanged_pages == 0
+
+
+def test_internal_tables_stay_out_of_the_published_file(demo_dir: Path) -> None:
+    assert work_query(demo_dir, "SELECT count(*) FROM _crawled_pages")[0][0] > 0
+    published = {r[0] for r in query(demo_dir, "SELECT table_name FROM duckdb_tables()")}
+    assert not published & {"_migrations", "_crawled_pages", "_builds"}
+    assert "reports" in published
+
+
+def test_a_page_with_an_error_is_parsed_again(tmp_path: Path) -> None:
+    good = FIXTURES / "spiders" / "openfema_ipaws" / "real_2026-07-29_page2" / "response.json"
+    page = json.loads(good.read_text())
+    page["IpawsArchivedAlerts"][3]["originalMessage"] = "<alert><identifier>broken"
+    url = page["metadata"]["url"].replace("%24skip=25", "%24skip=0")
+    archive = tmp_path / "broken.warc.gz"
+    write_records(
+        archive,
+        [ArchiveRecord(url=url, body=json.dumps(page).encode(), fetched_at=datetime.now(UTC))],
+    )
+    data_dir = tmp_path / "data"
+    for _ in range(2):
+        outages("crawl", "openfema_ipaws", "--replay", str(archive), data_dir=data_dir)
+    runs = query(data_dir, "SELECT items, unchanged_pages, status FROM crawl_runs ORDER BY 1")
+    good_records = len(page["IpawsArchivedAlerts"]) - 1
+    assert runs == [(good_records, 0, "partial")] * 2
+    assert query(data_dir, "SELECT max(times_seen) FROM crawl_errors")[0][0] == 2
+    assert work_query(data_dir, "SELECT count(*) FROM _crawled_pages")[0][0] == 0
+
+
+def report(report_id: str, status: str = "not_outage") -> OutageReport:
+    return OutageReport(
+        report_id=report_id,
+        source="openfema_ipaws",
+        source_url="https://www.fema.gov/api/open/v1/IpawsArchivedAlerts?page",
+        status=status,
+        is_outage=False,
+        published_at=datetime(2024, 4, 17, tzinfo=UTC),
+    )
+
+
+def test_one_bad_report_leaves_the_batch_and_is_recorded() -> None:
+    crawler = get_crawler(OpenfemaIpawsSpider)
+    crawler.spider = crawler._create_spider()
+    dropped: list[tuple[str, str]] = []
+
+    def on_dropped(item, response, exception, spider) -> None:
+        dropped.append((item["report_id"], str(exception)))
+
+    from scrapy import signals
+
+    crawler.signals.connect(on_dropped, signal=signals.item_dropped)
+    batch = ReportBatch(
+        url="https://example.invalid/page",
+        reports=[report("r-1"), report("r-2", status="nonsense"), report("r-3")],
+    )
+    out = ValidatePipeline(crawler).process_item(batch)
+    assert [r["report_id"] for r in out.reports] == ["r-1", "r-3"]
+    assert out.errors == 1
+    assert dropped == [("r-2", "unknown status 'nonsense'")]
+    # A single report (not in a batch) still raises DropItem, as Scrapy expects.
+    with pytest.raises(DropItem):
+        ValidatePipeline(crawler).process_item(report("r-4", status="nonsense"))
+
+
+def test_the_batch_middleware_is_next_to_the_spider() -> None:
+    from scrapy.settings import default_settings
+
+    from crawlers import settings
+
+    ours = settings.SPIDER_MIDDLEWARES["crawlers.pages.PageBatchMiddleware"]
+    assert ours > max(default_settings.SPIDER_MIDDLEWARES_BASE.values())
+
+
+def test_pages_parsed_in_worker_processes_give_the_same_reports(tmp_path: Path) -> None:
+    good = FIXTURES / "spiders" / "openfema_ipaws" / "real_2026-07-29_page2" / "response.json"
+    page = json.loads(good.read_text())
+    page["IpawsArchivedAlerts"][3]["originalMessage"] = "<alert><identifier>broken"
+    url = page["metadata"]["url"].replace("%24skip=25", "%24skip=0")
+    archive = tmp_path / "page.warc.gz"
+    write_records(
+        archive,
+        [ArchiveRecord(url=url, body=json.dumps(page).encode(), fetched_at=datetime.now(UTC))],
+    )
+    columns = "report_id, status, is_outage, state_codes, county_fips, title, archive_ref"
+    results = {}
+    for workers in ("0", "2"):
+        data_dir = tmp_path / f"workers-{workers}"
+        result = outages(
+            "crawl",
+            "openfema_ipaws",
+            "--verbose",
+            "--replay",
+            str(archive),
+            data_dir=data_dir,
+            env={"OUTAGES_PARSE_WORKERS": workers, "OUTAGES_PARSE_WORKERS_MIN_BYTES": "1"},
+        )
+        assert ("in 2 worker processes" in result.stderr) == (workers == "2")
+        results[workers] = (
+            query(data_dir, f"SELECT {columns} FROM reports ORDER BY report_id"),
+            query(data_dir, "SELECT url, stage, message FROM crawl_errors"),
+            query(data_dir, "SELECT items, errors, status FROM crawl_runs"),
+        )
+    assert results["0"] == results["2"]
+    reports, errors, runs = results["2"]
+    assert len(reports) == len(page["IpawsArchivedAlerts"]) - 1
+    # The worker's record_error reached the warehouse with the page's URL.
+    assert [stage for _, stage, message in errors if "record 3" in message] == ["parse"]
+    assert runs == [(len(reports), 1, "partial")]
