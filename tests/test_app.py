@@ -215,7 +215,7 @@ def test_period_slider_and_filters_change_the_map(
     assert {fips[:2] for fips in june} == {"25"}  # the Massachusetts statewide outage
     assert "14 counties" in " ".join(texts(app.caption))
 
-    app = app.selectbox(key="metric").set_value("Outage hours").run()
+    app = app.segmented_control(key="metric").set_value("Outage hours").run()
     assert map_args(app)["values"]["25025"] == 2.0  # 2 h 0 min
     app = app.segmented_control(key="level").set_value("States").run()
     args = map_args(app)
@@ -388,6 +388,29 @@ def test_downloads_yield_valid_files(monkeypatch: pytest.MonkeyPatch, demo_dir: 
     assert any("data version" in text for text in texts(app.code))
 
 
+def test_county_month_aggregates_count_each_incident_once(demo_dir: Path) -> None:
+    """The download's two-step grouping gives what counting DISTINCT incidents gives."""
+    from webapp.downloads_page import COUNTY_MONTH_SQL
+
+    direct = """
+    SELECT ic.county_fips, any_value(coalesce(ic.county_name, c.county_name)) AS county_name,
+           ic.state_code, date_trunc('month', i.started_on)::DATE AS month,
+           count(DISTINCT i.incident_id) AS incidents,
+           round(sum(i.duration_minutes) / 60.0, 1) AS outage_hours,
+           any_value(c.population) AS population,
+           count(DISTINCT i.incident_id) FILTER (WHERE i.constructed_reports = i.report_count)
+               AS constructed_incidents
+    FROM incident_counties AS ic
+    JOIN incidents AS i USING (incident_id)
+    LEFT JOIN counties AS c ON c.county_fips = ic.county_fips
+    WHERE i.started_on IS NOT NULL
+    GROUP BY ic.county_fips, ic.state_code, month
+    ORDER BY month, ic.county_fips
+    """
+    rows = query(demo_dir, COUNTY_MONTH_SQL)
+    assert rows and rows == query(demo_dir, direct)
+
+
 # ---------------------------------------------------------------------------- trends, about
 def test_trends_charts_follow_the_state_filter(
     monkeypatch: pytest.MonkeyPatch, demo_dir: Path
@@ -461,6 +484,45 @@ def test_map_numbers_match_a_direct_query(monkeypatch: pytest.MonkeyPatch, demo_
             ).fetchall()
         )
     assert values == expected
+
+
+def test_map_coverage_matches_a_direct_query(demo_dir: Path) -> None:
+    """The coverage spans give, for every month and week, the places a report covered."""
+    from webapp import cube, data
+
+    path = demo_dir / "outages.duckdb"
+    numbers = cube._cube(str(path), data.published_version(path))
+    days = {
+        "county": query(
+            demo_dir,
+            "SELECT DISTINCT coalesce(a.shape_fips, rc.county_fips), "
+            "(r.published_at AT TIME ZONE 'UTC')::DATE "
+            "FROM report_counties AS rc JOIN reports AS r USING (report_id) "
+            "LEFT JOIN county_aliases AS a ON a.county_fips = rc.county_fips "
+            "WHERE r.published_at IS NOT NULL",
+        ),
+        "state": query(
+            demo_dir,
+            "SELECT DISTINCT s, (published_at AT TIME ZONE 'UTC')::DATE "
+            "FROM reports, unnest(state_codes) AS t(s) WHERE published_at IS NOT NULL",
+        ),
+    }
+    checked = 0
+    for level, seen_on in days.items():
+        layer = numbers.layer(level)
+        drawn = set(layer.ids)
+        for step in ("month", "week"):
+            labels = map_page.step_options(numbers.first, numbers.last, step)
+            periods = [(label, label) for label in labels] + [(labels[0], labels[-1])]
+            periods += [(labels[i], labels[i + 2]) for i in range(0, len(labels) - 2, 5)]
+            for first, last in periods:
+                start, end = map_page.step_start(first), map_page.step_end(last)
+                expected = {p for p, day in seen_on if start <= day < end and p in drawn}
+                assert set(layer.ids[layer.covered(start, end, step)]) == expected, (first, last)
+                checked += bool(expected)
+    assert checked > 50  # periods with coverage (most weeks of the demo have none)
+    with pytest.raises(ValueError):
+        numbers.county.covered(date(2024, 4, 3), date(2024, 5, 1), "month")
 
 
 def test_committed_shapes_match_the_reference_geography() -> None:

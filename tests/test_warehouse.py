@@ -247,3 +247,201 @@ def test_run_status_rules() -> None:
     assert run_status("finished", {"items": 0, "errors": 2}, "quiet") == "failed"
     assert run_status("finished", {"items": 5, "errors": 1}, None) == "partial"
     assert run_status("shutdown", {"items": 5, "errors": 0}, None) == "failed"
+
+
+# ---------------------------------------------------------------------------- aggregates
+# The aggregate tables of warehouse/sql/aggregates.sql must give what the aggregation they
+# replace gives when done the slow way, on every report.
+SLOW_SOURCE_COVERAGE = """
+SELECT r.source, s.state_code, count(*) AS reports,
+       count(*) FILTER (WHERE r.is_outage) AS outage_reports,
+       min(r.published_at) AS first_published_at, max(r.published_at) AS last_published_at
+FROM reports AS r, unnest(r.state_codes) AS s(state_code)
+GROUP BY ALL
+"""
+SLOW_COUNTY_OUTAGE_REPORTS = """
+SELECT rc.county_fips, c.county_name, rc.state_code, rc.report_id, r.status,
+       r.published_at, r.started_at, r.ended_at, r.title, r.source, r.source_url,
+       r.thread_id, r.is_constructed
+FROM report_counties AS rc
+JOIN reports AS r ON r.report_id = rc.report_id
+JOIN counties AS c ON c.county_fips = rc.county_fips
+WHERE r.is_outage
+"""
+# The days (UTC) on which each county shape and state had a report, outage or not.
+SLOW_COVERAGE_DAYS = """
+SELECT DISTINCT 'county' AS level, coalesce(a.shape_fips, rc.county_fips) AS place,
+       (r.published_at AT TIME ZONE 'UTC')::DATE AS day
+FROM report_counties AS rc JOIN reports AS r USING (report_id)
+LEFT JOIN county_aliases AS a ON a.county_fips = rc.county_fips
+WHERE r.published_at IS NOT NULL
+UNION
+SELECT 'state', s.state_code, (r.published_at AT TIME ZONE 'UTC')::DATE
+FROM reports AS r, unnest(r.state_codes) AS s(state_code)
+WHERE r.published_at IS NOT NULL
+"""
+# The weather-alert match as the cookbook used to write it: one join over all reports.
+SLOW_INCIDENT_WEATHER_ALERTS = """
+SELECT i.incident_id, r.report_id, r.event_code, r.published_at
+FROM incidents AS i
+JOIN reports AS r
+  ON r.event_code IN ('TOR', 'SVR', 'HUW', 'HWW', 'TRW', 'FFW', 'FLW', 'BZW', 'WSW', 'EWW', 'SSW')
+ AND list_has_any(r.state_codes, i.state_codes)
+ AND r.published_at BETWEEN i.started_at - INTERVAL 12 HOUR
+                        AND coalesce(i.ended_at, i.started_at + INTERVAL 12 HOUR)
+"""
+
+
+def rows_of(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    return sorted(con.execute(sql).fetchall(), key=repr)
+
+
+def spans_by_step(con: duckdb.DuckDBPyConnection, step: str) -> tuple[set, set]:
+    """(level, place, week or month) with a report: from the days, and from the spans."""
+    slow = {
+        (level, place, period)
+        for level, place, period in con.execute(
+            f"SELECT level, place, date_trunc('{step}', day)::DATE FROM ({SLOW_COVERAGE_DAYS})"
+        ).fetchall()
+    }
+    fast = set(
+        con.execute(
+            f"SELECT level, place, unnest(generate_series(date_trunc('{step}', first_day), "
+            f"date_trunc('{step}', last_day), INTERVAL 1 {step}))::DATE "
+            "FROM coverage_spans WHERE step = ?",
+            [step],
+        ).fetchall()
+    )
+    return slow, fast
+
+
+def check_aggregates(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("SET TimeZone = 'UTC'")
+    assert rows_of(con, "SELECT * FROM source_coverage") == rows_of(con, SLOW_SOURCE_COVERAGE)
+    assert rows_of(con, "SELECT * FROM county_outage_reports") == rows_of(
+        con, SLOW_COUNTY_OUTAGE_REPORTS
+    )
+    assert rows_of(con, "SELECT * FROM incident_weather_alerts") == rows_of(
+        con, SLOW_INCIDENT_WEATHER_ALERTS
+    )
+    assert rows_of(
+        con,
+        "SELECT source, state_code, month, reports, outage_reports FROM state_months",
+    ) == rows_of(
+        con,
+        "SELECT r.source, s.state_code, date_trunc('month', r.published_at)::DATE, count(*), "
+        "count(*) FILTER (WHERE r.is_outage) "
+        "FROM reports AS r, unnest(r.state_codes) AS s(state_code) GROUP BY ALL",
+    )
+    for step in ("week", "month"):
+        slow, fast = spans_by_step(con, step)
+        assert slow == fast, step
+    # Spans of one place never touch (else they would be one), and end on days with reports.
+    assert not con.execute(
+        "SELECT 1 FROM (SELECT step, first_day, lag(last_day) OVER (PARTITION BY step, level, "
+        "place ORDER BY first_day) AS before FROM coverage_spans) "
+        "WHERE before IS NOT NULL AND date_trunc(step, first_day) "
+        "<= date_trunc(step, before) + CASE step WHEN 'week' THEN INTERVAL 1 WEEK "
+        "ELSE INTERVAL 1 MONTH END"
+    ).fetchall()
+    days = {(level, place, day) for level, place, day in con.execute(SLOW_COVERAGE_DAYS).fetchall()}
+    for level, place, first, last in con.execute(
+        "SELECT level, place, first_day, last_day FROM coverage_spans"
+    ).fetchall():
+        assert (level, place, first) in days and (level, place, last) in days
+
+
+def test_aggregates_equal_the_slow_way_on_the_demo_data(demo_dir: Path) -> None:
+    with duckdb.connect(str(demo_dir / "outages.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM coverage_spans").fetchone()[0] > 0
+        assert con.execute("SELECT count(*) FROM county_outage_reports").fetchone()[0] > 0
+        check_aggregates(con)
+
+
+def test_coverage_spans_cut_at_utc_days_weeks_and_months(work) -> None:
+    _, con = work
+    at = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
+    load_reports(
+        con,
+        [
+            # Sunday 2024-04-28, 23:30 UTC: still that week and April (not Monday, not May).
+            report("a", published_at=at(2024, 4, 28, 23, 30), county_fips=["46099"]),
+            # The next week (Monday 2024-04-29) and, on 2024-05-01, the next month.
+            report("b", published_at=at(2024, 5, 1, 9), county_fips=["46099"]),
+            # A week without reports, then two in the same week of May.
+            report("c", published_at=at(2024, 5, 15, 12), county_fips=["46099"]),
+            report("d", published_at=at(2024, 5, 17, 12), county_fips=["46099"]),
+            # Connecticut's planning region counts on the 2017 shapes it overlaps.
+            report("ct", published_at=at(2024, 5, 2, 12), county_fips=["09110"]),
+            report("nodate", published_at=None, county_fips=["46099"], state_codes=["SD"]),
+        ],
+    )
+    build(con)
+    spans = con.execute(
+        "SELECT step, place, first_day::VARCHAR, last_day::VARCHAR FROM coverage_spans "
+        "WHERE level = 'county' AND place = '46099' ORDER BY step, first_day"
+    ).fetchall()
+    assert spans == [
+        ("month", "46099", "2024-04-28", "2024-05-17"),
+        ("week", "46099", "2024-04-28", "2024-05-01"),
+        ("week", "46099", "2024-05-15", "2024-05-17"),
+    ]
+    ct = {
+        r[0]
+        for r in con.execute("SELECT place FROM coverage_spans WHERE level = 'county'").fetchall()
+    }
+    assert "09110" not in ct and {"09003", "09013"} <= ct
+    assert con.execute(
+        "SELECT month::VARCHAR, reports FROM state_months WHERE state_code = 'SD' ORDER BY 1"
+    ).fetchall() == [(None, 1)]
+    check_aggregates(con)
+
+
+def test_incident_weather_alerts_take_the_window_and_the_states(work) -> None:
+    _, con = work
+    start = T0
+    load_reports(
+        con,
+        [
+            report(
+                "outage",
+                is_outage=True,
+                status="outage",
+                started_at=start,
+                ended_at=start + timedelta(hours=2),
+                state_codes=["SD", "NE"],
+                county_fips=["46099", "31055"],
+            ),
+            # Inside the window (12 h before the start to the end) and in one of its states.
+            report(
+                "tor",
+                event_code="TOR",
+                published_at=start - timedelta(hours=11),
+                state_codes=["SD"],
+            ),
+            # Naming both of its states: once.
+            report(
+                "svr",
+                event_code="SVR",
+                published_at=start + timedelta(hours=1),
+                state_codes=["SD", "NE"],
+            ),
+            # Too early, another state, not severe weather.
+            report(
+                "early",
+                event_code="FFW",
+                published_at=start - timedelta(hours=13),
+                state_codes=["SD"],
+            ),
+            report("iowa", event_code="FFW", published_at=start, state_codes=["IA"]),
+            report("test", event_code="RMT", published_at=start, state_codes=["SD"]),
+        ],
+    )
+    build(con)
+    assert [
+        r[0]
+        for r in con.execute(
+            "SELECT report_id FROM incident_weather_alerts ORDER BY published_at"
+        ).fetchall()
+    ] == ["tor", "svr"]
+    check_aggregates(con)

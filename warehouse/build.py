@@ -1,4 +1,5 @@
-"""Build: thread alerts, derive per-county rows, build incidents, recreate the public views."""
+"""Build: thread alerts, derive per-county rows, build incidents and the aggregate tables,
+recreate the public views."""
 
 from __future__ import annotations
 
@@ -74,9 +75,11 @@ def build(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     )
     con.execute("BEGIN")
     try:
+        drop_views(con)  # recreated below; a view may have become a table
         run_sql_file(con, SQL_DIR / "thread_reports.sql")
         run_sql_file(con, SQL_DIR / "report_counties.sql")
         build_incidents(con)
+        run_sql_file(con, SQL_DIR / "aggregates.sql")
         create_views(con)
         con.execute("COMMIT")
     except Exception:
@@ -95,6 +98,15 @@ def build(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             "crawl_errors",
         )
     }
+
+
+def drop_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the public views (not the temporary ones, such as registered Arrow tables)."""
+    for (name,) in con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE NOT internal AND NOT temporary "
+        "AND database_name = current_database() AND schema_name = 'main'"
+    ).fetchall():
+        con.execute(f'DROP VIEW "{name}"')
 
 
 def create_views(con: duckdb.DuckDBPyConnection) -> list[str]:

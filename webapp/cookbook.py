@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-# Severe weather alert codes (SAME): tornado, severe thunderstorm, hurricane, tropical storm,
-# flash flood, flood, blizzard, winter storm, extreme wind, storm surge, ice storm.
-SEVERE_WEATHER_CODES = "'TOR', 'SVR', 'HUW', 'HWW', 'TRW', 'FFW', 'FLW', 'BZW', 'WSW', 'EWW', 'SSW'"
-
 RECIPES: dict[str, tuple[str, str]] = {
     "Outages per state per year": (
         "Incidents by the year they began, one row per state and year (a multi-state outage "
@@ -52,19 +48,16 @@ LIMIT 100""",
     "Outages during severe weather": (
         "Incidents whose cause is weather, or that began while a severe weather alert "
         "(tornado, thunderstorm, hurricane, flood, winter storm...) was out in one of their "
-        "states: from 12 hours before the start to the end.",
-        f"""SELECT i.title, i.started_at, i.cause,
-       list(DISTINCT r.event_code ORDER BY r.event_code) FILTER (WHERE r.event_code IS NOT NULL)
+        "states: from 12 hours before the start to the end. The build matches the alerts to "
+        "the incidents once, in the table incident_weather_alerts.",
+        """SELECT i.title, i.started_at, i.cause,
+       list(DISTINCT w.event_code ORDER BY w.event_code) FILTER (WHERE w.event_code IS NOT NULL)
            AS weather_alerts,
-       count(r.report_id) AS weather_alert_count
+       count(w.report_id) AS weather_alert_count
 FROM incidents AS i
-LEFT JOIN reports AS r
-  ON r.event_code IN ({SEVERE_WEATHER_CODES})
- AND list_has_any(r.state_codes, i.state_codes)
- AND r.published_at BETWEEN i.started_at - INTERVAL 12 HOUR
-                        AND coalesce(i.ended_at, i.started_at + INTERVAL 12 HOUR)
+LEFT JOIN incident_weather_alerts AS w USING (incident_id)
 GROUP BY i.incident_id, i.title, i.started_at, i.cause
-HAVING i.cause = 'weather_or_disaster' OR count(r.report_id) > 0
+HAVING i.cause = 'weather_or_disaster' OR count(w.report_id) > 0
 ORDER BY i.started_at DESC""",
     ),
     "Latest outage reports with their sources": (

@@ -2,18 +2,22 @@
 
 Moving the time slider must redraw the map in well under half a second with a million reports.
 Querying the incidents and the coverage for every step costs hundreds of milliseconds at that
-size, so the first visit after a publish reads four small day-level tables into memory:
+size, so the first visit after a publish reads a few small tables into memory:
 
 - outages per drawn county shape and day (count, minutes, population), and the same per state;
-- coverage: which county shapes and states had any report (outage or not) on each day.
+- coverage: the build's `coverage_spans`, runs of consecutive weeks (and months) in which a
+  county shape or a state had at least one report, outage or not (a few hundred thousand rows
+  at a million reports, where the place-days are millions).
 
-A step is then a binary search on the sorted days and a `numpy.bincount` over the slice: a few
-milliseconds whatever the period. Cached per published version (`st.cache_resource`), shared by
+A step is then a binary search on the sorted days and a `numpy.bincount` over the slice, and a
+comparison over the coverage spans that began before the period's end: a few milliseconds
+whatever the period. Cached per published version (`st.cache_resource`), shared by
 all sessions; a publish gives a new version and a new cube.
 """
 
 from __future__ import annotations
 
+import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -74,23 +78,22 @@ GROUP BY ALL
 ORDER BY day, id
 """
 
-# Days as whole UTC days since 1970 (integer arithmetic: no time-zone library per row).
+# Coverage spans (warehouse/sql/aggregates.sql), as UTC day numbers since 1970; a place was
+# covered in a period of whole weeks (months) when one of its week (month) spans overlaps it.
 COUNTY_COVERAGE_SQL = """
-WITH r AS (
-    SELECT report_id, (epoch(published_at) // 86400)::INTEGER AS day
-    FROM reports WHERE published_at IS NOT NULL
-),
-d AS (SELECT DISTINCT rc.county_fips, r.day FROM report_counties AS rc JOIN r USING (report_id))
-SELECT DISTINCT coalesce(a.shape_fips, d.county_fips) AS id, d.day
-FROM d LEFT JOIN county_aliases AS a ON a.county_fips = d.county_fips
-ORDER BY day
+SELECT place AS id, step, (first_day - DATE '1970-01-01')::INTEGER AS first,
+       (last_day - DATE '1970-01-01')::INTEGER AS last
+FROM coverage_spans
+WHERE level = 'county'
+ORDER BY step, first
 """
 
 STATE_COVERAGE_SQL = """
-SELECT DISTINCT s.state_code AS id, (epoch(r.published_at) // 86400)::INTEGER AS day
-FROM reports AS r, unnest(r.state_codes) AS s(state_code)
-WHERE r.published_at IS NOT NULL
-ORDER BY day
+SELECT place AS id, step, (first_day - DATE '1970-01-01')::INTEGER AS first,
+       (last_day - DATE '1970-01-01')::INTEGER AS last
+FROM coverage_spans
+WHERE level = 'state'
+ORDER BY step, first
 """
 
 # Incidents that name states but no county: invisible on the county map, counted in a note.
@@ -109,6 +112,7 @@ WHERE geometry IS NOT NULL ORDER BY 1
 STATE_PLACES_SQL = "SELECT state_code AS id, state_name AS name, state_code FROM states ORDER BY 1"
 
 METRICS = ("outages", "hours", "people")
+STEPS = ("month", "week")
 
 
 def day_number(day: date) -> int:
@@ -117,6 +121,15 @@ def day_number(day: date) -> int:
 
 def from_day_number(number: int) -> date:
     return EPOCH + timedelta(days=int(number))
+
+
+@dataclass
+class Spans:
+    """Coverage spans of one step, sorted by their first day (day numbers, inclusive)."""
+
+    first: np.ndarray  # int32
+    last: np.ndarray  # int32
+    place: np.ndarray  # int32 index into the layer's places (-1: not drawable)
 
 
 @dataclass
@@ -129,8 +142,7 @@ class Layer:
     hit_outages: np.ndarray
     hit_minutes: np.ndarray
     hit_people: np.ndarray
-    cov_day: np.ndarray
-    cov_place: np.ndarray
+    coverage: dict[str, Spans]  # step ("month", "week") -> its spans
     undrawn: list[str]  # ids with outages but no shape
     _peaks: dict[str, dict[str, float]] = field(default_factory=dict, repr=False)
 
@@ -138,13 +150,19 @@ class Layer:
     def size(self) -> int:
         return len(self.places)
 
+    @functools.cached_property
+    def ids(self) -> np.ndarray:
+        """The places' ids as a numpy array of str, in index order."""
+        return np.asarray(self.places["id"], dtype=object)
+
     def _slice(self, days: np.ndarray, start: date, end: date) -> slice:
         lo = np.searchsorted(days, day_number(start), side="left")
         hi = np.searchsorted(days, day_number(end), side="left")
         return slice(int(lo), int(hi))
 
     def values(self, start: date, end: date) -> pd.DataFrame:
-        """Per place with any outage that began in [start, end): outages, hours, people."""
+        """Per place with any outage that began in [start, end): its id and index (`place`),
+        outages, hours, people."""
         part = self._slice(self.hit_day, start, end)
         place = self.hit_place[part]
         keep = place >= 0
@@ -155,19 +173,31 @@ class Layer:
         hit = np.nonzero(outages)[0]
         return pd.DataFrame(
             {
-                "id": self.places["id"].to_numpy()[hit],
+                "id": self.ids[hit],
+                "place": hit,
                 "outages": outages[hit].astype(np.int64),
                 "hours": np.round(minutes[hit] / 60.0, 1),
                 "people": people[hit].astype(np.int64),
             }
         )
 
-    def covered(self, start: date, end: date) -> np.ndarray:
-        """A boolean per place: any report (outage or not) covered it in [start, end)."""
-        part = self._slice(self.cov_day, start, end)
-        place = self.cov_place[part]
-        place = place[place >= 0]
-        return np.bincount(place, minlength=self.size) > 0
+    def covered(self, start: date, end: date, step: str) -> np.ndarray:
+        """A boolean per place: any report (outage or not) covered it in [start, end).
+
+        `start` and `end` are bounds of the step (the first day of a month, or a Monday):
+        the spans answer for whole weeks or months, not for any day.
+        """
+        aligned = (
+            start.day == end.day == 1 if step == "month" else start.weekday() == end.weekday() == 0
+        )
+        if step not in STEPS or not aligned:
+            raise ValueError(f"coverage is kept by whole {step}s: {start} to {end}")
+        spans = self.coverage[step]
+        hi = np.searchsorted(spans.first, day_number(end), side="left")
+        place = spans.place[:hi][spans.last[:hi] >= day_number(start)]
+        seen = np.zeros(self.size, dtype=bool)
+        seen[place[place >= 0]] = True
+        return seen
 
     def peaks(self, step: str) -> dict[str, float]:
         """The largest value one place reaches in one month (or week), per metric."""
@@ -223,11 +253,23 @@ def _arrays(table: Any, places: pd.Index) -> dict[str, np.ndarray]:
         if name == "id":
             out["ids"] = np.asarray(column.to_pandas(), dtype=object)
             out["place"] = places.get_indexer(out["ids"]).astype(np.int32)
-        elif name == "day":
+        elif name == "step":
+            out[name] = np.asarray(column.to_pandas(), dtype=object)
+        elif name in ("day", "first", "last"):
             out[name] = column.to_numpy(zero_copy_only=False).astype(np.int32)
         else:
             out[name] = column.to_numpy(zero_copy_only=False).astype(np.float64)
     return out
+
+
+def _spans(cover: dict[str, np.ndarray]) -> dict[str, Spans]:
+    result = {}
+    for step in STEPS:
+        mine = cover["step"] == step
+        result[step] = Spans(
+            first=cover["first"][mine], last=cover["last"][mine], place=cover["place"][mine]
+        )
+    return result
 
 
 def _layer(places: pd.DataFrame, hits_table: Any, cover_table: Any) -> Layer:
@@ -242,8 +284,7 @@ def _layer(places: pd.DataFrame, hits_table: Any, cover_table: Any) -> Layer:
         hit_outages=hits["outages"],
         hit_minutes=hits["minutes"],
         hit_people=hits["people"],
-        cov_day=cover["day"],
-        cov_place=cover["place"],
+        coverage=_spans(cover),
         undrawn=undrawn,
     )
 
@@ -253,7 +294,7 @@ def _cube(path: str, version: str) -> Cube:
     pub = data.Published(
         path=Path(path), version=version, published_at=None, data_dir=Path(path).parent
     )
-    # The four day-level tables are independent: read them side by side.
+    # The tables are independent: read them side by side.
     queries = (
         COUNTY_OUTAGES_SQL,
         COUNTY_COVERAGE_SQL,
@@ -266,10 +307,17 @@ def _cube(path: str, version: str) -> Cube:
         tables = list(pool.map(lambda sql: data.arrow(pub, sql, con=con), queries))
     county = _layer(data.query(pub, COUNTY_PLACES_SQL), tables[0], tables[1])
     state = _layer(data.query(pub, STATE_PLACES_SQL), tables[2], tables[3])
-    days = [a for a in (state.hit_day, state.cov_day, county.hit_day, county.cov_day) if len(a)]
-    if days:
-        first = from_day_number(min(int(a.min()) for a in days))
-        last = from_day_number(max(int(a.max()) for a in days))
+    # The history runs from the first to the last day with any report or outage.
+    firsts = [a.min() for a in (state.hit_day, county.hit_day) if len(a)]
+    lasts = [a.max() for a in (state.hit_day, county.hit_day) if len(a)]
+    for layer in (state, county):
+        spans = layer.coverage["month"]
+        if len(spans.first):
+            firsts.append(spans.first.min())
+            lasts.append(spans.last.max())
+    if firsts:
+        first = from_day_number(min(int(d) for d in firsts))
+        last = from_day_number(max(int(d) for d in lasts))
     else:
         first = last = None
     state_only = tables[4].column("day").to_numpy(zero_copy_only=False).astype(np.int32)

@@ -19,20 +19,31 @@ from warehouse.export import export_relation, neutralize_cell
 from webapp import data, ui
 from webapp.schema import DICTIONARY
 
+# Grouped twice rather than counting DISTINCT incidents: DuckDB runs a DISTINCT count next to
+# other aggregates as three passes over the rows (a third slower at a million reports).
 COUNTY_MONTH_SQL = """
-SELECT ic.county_fips, any_value(coalesce(ic.county_name, c.county_name)) AS county_name,
-       ic.state_code, date_trunc('month', i.started_on)::DATE AS month,
-       count(DISTINCT i.incident_id) AS incidents,
-       round(sum(i.duration_minutes) / 60.0, 1) AS outage_hours,
-       any_value(c.population) AS population,
-       count(DISTINCT i.incident_id) FILTER (WHERE i.constructed_reports = i.report_count)
-           AS constructed_incidents
-FROM incident_counties AS ic
-JOIN incidents AS i USING (incident_id)
-LEFT JOIN counties AS c ON c.county_fips = ic.county_fips
-WHERE i.started_on IS NOT NULL
-GROUP BY ic.county_fips, ic.state_code, month
-ORDER BY month, ic.county_fips
+WITH county_incidents AS (
+    -- One row per county, month and incident (an incident counts once in each county).
+    SELECT ic.county_fips, ic.state_code, date_trunc('month', i.started_on)::DATE AS month,
+           i.incident_id,
+           any_value(coalesce(ic.county_name, c.county_name)) AS county_name,
+           sum(i.duration_minutes) AS minutes,
+           any_value(c.population) AS population,
+           bool_or(i.constructed_reports = i.report_count) AS constructed
+    FROM incident_counties AS ic
+    JOIN incidents AS i USING (incident_id)
+    LEFT JOIN counties AS c ON c.county_fips = ic.county_fips
+    WHERE i.started_on IS NOT NULL
+    GROUP BY ic.county_fips, ic.state_code, month, i.incident_id
+)
+SELECT county_fips, any_value(county_name) AS county_name, state_code, month,
+       count(*) AS incidents,
+       round(sum(minutes) / 60.0, 1) AS outage_hours,
+       any_value(population) AS population,
+       count(*) FILTER (WHERE constructed) AS constructed_incidents
+FROM county_incidents
+GROUP BY county_fips, state_code, month
+ORDER BY month, county_fips
 """
 
 DATASETS: dict[str, tuple[str, str]] = {

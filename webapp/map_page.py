@@ -226,7 +226,7 @@ def map_view(pub: data.Published, first: date, last: date) -> None:
     playing = bool(st.session_state.get("map_playing"))
     if st.session_state.get("map_timer_on", False) != playing:
         st.rerun()  # start or stop the play timer: the fragment is registered again
-    cols = st.columns([1.1, 1.3, 1, 1.6], vertical_alignment="bottom")
+    cols = st.columns([1.1, 2.2, 1, 1.1], vertical_alignment="bottom")
     # The options are the labels themselves: a bound widget writes its label to the URL
     # (?level=States&metric=Outage+hours&step=Week).
     with cols[0]:
@@ -240,8 +240,16 @@ def map_view(pub: data.Published, first: date, last: date) -> None:
             required=True,
         )
     with cols[1]:
-        metric_label = st.selectbox(
-            "Measure", list(METRIC_LABELS), key="metric", bind="query-params", help=METRIC_HELP
+        # Segmented, not a select box: a select box's frontend code is some twenty more files
+        # for the browser to fetch before the page (and the map) can show.
+        metric_label = st.segmented_control(
+            "Measure",
+            list(METRIC_LABELS),
+            default="Outages",
+            key="metric",
+            bind="query-params",
+            help=METRIC_HELP,
+            required=True,
         )
     with cols[2]:
         step_label = st.segmented_control(
@@ -294,9 +302,9 @@ def map_view(pub: data.Published, first: date, last: date) -> None:
     frame = layer.values(start, end)
     title, unit, integer = METRICS[metric]
     ids = layer.places
-    series = dict(zip(frame["id"], frame[metric], strict=True))
-    seen = layer.covered(start, end)
-    seen[ids.index[ids["id"].isin(series)]] = True
+    series = dict(zip(frame["id"].tolist(), frame[metric].tolist(), strict=True))
+    seen = layer.covered(start, end, step)
+    seen[frame["place"].to_numpy()] = True  # an outage report is coverage too
     one_step = start_label == end_label
     peak = layer.peaks(step)[metric] if one_step else None
 
@@ -309,7 +317,7 @@ def map_view(pub: data.Published, first: date, last: date) -> None:
         value_unit=unit,
         integer=integer,
         peak=peak,
-        coverage=coverage_arg(ids["id"], ids["id"][seen]),
+        coverage=coverage_arg(layer.ids, layer.ids[seen]),
         selected=selected,
         height=MAP_HEIGHT,
         stamp=stamp,
