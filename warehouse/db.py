@@ -7,6 +7,7 @@ The crawl writes a working database (`DIR/work/warehouse.duckdb`); `publish` cop
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +58,43 @@ def connect_work(data_dir: DataDir) -> duckdb.DuckDBPyConnection:
     data_dir.ensure()
     con = duckdb.connect(str(data_dir.work_db))
     migrate(con)
+    set_memory_limit(con)
     return con
+
+
+# DuckDB's own limit is 80% of the machine's memory, and it keeps every block it has read or
+# written cached until it reaches that limit: at a million reports a crawl, build and publish
+# in one process (one connection, see work_connection) held 2 GB although nothing needed
+# more than a few hundred MB. Under a limit DuckDB drops cached blocks (they are on disk)
+# and spills what it must keep to `work/warehouse.duckdb.tmp/`, at the same speed here.
+# What it cannot drop is the primary-key index of `reports` (about 50 MB per million
+# reports; publish builds another for the published file), so the limit grows with the
+# table: 512 MB at a million reports, set when the connection opens and again by publish.
+# Environment OUTAGES_DUCKDB_MEMORY_LIMIT (e.g. "2GB") overrides.
+MEMORY_LIMIT_BASE_MB = 384
+MEMORY_LIMIT_PER_MILLION_REPORTS_MB = 128
+_MEMORY_LIMIT_RE = re.compile(r"\d+(\.\d+)?\s*(B|[KMGT]i?B)", re.IGNORECASE)
+
+
+def memory_limit(reports: int) -> str:
+    """The DuckDB memory limit for a working database of `reports` reports."""
+    configured = os.environ.get("OUTAGES_DUCKDB_MEMORY_LIMIT", "").strip()
+    if configured:
+        if not _MEMORY_LIMIT_RE.fullmatch(configured):
+            raise ValueError(
+                f"OUTAGES_DUCKDB_MEMORY_LIMIT={configured!r}: expected a size such as 2GB or 512MB"
+            )
+        return configured
+    per_report = MEMORY_LIMIT_PER_MILLION_REPORTS_MB * reports / 1_000_000
+    return f"{MEMORY_LIMIT_BASE_MB + round(per_report)}MB"
+
+
+def set_memory_limit(con: duckdb.DuckDBPyConnection) -> str:
+    """(Re)size the working connection's memory limit to the reports it holds; return it."""
+    reports = con.execute("SELECT count(*) FROM reports").fetchone()[0]
+    limit = memory_limit(reports)
+    con.execute(f"SET memory_limit = '{limit}'")
+    return limit
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from warehouse.db import DataDir
+from warehouse.db import DataDir, set_memory_limit
 
 # Journalists open the published file in whatever DuckDB they have: DuckDB 1.5 clients
 # cannot read 2.0's default storage format, so publish in the oldest one that holds our schema.
@@ -55,6 +55,9 @@ def publish(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> Publication:
         stale.unlink(missing_ok=True)
     published_at = datetime.now(UTC).replace(microsecond=0)
     source_db = con.execute("SELECT current_database()").fetchone()[0]
+    # Sized to the reports now held (a crawl may have added millions since the connection
+    # was opened): the copy builds the published file's primary-key indexes in memory.
+    set_memory_limit(con)
     con.execute("CHECKPOINT")
     con.execute(f"ATTACH '{temp}' AS _publish (STORAGE_VERSION '{PUBLISH_STORAGE_VERSION}')")
     try:
