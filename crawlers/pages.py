@@ -36,7 +36,7 @@ from scrapy.utils.request import request_from_dict
 from crawlers import signals
 from crawlers.archive import canonical_url
 from crawlers.items import OutageReport
-from crawlers.workers import ParseWorkers
+from crawlers.workers import ParseWorkers, PreparedReports
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 # What turns a page into reports: the crawler code and data, and the reference geography.
@@ -60,15 +60,35 @@ class PageRecord:
 
 @dataclass(repr=False)
 class ReportBatch:
-    """The reports of one page, as one item."""
+    """The reports of one page, as one item.
+
+    A page parsed in a worker process (crawlers/workers.py) may arrive having been through
+    some pipelines already (`done_steps`, class paths), and, when it has been through all
+    of them before the warehouse, as a `table` of warehouse rows instead of `reports`.
+    """
 
     url: str
     reports: list[OutageReport] = field(default_factory=list)
     page: PageRecord | None = None
     errors: int = 0  # problems the pipelines recorded with its reports
+    table: pa.Table | None = None
+    done_steps: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:  # an item, even with no reports left
+        return True
+
+    def __len__(self) -> int:
+        return len(self.reports) + (self.table.num_rows if self.table is not None else 0)
+
+    def outages(self) -> int:
+        """How many of its reports are about an outage (once classified)."""
+        count = sum(bool(r.get("is_outage")) for r in self.reports)
+        if self.table is not None:
+            count += self.table.column("is_outage").to_pylist().count(True)
+        return count
 
     def __repr__(self) -> str:  # Scrapy logs items: not a thousand reports in full
-        return f"<ReportBatch of {len(self.reports)} reports from {self.url}>"
+        return f"<ReportBatch of {len(self)} reports from {self.url}>"
 
 
 @lru_cache(maxsize=1)
@@ -190,6 +210,11 @@ class PageBatchMiddleware:
                 if isinstance(output, OutageReport):
                     batch.reports.append(output)
                     continue
+                if isinstance(output, PreparedReports):  # the pipelines it went through
+                    batch.done_steps = output.done_steps
+                    batch.table = output.table
+                    batch.errors += output.errors
+                    continue
                 if follow_ups is not None and isinstance(output, Request):
                     try:
                         follow_ups.append(output.to_dict(spider=spider))
@@ -197,7 +222,7 @@ class PageBatchMiddleware:
                         follow_ups = None
                 yield output
         except Exception:
-            if batch.reports:  # reports yielded before a bug are kept
+            if len(batch):  # reports yielded before a bug are kept
                 yield batch
             raise
         if follow_ups is not None:
@@ -206,8 +231,8 @@ class PageBatchMiddleware:
             except (pickle.PicklingError, TypeError, AttributeError):
                 blob = None  # meta that cannot be stored: the page is parsed every time
             if blob is not None:
-                batch.page = PageRecord(page_url, digest, len(batch.reports), blob)
-        if batch.reports or batch.page is not None:
+                batch.page = PageRecord(page_url, digest, len(batch), blob)
+        if len(batch) or batch.page is not None:
             yield batch
 
 

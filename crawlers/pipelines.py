@@ -36,15 +36,24 @@ class CrawlerPipeline:
     Spiders' reports arrive as one `ReportBatch` per page (crawlers/pages.py). A report that
     is dropped or breaks a step is recorded and leaves the batch; the rest go on. Keeps the
     crawler (Scrapy 2.13+ no longer passes the spider to pipeline methods).
+
+    A step that needs nothing but the report and the spider says `runs_in_workers = True`:
+    for pages parsed in worker processes it then runs there (crawlers/workers.py), and the
+    batch arrives here with the step in its `done_steps`.
     """
+
+    runs_in_workers = False
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self._batch: ReportBatch | None = None
+        self._path = f"{type(self).__module__}.{type(self).__qualname__}"
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ReportBatch):
             return self.process_report(item)
+        if self._path in item.done_steps:
+            return item
         kept = []
         self._batch = item
         try:
@@ -105,6 +114,8 @@ class CrawlerPipeline:
 
 class NormalizePipeline(CrawlerPipeline):
     """UTC times; SAME/UGC/state/county codes to USPS codes and 5-digit county FIPS."""
+
+    runs_in_workers = True
 
     def process_report(self, item: OutageReport) -> OutageReport:
         spider = self.spider
@@ -184,6 +195,8 @@ class NormalizePipeline(CrawlerPipeline):
 class ClassifyPipeline(CrawlerPipeline):
     """Is this document about a 911 outage? Status, cause, provider, backup phone, evidence."""
 
+    runs_in_workers = True
+
     def process_report(self, item: OutageReport) -> OutageReport:
         if item.get("is_outage") is not None and item.get("status"):
             return item  # the spider knows (curated records)
@@ -208,6 +221,8 @@ class ClassifyPipeline(CrawlerPipeline):
 class ValidatePipeline(CrawlerPipeline):
     """Drop (and record) items that cannot be stored; everything else goes on."""
 
+    runs_in_workers = True
+
     REQUIRED = ("report_id", "source", "source_url", "status")
 
     def process_report(self, item: OutageReport) -> OutageReport:
@@ -226,6 +241,9 @@ class ValidatePipeline(CrawlerPipeline):
 class WarehousePipeline(CrawlerPipeline):
     """Batch items into the working DuckDB (Arrow batches, never row by row); record the run."""
 
+    # A page's rows may come ready as an Arrow table from a worker (crawlers/workers.py).
+    accepts_tables = True
+
     def __init__(self, crawler: Crawler) -> None:
         from warehouse.db import DataDir
 
@@ -235,6 +253,8 @@ class WarehousePipeline(CrawlerPipeline):
         self.batch_size = settings.getint("OUTAGES_BATCH_SIZE", 5000)
         self.publish_on_close = settings.getbool("OUTAGES_PUBLISH_ON_CLOSE", True)
         self.rows: list[dict[str, Any]] = []
+        self.tables: list[Any] = []  # Arrow tables of rows, from workers or from self.rows
+        self.pending = 0  # reports in self.rows and self.tables
         self.errors: list[dict[str, Any]] = []
         self.pages: list[PageRecord] = []  # parsed pages, remembered once their reports are in
         self.failed_urls: set[str] = set()  # pages with an error: parsed again next time
@@ -350,9 +370,11 @@ class WarehousePipeline(CrawlerPipeline):
         reports = item.reports if isinstance(item, ReportBatch) else [item]
         for report in reports:
             self.add_row(report)
+        if isinstance(item, ReportBatch) and item.table is not None:
+            self.add_table(item.table)
         if isinstance(item, ReportBatch) and item.page is not None and not item.errors:
             self.pages.append(item.page)
-        if len(self.rows) >= self.batch_size:
+        if self.pending >= self.batch_size:
             self.flush()
         return item
 
@@ -360,16 +382,38 @@ class WarehousePipeline(CrawlerPipeline):
         row = {name: item.get(name) for name in REPORT_COLUMNS}
         row["crawl_run_id"] = self.run_id
         self.rows.append(row)
+        self.pending += 1
         self.counts["items"] += 1
         self.counts["outages"] += bool(row["is_outage"])
 
-    def flush(self) -> None:
-        from warehouse.load import load_reports, record_errors
-        from warehouse.publish import pause_point
+    def add_table(self, table: Any) -> None:
+        """Rows that came ready as an Arrow table (after the rows before them: the last
+        row of a report_id wins)."""
+        import pyarrow.compute as pc
+
+        from warehouse.load import reports_table
 
         if self.rows:
-            load_reports(self.con, self.rows)
+            self.tables.append(reports_table(self.rows))
             self.rows = []
+        self.tables.append(table)
+        self.pending += table.num_rows
+        self.counts["items"] += table.num_rows
+        self.counts["outages"] += pc.sum(table.column("is_outage")).as_py() or 0
+
+    def flush(self) -> None:
+        from warehouse.load import load_reports, load_table, record_errors, reports_table
+        from warehouse.publish import pause_point
+
+        if self.tables:
+            if self.rows:
+                self.tables.append(reports_table(self.rows))
+            load_table(self.con, self.tables, crawl_run_id=self.run_id)
+            self.rows, self.tables, self.pending = [], [], 0
+            pause_point("load")
+        elif self.rows:
+            load_reports(self.con, self.rows)
+            self.rows, self.pending = [], 0
             pause_point("load")
         # Only after their reports are stored, and only pages without an error.
         pages = [p for p in self.pages if p.url not in self.failed_urls]

@@ -69,6 +69,12 @@ class ProgressExtension:
         self._bump("pages")
 
     def item(self, item: Any, **_: Any) -> None:
+        from crawlers.pages import ReportBatch
+
+        if isinstance(item, ReportBatch):  # a page's reports (crawlers/pages.py)
+            self._bump("items", len(item))
+            self._bump("outages", item.outages())
+            return
         self._bump("items")
         if item.get("is_outage"):
             self._bump("outages")

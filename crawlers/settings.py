@@ -76,9 +76,10 @@ SPIDER_MIDDLEWARES = {
 }
 OUTAGES_SKIP_UNCHANGED_PAGES = True  # `outages crawl --reparse` turns it off
 # Spiders with `parse_in_workers = True` parse pages of this size and up in worker processes
-# (crawlers/workers.py): -1 means one per CPU, 0 none.
+# (crawlers/workers.py): -1 means one per CPU, 0 none. 400 kB is about 50 CAP messages: a
+# backfill's pages average 1.5 MB, and a page much smaller is cheaper to parse than to send.
 OUTAGES_PARSE_WORKERS = int(os.environ.get("OUTAGES_PARSE_WORKERS", "-1"))
-OUTAGES_PARSE_WORKERS_MIN_BYTES = int(os.environ.get("OUTAGES_PARSE_WORKERS_MIN_BYTES", "1000000"))
+OUTAGES_PARSE_WORKERS_MIN_BYTES = int(os.environ.get("OUTAGES_PARSE_WORKERS_MIN_BYTES", "400000"))
 # Room for a few such pages in the scraper at once (Scrapy's default, 5 MB, holds one).
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 64_000_000
 

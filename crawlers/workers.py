@@ -4,13 +4,23 @@ A full backfill of the federal alert archive reads every alert ever sent and par
 one (CAP XML) in Python: on one core that, not the network, sets the pace. A spider that
 sets `parse_in_workers = True` has its large pages (OUTAGES_PARSE_WORKERS_MIN_BYTES and up)
 parsed by its own `parse` in a pool of worker processes (OUTAGES_PARSE_WORKERS, default one
-per CPU; 0 turns it off). Everything else stays in the crawl process: the engine, the
-archive, the pipelines (normalize, classify, validate) and the warehouse.
+per CPU; 0 turns it off).
 
-A worker builds the same spider from the same settings and arguments. What its parse
-yields comes back as reports and as request dicts (Scrapy's own `Request.to_dict`, the
-form its disk queues use), and what it records with `record_error` comes back too and is
-recorded in the crawl process, with the page's URL, as if parsed there.
+Parsing alone was not enough: with the parse in workers, the crawl process still ran
+normalize, classify and validate on every report and built the warehouse rows, and it was
+the one busy process while the workers waited (benchmarks/RESULTS.md). So a worker also runs
+the item pipelines that say `runs_in_workers = True`, in their order, from the first up to
+the first that does not (normalize, classify, validate do; the warehouse does not). When all
+that is left is a pipeline that takes rows as a table (`accepts_tables = True`: the
+warehouse), the worker sends the page's reports back as one Arrow table of warehouse rows
+rather than as items. The crawl process keeps the engine, the archive, the page memory and
+the warehouse, and skips the pipelines the batch has been through (`ReportBatch.done_steps`).
+
+A worker builds the same spider and the same pipelines from the same settings and
+arguments. What its parse yields comes back as reports (or rows) and as request dicts
+(Scrapy's own `Request.to_dict`, the form its disk queues use). What it records with
+`record_error`, and what its pipelines drop or fail on, come back too and are recorded in
+the crawl process, with the report's or the page's URL, as if done there.
 """
 
 from __future__ import annotations
@@ -24,8 +34,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
+from scrapy import signals as scrapy_signals
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
+from scrapy.utils.misc import build_from_crawler, load_object
 from scrapy.utils.request import request_from_dict
 
 from crawlers import signals
@@ -42,27 +55,60 @@ class ParsedPage:
     """What a worker's parse of one page gave."""
 
     reports: list[OutageReport] = field(default_factory=list)
+    # Or, when every pipeline before the warehouse ran in the worker: the rows, as a table.
+    table: pa.Table | None = None
+    done_steps: tuple[str, ...] = ()  # the pipelines (class paths) the reports went through
+    batch_errors: int = 0  # problems those pipelines recorded with the page's reports
     requests: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)  # record_error keyword arguments
     failure: str | None = None  # an unexpected exception (a bug), with its traceback
 
 
+def worker_steps(settings: Any) -> tuple[list[str], bool]:
+    """The item pipelines a worker runs (class paths, in order) and whether what is left
+    after them takes a table of rows."""
+    from scrapy.utils.conf import build_component_list
+
+    paths = build_component_list(settings.getwithbase("ITEM_PIPELINES"))
+    classes = [load_object(p) if isinstance(p, str) else p for p in paths]
+    steps: list[str] = []
+    for cls in classes:
+        if not getattr(cls, "runs_in_workers", False):
+            break
+        steps.append(f"{cls.__module__}.{cls.__qualname__}")
+    rest = classes[len(steps) :]
+    return steps, bool(rest) and all(getattr(cls, "accepts_tables", False) for cls in rest)
+
+
 # ---- in the worker --------------------------------------------------------------------
 _spider: Any = None
+_pipelines: list[Any] = []
+_rows_as_table = False
 _errors: list[dict] = []
 
 
-def _start_worker(spider_name: str, spider_kwargs: dict, settings: dict) -> None:
-    global _spider
+def _start_worker(
+    spider_name: str, spider_kwargs: dict, settings: dict, *, log: bool = True
+) -> None:
+    global _spider, _pipelines, _rows_as_table
     from scrapy.settings import Settings
     from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.log import configure_logging
 
     worker_settings = Settings(settings)
+    # What the pipelines log here (a dropped report, a traceback) goes to stderr as the
+    # crawl process's own log does, at the same level and in the same format.
+    if log:
+        configure_logging(worker_settings)
     spidercls = SpiderLoader.from_settings(worker_settings).load(spider_name)
     crawler = Crawler(spidercls, worker_settings)
     _spider = spidercls.from_crawler(crawler, **spider_kwargs)
     crawler.spider = _spider
     crawler.signals.connect(_collect_error, signal=signals.error_recorded)
+    crawler.signals.connect(_collect_dropped, signal=scrapy_signals.item_dropped)
+    crawler.signals.connect(_collect_item_error, signal=scrapy_signals.item_error)
+    steps, _rows_as_table = worker_steps(worker_settings)
+    _pipelines = [build_from_crawler(load_object(path), crawler) for path in steps]
 
 
 def _collect_error(**kwargs: Any) -> None:
@@ -72,9 +118,37 @@ def _collect_error(**kwargs: Any) -> None:
     _errors.append(kwargs)
 
 
+# What the warehouse pipeline records for a dropped report or a pipeline error, recorded
+# as such in the crawl process (see WarehousePipeline.on_item_dropped / on_item_error).
+def _collect_dropped(item: Any, exception: Exception, **_: Any) -> None:
+    url = item.get("source_url") if hasattr(item, "get") else None
+    _errors.append(
+        {
+            "url": url or "?",
+            "stage": "validate",
+            "error_type": type(exception).__name__,
+            "message": str(exception),
+        }
+    )
+
+
+def _collect_item_error(item: Any, failure: Any, **_: Any) -> None:
+    url = item.get("source_url") if hasattr(item, "get") else None
+    _errors.append(
+        {
+            "url": url or "?",
+            "stage": "pipeline",
+            "error_type": failure.type.__name__,
+            "message": failure.getErrorMessage(),
+        }
+    )
+
+
 def _parse(
     url: str, status: int, headers: dict, body: bytes, meta: dict, response_cls: type
 ) -> ParsedPage:
+    from crawlers.pages import ReportBatch
+
     request = Request(url, meta=meta)
     response = response_cls(url=url, status=status, headers=headers, body=body, request=request)
     page = ParsedPage()
@@ -87,8 +161,27 @@ def _parse(
                 page.reports.append(output)
     except Exception:
         page.failure = traceback.format_exc()
+    if page.reports and _pipelines:
+        # The reports parsed before a failure are kept, as in the crawl process.
+        batch = ReportBatch(url=url, reports=page.reports)
+        for pipeline in _pipelines:
+            batch = pipeline.process_item(batch)
+        page.done_steps = tuple(f"{type(p).__module__}.{type(p).__qualname__}" for p in _pipelines)
+        page.batch_errors = batch.errors
+        page.reports = batch.reports
+        if _rows_as_table:
+            page.table = report_rows_table(page.reports)
+            page.reports = []
     page.errors = list(_errors)
     return page
+
+
+def report_rows_table(reports: list[Any]) -> pa.Table:
+    """The warehouse rows of reports that went through every pipeline before it."""
+    from crawlers.items import REPORT_COLUMNS
+    from warehouse.load import reports_table
+
+    return reports_table([{name: r.get(name) for name in REPORT_COLUMNS} for r in reports])
 
 
 # ---- in the crawl process -------------------------------------------------------------
@@ -150,6 +243,12 @@ class ParseWorkers:
             self.crawler.signals.send_catch_log(signals.error_recorded, spider=spider, **error)
         outputs: list[Any] = [request_from_dict(d, spider=spider) for d in page.requests]
         outputs += page.reports
+        if page.done_steps:
+            outputs.append(
+                PreparedReports(
+                    done_steps=page.done_steps, table=page.table, errors=page.batch_errors
+                )
+            )
         return _replay(outputs, page.failure, response.url)
 
     def close(self) -> None:
@@ -163,6 +262,15 @@ async def _replay(outputs: list[Any], failure: str | None, url: str) -> Any:
         yield output
     if failure:  # after what was parsed before it: those reports are kept
         raise WorkerParseError(f"parsing {url} failed in a worker:\n{failure}")
+
+
+@dataclass
+class PreparedReports:
+    """What a page's reports went through in a worker (the middleware puts it on the batch)."""
+
+    done_steps: tuple[str, ...]
+    table: pa.Table | None
+    errors: int
 
 
 class WorkerParseError(RuntimeError):

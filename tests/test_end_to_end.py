@@ -204,8 +204,9 @@ def test_exports_have_the_sources_row_counts(demo_dir: Path, tmp_path: Path) -> 
     assert all(f["geometry"] for f in features)
     # Tables whose county_fips is a list draw all their counties (incidents, reports).
     incidents_geo = tmp_path / "incidents.geojson"
-    outages("export", "incidents", "--format", "geojson", "-o", str(incidents_geo),
-            data_dir=demo_dir)
+    outages(
+        "export", "incidents", "--format", "geojson", "-o", str(incidents_geo), data_dir=demo_dir
+    )
     features = json.loads(incidents_geo.read_text())["features"]
     assert len(features) == query(demo_dir, "SELECT count(*) FROM incidents")[0][0]
     with_counties = query(demo_dir, "SELECT count(*) FROM incidents WHERE len(county_fips) > 0")

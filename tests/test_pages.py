@@ -16,10 +16,16 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
+from crawlers import workers
 from crawlers.archive import ArchiveRecord, write_records
-from crawlers.items import OutageReport
+from crawlers.items import REPORT_COLUMNS, OutageReport
 from crawlers.pages import ReportBatch
-from crawlers.pipelines import ValidatePipeline
+from crawlers.pipelines import (
+    ClassifyPipeline,
+    CrawlerPipeline,
+    NormalizePipeline,
+    ValidatePipeline,
+)
 from crawlers.spiders.openfema_ipaws import OpenfemaIpawsSpider
 from tests.conftest import SNAPSHOT, outages, query
 
@@ -165,10 +171,11 @@ def test_pages_parsed_in_worker_processes_give_the_same_reports(tmp_path: Path) 
         archive,
         [ArchiveRecord(url=url, body=json.dumps(page).encode(), fetched_at=datetime.now(UTC))],
     )
-    columns = "report_id, status, is_outage, state_codes, county_fips, title, archive_ref"
+    # Every stored column but the run and load stamps.
+    columns = ", ".join(c for c in REPORT_COLUMNS if c != "crawl_run_id")
     results = {}
-    for workers in ("0", "2"):
-        data_dir = tmp_path / f"workers-{workers}"
+    for processes in ("0", "2"):
+        data_dir = tmp_path / f"workers-{processes}"
         result = outages(
             "crawl",
             "openfema_ipaws",
@@ -176,10 +183,10 @@ def test_pages_parsed_in_worker_processes_give_the_same_reports(tmp_path: Path) 
             "--replay",
             str(archive),
             data_dir=data_dir,
-            env={"OUTAGES_PARSE_WORKERS": workers, "OUTAGES_PARSE_WORKERS_MIN_BYTES": "1"},
+            env={"OUTAGES_PARSE_WORKERS": processes, "OUTAGES_PARSE_WORKERS_MIN_BYTES": "1"},
         )
-        assert ("in 2 worker processes" in result.stderr) == (workers == "2")
-        results[workers] = (
+        assert ("in 2 worker processes" in result.stderr) == (processes == "2")
+        results[processes] = (
             query(data_dir, f"SELECT {columns} FROM reports ORDER BY report_id"),
             query(data_dir, "SELECT url, stage, message FROM crawl_errors"),
             query(data_dir, "SELECT items, errors, status FROM crawl_runs"),
@@ -190,3 +197,102 @@ def test_pages_parsed_in_worker_processes_give_the_same_reports(tmp_path: Path) 
     # The worker's record_error reached the warehouse with the page's URL.
     assert [stage for _, stage, message in errors if "record 3" in message] == ["parse"]
     assert runs == [(len(reports), 1, "partial")]
+
+
+# ---- the pipelines in a worker process (crawlers/workers.py) -------------------------------
+class FlakyStep(CrawlerPipeline):
+    """A worker-safe step that drops the second report it sees and breaks on the fourth."""
+
+    runs_in_workers = True
+    seen = 0
+
+    def process_report(self, item: OutageReport) -> OutageReport:
+        FlakyStep.seen += 1
+        if FlakyStep.seen == 2:
+            raise DropItem("flaky: dropped")
+        if FlakyStep.seen == 4:
+            raise ValueError("flaky: broke")
+        return item
+
+
+class MainOnlyStep(CrawlerPipeline):
+    """A step that must run in the crawl process."""
+
+
+PIPELINE_PATHS = {
+    "normalize": "crawlers.pipelines.NormalizePipeline",
+    "classify": "crawlers.pipelines.ClassifyPipeline",
+    "validate": "crawlers.pipelines.ValidatePipeline",
+    "warehouse": "crawlers.pipelines.WarehousePipeline",
+    "flaky": f"{__name__}.FlakyStep",
+    "main_only": f"{__name__}.MainOnlyStep",
+}
+
+
+def parse_in_worker_here(steps: list[str], body: bytes, url: str) -> workers.ParsedPage:
+    """What a worker gives for a page, with the worker's functions run in this process."""
+    from scrapy.http import TextResponse
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    settings.set("ITEM_PIPELINES", {PIPELINE_PATHS[s]: 100 * (i + 1) for i, s in enumerate(steps)})
+    FlakyStep.seen = 0
+    workers._start_worker("openfema_ipaws", {}, settings.copy_to_dict(), log=False)
+    return workers._parse(url, 200, {}, body, dict(META), TextResponse)
+
+
+META = {"archive_ref": "a-1", "fetched_at": datetime(2026, 7, 30, 12, 0, tzinfo=UTC)}
+
+
+def fixture_page() -> tuple[bytes, str]:
+    path = FIXTURES / "spiders" / "openfema_ipaws" / "real_2026-07-29_page2" / "response.json"
+    page = json.loads(path.read_text())
+    return path.read_bytes(), page["metadata"]["url"]
+
+
+def test_a_worker_runs_the_pipelines_before_the_warehouse_and_sends_rows() -> None:
+    from scrapy.http import Request, TextResponse
+
+    from warehouse.load import reports_table
+
+    body, url = fixture_page()
+    steps = ["normalize", "classify", "flaky", "validate", "warehouse"]
+    page = parse_in_worker_here(steps, body, url)
+    assert page.failure is None and page.reports == []
+    assert page.done_steps == tuple(PIPELINE_PATHS[s] for s in steps[:-1])
+    # The same rows as the crawl process makes from the same page with the same steps.
+    crawler = get_crawler(OpenfemaIpawsSpider)
+    crawler.spider = spider = crawler._create_spider()
+    response = TextResponse(url, body=body, request=Request(url, meta=dict(META)))
+    batch = ReportBatch(url=url, reports=[r for r in spider.parse(response) if "report_id" in r])
+    parsed = len(batch.reports)
+    FlakyStep.seen = 0
+    for step in (NormalizePipeline, ClassifyPipeline, FlakyStep, ValidatePipeline):
+        batch = step(crawler).process_item(batch)
+    expected = reports_table([{c: r.get(c) for c in REPORT_COLUMNS} for r in batch.reports])
+    assert page.table.num_rows == parsed - 2 == len(batch.reports)
+    differing = [c for c in REPORT_COLUMNS if not page.table[c].equals(expected[c])]
+    assert differing == []
+    # The dropped report and the broken step come back as the warehouse records them, and
+    # they keep the page out of the page memory.
+    assert page.batch_errors == batch.errors == 2
+    recorded = {(e["stage"], e["error_type"], e["message"]) for e in page.errors}
+    assert ("validate", "DropItem", "flaky: dropped") in recorded
+    assert ("pipeline", "ValueError", "flaky: broke") in recorded
+    assert all(e["url"].startswith("https://") for e in page.errors)
+
+
+def test_a_worker_stops_at_the_first_step_that_must_run_in_the_crawl_process() -> None:
+    body, url = fixture_page()
+    page = parse_in_worker_here(["normalize", "main_only", "classify", "warehouse"], body, url)
+    assert page.done_steps == (PIPELINE_PATHS["normalize"],)
+    assert page.table is None and page.reports
+    # Normalized (UTC times, sorted place lists), not yet classified.
+    assert all(
+        r.get("status") is None and r["published_at"].utcoffset().seconds == 0 for r in page.reports
+    )
+    assert workers.worker_steps(
+        __import__("scrapy.settings").settings.Settings(
+            {"ITEM_PIPELINES": {PIPELINE_PATHS["validate"]: 1}}
+        )
+    ) == ([PIPELINE_PATHS["validate"]], False)

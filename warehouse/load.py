@@ -51,7 +51,28 @@ def reports_table(rows: Iterable[Mapping]) -> pa.Table:
 
 def load_reports(con: duckdb.DuckDBPyConnection, rows: Iterable[Mapping]) -> int:
     """Insert or replace a batch of reports in one statement; return how many."""
-    table = reports_table(rows)
+    return _insert(con, reports_table(rows))
+
+
+def load_table(
+    con: duckdb.DuckDBPyConnection, tables: list[pa.Table], *, crawl_run_id: str | None
+) -> int:
+    """Insert or replace report tables (as `reports_table` makes them, in the order they
+    came: the last row of a report_id wins), all of the one crawl run; return how many."""
+    table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    table = table.set_column(
+        REPORT_SCHEMA.get_field_index("crawl_run_id"),
+        REPORT_SCHEMA.field("crawl_run_id"),
+        pa.array([crawl_run_id] * table.num_rows, pa.string()),
+    )
+    ids = table.column("report_id").to_pylist()
+    if len(set(ids)) < len(ids):  # a report seen twice in the batch: keep its last row
+        last = {report_id: index for index, report_id in enumerate(ids)}
+        table = table.take(sorted(last.values()))
+    return _insert(con, table)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
     if table.num_rows == 0:
         return 0
     con.register("_report_batch", table)
