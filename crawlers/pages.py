@@ -120,14 +120,37 @@ class PageMemory:
         self.unchanged_reports = 0
 
     @classmethod
-    def load(cls, con: Any, spider: str, version: str | None = None) -> PageMemory:
+    def load(
+        cls, con: Any, spider: str, version: str | None = None, *, keep_days: int = 90
+    ) -> PageMemory:
         version = version or code_version()
+        cls.prune(con, spider, version, keep_days)
         rows = con.execute(
             "SELECT url, content_digest, reports, follow_ups FROM _crawled_pages "
             "WHERE spider = ? AND code_version = ?",
             [spider, version],
         ).fetchall()
         return cls(spider, version, {(url, dig): (n, blob) for url, dig, n, blob in rows})
+
+    @staticmethod
+    def prune(con: Any, spider: str, version: str, keep_days: int) -> int:
+        """Forget what can no longer help: pages read by other code (they are parsed again
+        anyway), and bodies of a URL older than `keep_days` that are not its latest. A feed
+        polled every few minutes would otherwise add a row per poll for ever; an old archive
+        replayed again is then parsed again, which is correct, only slower."""
+        forgotten = con.execute(
+            """
+            DELETE FROM _crawled_pages AS p
+            WHERE p.spider = $spider
+              AND (p.code_version <> $version
+                   OR (p.parsed_at < now() - to_days($keep_days)
+                       AND p.parsed_at < (SELECT max(q.parsed_at) FROM _crawled_pages AS q
+                                          WHERE q.spider = p.spider AND q.url = p.url)))
+            RETURNING 1
+            """,
+            {"spider": spider, "version": version, "keep_days": keep_days},
+        ).fetchall()
+        return len(forgotten)
 
     def lookup(self, url: str, digest: str) -> tuple[int, bytes | None] | None:
         return self.known.get((url, digest))

@@ -363,7 +363,9 @@ class WarehousePipeline(CrawlerPipeline):
         self.run_id = start_run(self.con, spider.name, mode, args)
         _RUNS_OF_THIS_PROCESS.add(self.run_id)
         self.crawler.stats.set_value("outages/run_id", self.run_id)
-        self.memory = PageMemory.load(self.con, spider.name)
+        self.memory = PageMemory.load(
+            self.con, spider.name, keep_days=settings.getint("OUTAGES_PAGE_MEMORY_DAYS", 90)
+        )
         self.crawler.signals.send_catch_log(signals.page_memory_opened, memory=self.memory)
 
     def process_item(self, item: Any) -> Any:

@@ -75,6 +75,8 @@ SPIDER_MIDDLEWARES = {
     "crawlers.pages.PageBatchMiddleware": 1100,
 }
 OUTAGES_SKIP_UNCHANGED_PAGES = True  # `outages crawl --reparse` turns it off
+# A URL's older bodies are forgotten after this many days (its latest is kept).
+OUTAGES_PAGE_MEMORY_DAYS = int(os.environ.get("OUTAGES_PAGE_MEMORY_DAYS", "90"))
 # Spiders with `parse_in_workers = True` parse pages of this size and up in worker processes
 # (crawlers/workers.py): -1 means one per CPU, 0 none. 400 kB is about 50 CAP messages: a
 # backfill's pages average 1.5 MB, and a page much smaller is cheaper to parse than to send.

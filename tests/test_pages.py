@@ -296,3 +296,38 @@ def test_a_worker_stops_at_the_first_step_that_must_run_in_the_crawl_process() -
             {"ITEM_PIPELINES": {PIPELINE_PATHS["validate"]: 1}}
         )
     ) == ([PIPELINE_PATHS["validate"]], False)
+
+
+def test_page_memory_forgets_other_code_and_old_bodies_but_keeps_a_urls_latest(
+    tmp_path: Path,
+) -> None:
+    from datetime import timedelta
+
+    from crawlers.pages import PageMemory
+    from warehouse.db import DataDir, connect_work
+
+    con = connect_work(DataDir(tmp_path / "data"))
+    now = datetime.now(UTC)
+    rows = [
+        # spider, url, digest, code version, age in days
+        ("feed", "u1", "old", "v2", 200),  # an old body of u1: forgotten
+        ("feed", "u1", "mid", "v2", 100),  # old too, and not u1's latest: forgotten
+        ("feed", "u1", "new", "v2", 1),  # u1's latest: kept
+        ("feed", "u2", "only", "v2", 400),  # old, but u2's latest: kept
+        ("feed", "u3", "x", "v1", 1),  # read by other code: forgotten
+        ("other", "u1", "old", "v1", 400),  # another spider's: untouched
+    ]
+    for spider, url, digest, version, age in rows:
+        con.execute(
+            "INSERT INTO _crawled_pages VALUES (?, ?, ?, ?, 1, NULL, 'run', ?)",
+            [spider, url, digest, version, now - timedelta(days=age)],
+        )
+    memory = PageMemory.load(con, "feed", "v2", keep_days=90)
+    assert sorted(memory.known) == [("u1", "new"), ("u2", "only")]
+    left = con.execute("SELECT spider, url, content_digest FROM _crawled_pages ORDER BY ALL")
+    assert left.fetchall() == [
+        ("feed", "u1", "new"),
+        ("feed", "u2", "only"),
+        ("other", "u1", "old"),
+    ]
+    con.close()
