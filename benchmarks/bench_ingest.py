@@ -109,6 +109,7 @@ def profile(archive: Path, data_dir: Path, env: dict, rate: int) -> dict:
             pyspy,
             "record",
             "--idle",
+            "--subprocesses",  # the parse workers (crawlers/workers.py)
             "--format",
             "raw",
             "-r",
@@ -127,6 +128,7 @@ def profile(archive: Path, data_dir: Path, env: dict, rate: int) -> dict:
             pyspy,
             "record",
             "--idle",
+            "--subprocesses",
             "-r",
             str(max(10, rate // 4)),
             "-o",

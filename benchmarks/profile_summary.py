@@ -51,7 +51,12 @@ BUCKETS: list[tuple[str, str]] = [
         r"(spider_names|scrapy_settings|connect_work|migrate|load_reference_tables) \(",
     ),
 ]
-IDLE = re.compile(r"^(select|poll|epoll|_poll|doPoll|wait|sleep|acquire|_run_once) \(")
+IDLE = re.compile(
+    r"^(select|poll|epoll|_poll|doPoll|wait|sleep|acquire|_run_once|"
+    # a parse worker waiting for its next page, or the pool's threads waiting on it
+    r"Connection\._recv|SemLock\.__enter__|_wait_for_tstate_lock|EpollSelector\.select|"
+    r"Condition\.wait|_PollLikeSelector\.select) \("
+)
 
 
 def parse(path: Path) -> Counter:
@@ -90,7 +95,21 @@ def bucket_of(raw: list[str]) -> str:
         return "startup: imports"
     if IDLE.search(leaf) or "selectors.py" in leaf or "epollreactor" in leaf:
         return "idle (event loop waiting)"
+    # The pool's feeder thread blocked writing a page until a worker is free to read it.
+    if leaf.startswith("Connection._send (") and any("Queue._feed (" in f for f in raw):
+        return "idle (event loop waiting)"
     return "Scrapy/Twisted/asyncio machinery (no project code below)"
+
+
+def process_of(stack: str) -> str:
+    """Which process a sample is from (py-spy --subprocesses puts "process PID:CMD" frames
+    first): the crawl process, or one of its parse workers (crawlers/workers.py)."""
+    processes = [f for f in stack.split(";") if f.startswith("process ")]
+    if processes and "spawn_main" in processes[-1]:
+        return "parse workers"
+    if processes and "resource_tracker" in processes[-1]:
+        return "multiprocessing resource tracker"
+    return "crawl process"
 
 
 def summarize(stacks: Counter, top: int = 40) -> dict:
@@ -98,12 +117,24 @@ def summarize(stacks: Counter, top: int = 40) -> dict:
     inclusive: Counter = Counter()
     self_: Counter = Counter()
     buckets: Counter = Counter()
+    per_process: Counter = Counter()
+    busy_per_process: Counter = Counter()
     for stack, n in stacks.items():
+        process = process_of(stack)
+        stack = ";".join(f for f in stack.split(";") if not f.startswith("process "))
         fs = frames(stack)
         for f in set(fs):
             inclusive[f] += n
         self_[fs[-1]] += n
-        buckets[bucket_of(stack.split(";"))] += n
+        bucket = (
+            "idle (event loop waiting)"  # it only waits for processes to end
+            if process.startswith("multiprocessing resource tracker")
+            else bucket_of(stack.split(";"))
+        )
+        buckets[bucket] += n
+        per_process[process] += n
+        if not bucket.startswith("idle"):
+            busy_per_process[process] += n
 
     def pct(n: int) -> float:
         return round(100.0 * n / total, 1) if total else 0.0
@@ -111,6 +142,11 @@ def summarize(stacks: Counter, top: int = 40) -> dict:
     return {
         "samples": total,
         "buckets_pct": {k: pct(v) for k, v in buckets.most_common()},
+        # Samples per process (all its threads, idle included) and the share not idle.
+        "processes": {
+            k: {"samples": v, "busy_pct": round(100.0 * busy_per_process[k] / v, 1)}
+            for k, v in per_process.most_common()
+        },
         "inclusive_pct": {k: pct(v) for k, v in inclusive.most_common(top)},
         "self_pct": {k: pct(v) for k, v in self_.most_common(top)},
     }
@@ -127,6 +163,8 @@ def main() -> None:
         print(json.dumps(summary, indent=1))
         return
     print(f"samples: {summary['samples']}")
+    for name, figures in summary["processes"].items():
+        print(f"  {name}: {figures['samples']} samples, {figures['busy_pct']}% not idle")
     for title in ("buckets_pct", "inclusive_pct", "self_pct"):
         print(f"\n{title}:")
         for k, v in summary[title].items():

@@ -250,7 +250,7 @@ class WarehousePipeline(CrawlerPipeline):
         super().__init__(crawler)
         settings = crawler.settings
         self.data_dir = DataDir.resolve(settings.get("OUTAGES_DATA_DIR"))
-        self.batch_size = settings.getint("OUTAGES_BATCH_SIZE", 5000)
+        self.batch_size = settings.getint("OUTAGES_BATCH_SIZE", 20_000)
         self.publish_on_close = settings.getbool("OUTAGES_PUBLISH_ON_CLOSE", True)
         self.rows: list[dict[str, Any]] = []
         self.tables: list[Any] = []  # Arrow tables of rows, from workers or from self.rows

@@ -98,7 +98,9 @@ EXTENSIONS = {
 
 # Project settings (read by pipelines and extensions).
 OUTAGES_DATA_DIR = os.environ.get("OUTAGES_DATA", "data")
-OUTAGES_BATCH_SIZE = 5000
+# Reports per load into DuckDB: each load is one transaction with its own commit, and a
+# backfill spent a quarter less on loading in batches of 20,000 than of 5,000.
+OUTAGES_BATCH_SIZE = 20_000
 # `scrapy crawl` on its own builds and publishes when the spider closes; `outages crawl`
 # turns this off and publishes once after all its spiders have finished.
 OUTAGES_PUBLISH_ON_CLOSE = True

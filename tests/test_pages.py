@@ -331,3 +331,19 @@ def test_page_memory_forgets_other_code_and_old_bodies_but_keeps_a_urls_latest(
         ("other", "u1", "old"),
     ]
     con.close()
+
+
+def test_the_progress_display_counts_the_reports_of_a_batch() -> None:
+    from crawlers.progress import ProgressExtension
+    from warehouse.load import reports_table
+
+    crawler = get_crawler(OpenfemaIpawsSpider, {"OUTAGES_PROGRESS": True})
+    progress = ProgressExtension.from_crawler(crawler)
+    outage = report("r-2", status="outage")
+    outage["is_outage"] = True
+    rows = reports_table([{"report_id": "r-9", "is_outage": True}, {"report_id": "r-8"}])
+    batch = ReportBatch(url="https://example.invalid/p", reports=[report("r-1"), outage])
+    progress.item(batch)
+    progress.item(ReportBatch(url="https://example.invalid/q", table=rows))
+    progress.item(report("r-3"))  # a report on its own
+    assert (progress.counts["items"], progress.counts["outages"]) == (5, 2)
