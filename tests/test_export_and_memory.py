@@ -4,7 +4,6 @@ the streamed report_counties build against the query it replaced, and the memory
 from __future__ import annotations
 
 import gzip
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -12,14 +11,13 @@ import pyarrow.parquet as pq
 import pytest
 
 import warehouse.export as export
+from tests.test_warehouse import report  # one test report row for the warehouse tests
 from warehouse import db
 from warehouse.build import SQL_DIR, build, run_sql_file
 from warehouse.db import DataDir, connect_work
 from warehouse.export import ExportError, export_relation
 from warehouse.load import load_reports
 from warehouse.publish import publish
-
-T0 = datetime(2024, 4, 17, 22, 0, tzinfo=UTC)
 
 # report_counties.sql before it was streamed (DISTINCT and NOT EXISTS over the whole result).
 OLD_REPORT_COUNTIES_SQL = """
@@ -47,24 +45,6 @@ def old_and_new(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple], list[tuple
     old = con.execute(ROWS).fetchall()
     run_sql_file(con, SQL_DIR / "report_counties.sql")
     return old, con.execute(ROWS).fetchall()
-
-
-def report(report_id: str, **fields) -> dict:
-    row = {
-        "report_id": report_id,
-        "source": "test",
-        "source_url": f"https://example.org/{report_id}",
-        "published_at": T0,
-        "started_at": T0,
-        "is_outage": False,
-        "status": "not_outage",
-        "state_codes": [],
-        "county_fips": [],
-        "references_keys": [],
-        "is_constructed": True,
-    }
-    row.update(fields)
-    return row
 
 
 PLACES = [
