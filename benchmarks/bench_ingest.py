@@ -276,6 +276,15 @@ def main() -> None:
                 "profile (py-spy, share of samples incl. idle): "
                 + "; ".join(f"{k} {v}%" for k, v in b.items())
             )
+            processes = result["profile"]["summary"].get("processes", {})
+            notes.append(
+                "profile, per process (samples of all its threads; share not idle): "
+                + "; ".join(
+                    f"{k} {v['samples']} samples, {v['busy_pct']}%" for k, v in processes.items()
+                )
+                + f". Without the idle samples: `profile_summary.py {result['profile']['raw']}"
+                " --busy`"
+            )
         bl.append_results(
             f"Ingest, {alerts:,} alerts",
             bl.this_command(),

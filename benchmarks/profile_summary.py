@@ -88,6 +88,8 @@ def bucket_of(raw: list[str]) -> str:
             if re.search(pattern, deepest):
                 return name
         return "project: other"
+    if not raw:
+        return "idle (event loop waiting)"  # a process sampled with no Python frame
     leaf = raw[-1].strip()
     if any(f.strip().startswith("_find_and_load ") for f in raw) and not any(
         "Handle._run" in f for f in raw
@@ -157,8 +159,23 @@ def main() -> None:
     ap.add_argument("profile", type=Path)
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--busy", action="store_true", help="leave out idle samples (shares of the work done)"
+    )
     args = ap.parse_args()
-    summary = summarize(parse(args.profile), args.top)
+    stacks = parse(args.profile)
+    if args.busy:
+        stacks = Counter(
+            {
+                k: v
+                for k, v in stacks.items()
+                if not process_of(k).startswith("multiprocessing resource tracker")
+                and not bucket_of(
+                    [f for f in k.split(";") if not f.startswith("process ")]
+                ).startswith("idle")
+            }
+        )
+    summary = summarize(stacks, args.top)
     if args.json:
         print(json.dumps(summary, indent=1))
         return
