@@ -31,6 +31,7 @@ import multiprocessing
 import os
 import traceback
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -236,16 +237,34 @@ class ParseWorkers:
             )
         return self.pool
 
-    async def parse(self, spider: Any, response: Response) -> Any:
+    async def parse(self, spider: Any, response: Response, *, attempt: int = 1) -> Any:
         """The outputs of `spider.parse(response)`, parsed in a worker: an async iterator
-        that raises `WorkerParseError` at its end if the parse failed part way."""
+        that raises `WorkerParseError` at its end if the parse failed part way.
+
+        When the pool breaks (a worker died: killed by the kernel's OOM killer, say, or a
+        crash in a C extension), new workers are started and the page is tried once more
+        in them; if they die on it too, the page fails with `WorkerParseError` (recorded
+        with its URL; not remembered, so tried again next crawl) and the crawl goes on. It
+        is never parsed in the crawl process, which whatever killed the workers would kill.
+        """
         pool = self._start(spider)
         meta = {k: response.meta[k] for k in _META_KEYS if k in response.meta}
         headers = {k: v for k, v in response.headers.items()}
-        future = pool.submit(
-            _parse, response.url, response.status, headers, response.body, meta, type(response)
-        )
-        page: ParsedPage = await asyncio.wrap_future(future)
+        try:
+            future = pool.submit(
+                _parse, response.url, response.status, headers, response.body, meta, type(response)
+            )
+            page: ParsedPage = await asyncio.wrap_future(future)
+        except BrokenProcessPool as exc:
+            if self.pool is pool:  # pages in flight at the time all land here: restart once
+                self.pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
+            if attempt > 1:
+                raise WorkerParseError(
+                    f"parsing {response.url} failed: the parse workers died on it twice ({exc})"
+                ) from exc
+            logger.error("a parse worker died (%s); trying %s in new workers", exc, response.url)
+            return await self.parse(spider, response, attempt=attempt + 1)
         for error in page.errors:
             self.crawler.signals.send_catch_log(signals.error_recorded, spider=spider, **error)
         outputs: list[Any] = [request_from_dict(d, spider=spider) for d in page.requests]

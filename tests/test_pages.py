@@ -7,6 +7,7 @@ the pipelines' handling of one bad report inside a batch.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -347,3 +348,60 @@ def test_the_progress_display_counts_the_reports_of_a_batch() -> None:
     progress.item(ReportBatch(url="https://example.invalid/q", table=rows))
     progress.item(report("r-3"))  # a report on its own
     assert (progress.counts["items"], progress.counts["outages"]) == (5, 2)
+
+
+class WorkerKillingSpider(OpenfemaIpawsSpider):
+    """Kills the worker process that parses a page whose URL says so (as a crash in a C
+    extension or the kernel's OOM killer would); parses other pages as its parent does."""
+
+    name = "kills_its_worker"
+
+    def parse(self, response, **kwargs):
+        if "kill-the-worker" in response.url:
+            os._exit(1)
+        yield from super().parse(response, **kwargs)
+
+
+def test_dead_workers_are_replaced_and_a_page_that_kills_them_fails_alone() -> None:
+    import asyncio
+    import signal
+
+    from scrapy.http import Request, TextResponse
+
+    from crawlers.workers import ParseWorkers, WorkerParseError
+
+    crawler = get_crawler(
+        WorkerKillingSpider,
+        {
+            "SPIDER_MODULES": [__name__],
+            "OUTAGES_PARSE_WORKERS": 1,
+            "OUTAGES_PARSE_WORKERS_MIN_BYTES": 1,
+        },
+    )
+    crawler.spider = spider = crawler._create_spider()
+    workers = ParseWorkers.from_crawler(crawler)
+    body, url = fixture_page()
+
+    def page(url: str) -> TextResponse:
+        request = Request(url, meta=dict(META), callback=spider.parse)
+        return TextResponse(url, body=body, request=request)
+
+    async def report_ids(url: str) -> list[str]:
+        outputs = await workers.parse(spider, page(url))
+        return [o["report_id"] async for o in outputs if isinstance(o, OutageReport)]
+
+    try:
+        assert workers.wants(spider, page(url))
+        parsed = asyncio.run(report_ids(url))
+        assert len(parsed) > 10
+        # A worker killed from outside: new workers parse the next page.
+        for process in list(workers.pool._processes.values()):
+            os.kill(process.pid, signal.SIGKILL)
+        assert asyncio.run(report_ids(url)) == parsed
+        # A page that kills every worker that reads it fails alone, after one retry...
+        with pytest.raises(WorkerParseError, match="died on it twice"):
+            asyncio.run(report_ids(url + "&kill-the-worker"))
+        # ...and the crawl goes on.
+        assert asyncio.run(report_ids(url)) == parsed
+    finally:
+        workers.close()
