@@ -32,6 +32,7 @@ import pytest
 
 from crawlers.archive import ArchiveRecord, write_records
 from tests.conftest import ROOT
+from tests.warehouse_rows import report
 
 pytestmark = pytest.mark.slow
 
@@ -250,17 +251,6 @@ def test_sigkill_and_concurrent_crawls_lose_and_duplicate_nothing(
     assert ("running", None) not in statuses
 
 
-REPORT = {
-    "source": "test",
-    "source_url": "https://example.org/",
-    "published_at": datetime(2024, 4, 17, tzinfo=UTC),
-    "is_outage": False,
-    "status": "not_outage",
-    "state_codes": [],
-    "county_fips": [],
-    "references_keys": [],
-    "is_constructed": True,
-}
 PUBLISHER = """
 import sys
 from datetime import UTC, datetime
@@ -369,7 +359,7 @@ def test_the_app_sees_a_new_publication(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("OUTAGES_DATA", str(data_dir.root))
     con = connect_work(data_dir)
     for n in (1, 2):
-        load_reports(con, [{**REPORT, "report_id": f"app-{n}"}])
+        load_reports(con, [report(f"app-{n}")])
         build(con)
         publish(con, data_dir)
         pub = app_data.current()

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import warehouse.export as export
-from tests.test_warehouse import report  # one test report row for the warehouse tests
+from tests.warehouse_rows import report
 from warehouse import db
 from warehouse.build import SQL_DIR, build, run_sql_file
 from warehouse.db import DataDir, connect_work

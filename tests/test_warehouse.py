@@ -11,32 +11,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.warehouse_rows import T0, report
 from warehouse import lock
 from warehouse.build import build, thread_ids
 from warehouse.db import DataDir, connect_work, migrate
 from warehouse.export import neutralize_cell
 from warehouse.load import load_reports, record_errors
 from warehouse.publish import publish
-
-T0 = datetime(2024, 4, 17, 22, 0, tzinfo=UTC)
-
-
-def report(report_id: str, **fields) -> dict:
-    row = {
-        "report_id": report_id,
-        "source": "test",
-        "source_url": f"https://example.org/{report_id}",
-        "published_at": T0,
-        "started_at": T0,
-        "is_outage": False,
-        "status": "not_outage",
-        "state_codes": [],
-        "county_fips": [],
-        "references_keys": [],
-        "is_constructed": True,
-    }
-    row.update(fields)
-    return row
 
 
 @pytest.fixture
