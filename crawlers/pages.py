@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from scrapy import signals as scrapy_signals
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
@@ -83,12 +84,15 @@ class ReportBatch:
     def outages(self) -> int:
         """How many of its reports are about an outage (once classified)."""
         count = sum(bool(r.get("is_outage")) for r in self.reports)
-        if self.table is not None:
-            count += self.table.column("is_outage").to_pylist().count(True)
-        return count
+        return count + (outages_in(self.table) if self.table is not None else 0)
 
     def __repr__(self) -> str:  # Scrapy logs items: not a thousand reports in full
         return f"<ReportBatch of {len(self)} reports from {self.url}>"
+
+
+def outages_in(table: pa.Table) -> int:
+    """How many rows of a table of warehouse rows are about an outage."""
+    return pc.sum(table.column("is_outage")).as_py() or 0
 
 
 @lru_cache(maxsize=1)

@@ -21,7 +21,7 @@ from crawlers import geo, signals
 from crawlers.archive import canonical_url
 from crawlers.classify import STATUSES, classify_alert, classify_text
 from crawlers.items import REPORT_COLUMNS, OutageReport
-from crawlers.pages import PageMemory, PageRecord, ReportBatch
+from crawlers.pages import PageMemory, PageRecord, ReportBatch, outages_in
 
 logger = logging.getLogger(__name__)
 
@@ -254,7 +254,6 @@ class WarehousePipeline(CrawlerPipeline):
         self.publish_on_close = settings.getbool("OUTAGES_PUBLISH_ON_CLOSE", True)
         self.rows: list[dict[str, Any]] = []
         self.tables: list[Any] = []  # Arrow tables of rows, from workers or from self.rows
-        self.pending = 0  # reports in self.rows and self.tables
         self.errors: list[dict[str, Any]] = []
         self.pages: list[PageRecord] = []  # parsed pages, remembered once their reports are in
         self.failed_urls: set[str] = set()  # pages with an error: parsed again next time
@@ -318,24 +317,10 @@ class WarehousePipeline(CrawlerPipeline):
     def on_item_dropped(
         self, item: Any, response: Response, exception: Exception, spider: Spider
     ) -> None:
-        url = item.get("source_url") if hasattr(item, "get") else None
-        self.add_error(
-            spider,
-            url or getattr(response, "url", "?"),
-            "validate",
-            type(exception).__name__,
-            str(exception),
-        )
+        self.add_error(spider, **dropped_report_error(item, exception, response))
 
     def on_item_error(self, item: Any, response: Response, spider: Spider, failure: Any) -> None:
-        url = item.get("source_url") if hasattr(item, "get") else None
-        self.add_error(
-            spider,
-            url or getattr(response, "url", "?"),
-            "pipeline",
-            failure.type.__name__,
-            failure.getErrorMessage(),
-        )
+        self.add_error(spider, **failed_report_error(item, failure, response))
 
     def on_response(self, response: Response, request: Any, spider: Spider) -> None:
         self.counts["pages"] += 1
@@ -384,38 +369,37 @@ class WarehousePipeline(CrawlerPipeline):
         row = {name: item.get(name) for name in REPORT_COLUMNS}
         row["crawl_run_id"] = self.run_id
         self.rows.append(row)
-        self.pending += 1
         self.counts["items"] += 1
         self.counts["outages"] += bool(row["is_outage"])
 
     def add_table(self, table: Any) -> None:
         """Rows that came ready as an Arrow table (after the rows before them: the last
         row of a report_id wins)."""
-        import pyarrow.compute as pc
+        self._rows_to_table()
+        self.tables.append(table)
+        self.counts["items"] += table.num_rows
+        self.counts["outages"] += outages_in(table)
 
+    def _rows_to_table(self) -> None:
         from warehouse.load import reports_table
 
         if self.rows:
             self.tables.append(reports_table(self.rows))
             self.rows = []
-        self.tables.append(table)
-        self.pending += table.num_rows
-        self.counts["items"] += table.num_rows
-        self.counts["outages"] += pc.sum(table.column("is_outage")).as_py() or 0
+
+    @property
+    def pending(self) -> int:
+        """Reports not yet loaded."""
+        return len(self.rows) + sum(table.num_rows for table in self.tables)
 
     def flush(self) -> None:
-        from warehouse.load import load_reports, load_table, record_errors, reports_table
+        from warehouse.load import load_table, record_errors
         from warehouse.publish import pause_point
 
+        self._rows_to_table()
         if self.tables:
-            if self.rows:
-                self.tables.append(reports_table(self.rows))
             load_table(self.con, self.tables, crawl_run_id=self.run_id)
-            self.rows, self.tables, self.pending = [], [], 0
-            pause_point("load")
-        elif self.rows:
-            load_reports(self.con, self.rows)
-            self.rows, self.pending = [], 0
+            self.tables = []
             pause_point("load")
         # Only after their reports are stored, and only pages without an error.
         pages = [p for p in self.pages if p.url not in self.failed_urls]
@@ -465,6 +449,31 @@ class WarehousePipeline(CrawlerPipeline):
         if self.errors:
             record_errors(self.con, self.errors, self.run_id or "?")
             self.errors = []
+
+
+def _report_url(item: Any, response: Response | None) -> str:
+    url = item.get("source_url") if hasattr(item, "get") else None
+    return url or getattr(response, "url", None) or "?"
+
+
+def dropped_report_error(item: Any, exception: Exception, response: Response | None) -> dict:
+    """How a report a pipeline dropped is recorded (here, or sent on by a parse worker)."""
+    return {
+        "url": _report_url(item, response),
+        "stage": "validate",
+        "error_type": type(exception).__name__,
+        "message": str(exception),
+    }
+
+
+def failed_report_error(item: Any, failure: Any, response: Response | None) -> dict:
+    """How a report a pipeline step broke on is recorded (here, or sent on by a worker)."""
+    return {
+        "url": _report_url(item, response),
+        "stage": "pipeline",
+        "error_type": failure.type.__name__,
+        "message": failure.getErrorMessage(),
+    }
 
 
 _RUNS_OF_THIS_PROCESS: set[str] = set()

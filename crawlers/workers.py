@@ -119,30 +119,17 @@ def _collect_error(**kwargs: Any) -> None:
     _errors.append(kwargs)
 
 
-# What the warehouse pipeline records for a dropped report or a pipeline error, recorded
-# as such in the crawl process (see WarehousePipeline.on_item_dropped / on_item_error).
+# Recorded in the crawl process as the warehouse pipeline records them there.
 def _collect_dropped(item: Any, exception: Exception, **_: Any) -> None:
-    url = item.get("source_url") if hasattr(item, "get") else None
-    _errors.append(
-        {
-            "url": url or "?",
-            "stage": "validate",
-            "error_type": type(exception).__name__,
-            "message": str(exception),
-        }
-    )
+    from crawlers.pipelines import dropped_report_error
+
+    _errors.append(dropped_report_error(item, exception, None))
 
 
 def _collect_item_error(item: Any, failure: Any, **_: Any) -> None:
-    url = item.get("source_url") if hasattr(item, "get") else None
-    _errors.append(
-        {
-            "url": url or "?",
-            "stage": "pipeline",
-            "error_type": failure.type.__name__,
-            "message": failure.getErrorMessage(),
-        }
-    )
+    from crawlers.pipelines import failed_report_error
+
+    _errors.append(failed_report_error(item, failure, None))
 
 
 def _parse(

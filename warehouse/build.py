@@ -87,17 +87,7 @@ def build(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         raise
     finally:
         con.unregister("_threads")
-    return {
-        table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        for table in (
-            "reports",
-            "report_counties",
-            "incidents",
-            "incident_counties",
-            "crawl_runs",
-            "crawl_errors",
-        )
-    }
+    return table_counts(con)
 
 
 def drop_views(con: duckdb.DuckDBPyConnection) -> None:
@@ -116,3 +106,18 @@ def create_views(con: duckdb.DuckDBPyConnection) -> list[str]:
         con.execute(path.read_text())
         names.append(path.stem)
     return names
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row counts of the tables a build reports."""
+    return {
+        table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        for table in (
+            "reports",
+            "report_counties",
+            "incidents",
+            "incident_counties",
+            "crawl_runs",
+            "crawl_errors",
+        )
+    }

@@ -47,18 +47,3 @@ def build_is_current(con: duckdb.DuckDBPyConnection) -> bool:
     if last is None or last[0] != build_code_version() or last[1] is None:
         return False
     return last[1] == _loaded_through(con)
-
-
-def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Row counts of the tables a build reports."""
-    return {
-        table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        for table in (
-            "reports",
-            "report_counties",
-            "incidents",
-            "incident_counties",
-            "crawl_runs",
-            "crawl_errors",
-        )
-    }

@@ -156,8 +156,8 @@ def build_and_publish(data_dir: DataDir, *, only_if_changed: bool = False) -> di
     """Build and publish. `only_if_changed`: a crawl that loaded nothing new skips the
     build (the derived tables are current) but still publishes its run records."""
     from warehouse import lock
-    from warehouse.build import build
-    from warehouse.buildlog import build_is_current, record_build, table_counts
+    from warehouse.build import build, table_counts
+    from warehouse.buildlog import build_is_current, record_build
     from warehouse.db import work_connection
     from warehouse.publish import publish
 

@@ -221,17 +221,18 @@ def parse_cap(xml: bytes | str) -> CapAlert:
         raise CapParseError("CAP alert lacks identifier, sender or sent")
     sent = parse_time(sent_raw)
     references = top.get("references")
+    header = {  # what the <alert> element itself says
+        "identifier": identifier,
+        "sender": sender,
+        "sent_raw": sent_raw,
+        "sent": sent,
+        "status": top.get("status"),
+        "msg_type": top.get("msgType"),
+        "note": top.get("note"),
+        "references": _REFERENCE_RE.findall(references) if references else [],
+    }
     if not infos:
-        return CapAlert(
-            identifier=identifier,
-            sender=sender,
-            sent_raw=sent_raw,
-            sent=sent,
-            status=top.get("status"),
-            msg_type=top.get("msgType"),
-            note=top.get("note"),
-            references=_REFERENCE_RE.findall(references) if references else [],
-        )
+        return CapAlert(**header)
 
     # Prefer the English <info> block (no <language> means en-US); else the first one.
     info = infos[0]
@@ -299,14 +300,7 @@ def parse_cap(xml: bytes | str) -> CapAlert:
     else:
         onset = sent if onset_raw == sent_raw else parse_time(onset_raw)
     return CapAlert(
-        identifier=identifier,
-        sender=sender,
-        sent_raw=sent_raw,
-        sent=sent,
-        status=top.get("status"),
-        msg_type=top.get("msgType"),
-        note=top.get("note"),
-        references=_REFERENCE_RE.findall(references) if references else [],
+        **header,
         event=fields.get("event"),
         event_code=event_code,
         sender_name=fields.get("senderName"),
