@@ -33,6 +33,23 @@ from tests.conftest import SNAPSHOT, outages, query
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+PAGE_2 = FIXTURES / "spiders" / "openfema_ipaws" / "real_2026-07-29_page2" / "response.json"
+
+
+def archive_of_a_page_with_a_broken_record(tmp_path: Path) -> tuple[dict, Path]:
+    """The recorded page 2 of 2026-07-29 with its record 3 made unreadable, archived as the
+    first page of a day (so replay starts from it); the page's JSON and the archive."""
+    page = json.loads(PAGE_2.read_text())
+    page["IpawsArchivedAlerts"][3]["originalMessage"] = "<alert><identifier>broken"
+    url = page["metadata"]["url"].replace("%24skip=25", "%24skip=0")
+    archive = tmp_path / "page.warc.gz"
+    write_records(
+        archive,
+        [ArchiveRecord(url=url, body=json.dumps(page).encode(), fetched_at=datetime.now(UTC))],
+    )
+    return page, archive
+
+
 def work_query(data_dir: Path, sql: str) -> list[tuple]:
     with duckdb.connect(str(data_dir / "work" / "warehouse.duckdb"), read_only=True) as con:
         return con.execute(sql).fetchall()
@@ -99,15 +116,7 @@ def test_internal_tables_stay_out_of_the_published_file(demo_dir: Path) -> None:
 
 
 def test_a_page_with_an_error_is_parsed_again(tmp_path: Path) -> None:
-    good = FIXTURES / "spiders" / "openfema_ipaws" / "real_2026-07-29_page2" / "response.json"
-    page = json.loads(good.read_text())
-    page["IpawsArchivedAlerts"][3]["originalMessage"] = "<alert><identifier>broken"
-    url = page["metadata"]["url"].replace("%24skip=25", "%24skip=0")
-    archive = tmp_path / "broken.warc.gz"
-    write_records(
-        archive,
-        [ArchiveRecord(url=url, body=json.dumps(page).encode(), fetched_at=datetime.now(UTC))],
-    )
+    page, archive = archive_of_a_page_with_a_broken_record(tmp_path)
     data_dir = tmp_path / "data"
     for _ in range(2):
         outages("crawl", "openfema_ipaws", "--replay", str(archive), data_dir=data_dir)
@@ -163,15 +172,7 @@ def test_the_batch_middleware_is_next_to_the_spider() -> None:
 
 
 def test_pages_parsed_in_worker_processes_give_the_same_reports(tmp_path: Path) -> None:
-    good = FIXTURES / "spiders" / "openfema_ipaws" / "real_2026-07-29_page2" / "response.json"
-    page = json.loads(good.read_text())
-    page["IpawsArchivedAlerts"][3]["originalMessage"] = "<alert><identifier>broken"
-    url = page["metadata"]["url"].replace("%24skip=25", "%24skip=0")
-    archive = tmp_path / "page.warc.gz"
-    write_records(
-        archive,
-        [ArchiveRecord(url=url, body=json.dumps(page).encode(), fetched_at=datetime.now(UTC))],
-    )
+    page, archive = archive_of_a_page_with_a_broken_record(tmp_path)
     # Every stored column but the run and load stamps.
     columns = ", ".join(c for c in REPORT_COLUMNS if c != "crawl_run_id")
     results = {}
@@ -246,9 +247,7 @@ META = {"archive_ref": "a-1", "fetched_at": datetime(2026, 7, 30, 12, 0, tzinfo=
 
 
 def fixture_page() -> tuple[bytes, str]:
-    path = FIXTURES / "spiders" / "openfema_ipaws" / "real_2026-07-29_page2" / "response.json"
-    page = json.loads(path.read_text())
-    return path.read_bytes(), page["metadata"]["url"]
+    return PAGE_2.read_bytes(), json.loads(PAGE_2.read_text())["metadata"]["url"]
 
 
 def test_a_worker_runs_the_pipelines_before_the_warehouse_and_sends_rows() -> None:
