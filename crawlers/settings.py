@@ -40,6 +40,15 @@ TELNETCONSOLE_ENABLED = False
 COOKIES_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
+# `scrapy crawl X -O out.jsonl` writes one report per line, not one page batch per line.
+FEED_EXPORTERS = {
+    "json": "crawlers.feedexport.JsonReportExporter",
+    "jsonlines": "crawlers.feedexport.JsonLinesReportExporter",
+    "jsonl": "crawlers.feedexport.JsonLinesReportExporter",
+    "jl": "crawlers.feedexport.JsonLinesReportExporter",
+    "csv": "crawlers.feedexport.CsvReportExporter",
+    "xml": "crawlers.feedexport.XmlReportExporter",
+}
 LOG_LEVEL = os.environ.get("OUTAGES_LOG_LEVEL", "INFO")
 
 # Every response is written, as the server sent it, to a WARC archive (crawlers/archive.py).

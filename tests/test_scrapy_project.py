@@ -54,3 +54,34 @@ def test_scrapy_list_and_crawl_work_from_the_project_root(tmp_path: Path) -> Non
         )
         assert con.execute("SELECT mode, status FROM crawl_runs").fetchall() == [("from", "ok")]
     assert list((tmp_path / "archive").glob("crawl-*.warc.gz"))  # the response was archived
+
+
+def test_feed_export_writes_one_report_per_line(tmp_path: Path) -> None:
+    """`scrapy crawl X -O out.jsonl`: a line per report, as Scrapy users expect, although
+    the crawl carries a page's reports as one batch."""
+    import json
+
+    case = ROOT / "tests" / "fixtures" / "spiders" / "openfema_ipaws" / "real_2026-07-29_page1"
+    expected = json.loads((case / "expected.json").read_text())["items"]
+    out = tmp_path / "out.jsonl"
+    subprocess.run(
+        [
+            str(SCRAPY),
+            "crawl",
+            "openfema_ipaws",
+            "-a",
+            f"from_url={(case / 'response.json').as_uri()}",
+            "-O",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=dict(os.environ, OUTAGES_DATA=str(tmp_path / "data")),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(lines) == len(expected) > 1
+    assert sorted(line["report_id"] for line in lines) == sorted(i["report_id"] for i in expected)
+    assert all(line["source"] == "openfema_ipaws" for line in lines)

@@ -43,8 +43,11 @@ def test_bulk_load_is_idempotent_and_last_write_wins(work) -> None:
     assert load_reports(con, rows) == 2500
     rows[0]["title"] = "changed"
     load_reports(con, rows[:1] + rows[:1])  # a repeated id inside one batch is fine
-    assert con.execute("SELECT count(*) FROM reports").fetchone()[0] == 2500
-    assert con.execute("SELECT title FROM reports WHERE report_id='r0'").fetchone()[0] == "changed"
+    assert con.execute("SELECT count(*) FROM crawled_reports").fetchone()[0] == 2500
+    assert (
+        con.execute("SELECT title FROM crawled_reports WHERE report_id='r0'").fetchone()[0]
+        == "changed"
+    )
 
 
 def test_errors_are_deduplicated_with_counts(work) -> None:

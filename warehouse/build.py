@@ -59,11 +59,12 @@ def thread_ids(rows: list[tuple[str, str | None, list[str] | None, object]]) -> 
 
 
 def build(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rebuild everything derived from `reports`; return row counts."""
+    """Rebuild everything derived from `crawled_reports` (which it only reads); return row
+    counts."""
     rows = con.execute(
-        "SELECT report_id, alert_key, references_keys, published_at FROM reports "
+        "SELECT report_id, alert_key, references_keys, published_at FROM crawled_reports "
         "WHERE alert_key IS NOT NULL AND (is_outage OR len(references_keys) > 0 "
-        "OR alert_key IN (SELECT unnest(references_keys) FROM reports))"
+        "OR alert_key IN (SELECT unnest(references_keys) FROM crawled_reports))"
     ).fetchall()
     threads = thread_ids(rows)
     con.register(
@@ -76,6 +77,7 @@ def build(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     con.execute("BEGIN")
     try:
         drop_views(con)  # recreated below; a view may have become a table
+        run_sql_file(con, SQL_DIR / "derive_reports.sql")
         run_sql_file(con, SQL_DIR / "thread_reports.sql")
         run_sql_file(con, SQL_DIR / "report_counties.sql")
         build_incidents(con)

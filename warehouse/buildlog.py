@@ -1,6 +1,6 @@
 """When the derived tables are current: a crawl that loaded nothing new need not rebuild.
 
-Each build is logged in `_builds` with the newest `reports.loaded_at` it saw and a digest of
+Each build is logged in `_builds` with the newest `crawled_reports.loaded_at` it saw and a digest of
 the build code. A later build can be skipped when both are unchanged: no report was loaded
 or replaced since, and the code that derives threads, counties and incidents is the same.
 """
@@ -29,7 +29,7 @@ def build_code_version() -> str:
 
 
 def _loaded_through(con: duckdb.DuckDBPyConnection) -> object:
-    return con.execute("SELECT max(loaded_at) FROM reports").fetchone()[0]
+    return con.execute("SELECT max(loaded_at) FROM crawled_reports").fetchone()[0]
 
 
 def record_build(con: duckdb.DuckDBPyConnection) -> None:

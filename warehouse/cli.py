@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -94,13 +95,27 @@ def run_crawl(
     progress: bool = False,
     log_level: str = "WARNING",
     reparse: bool = False,
+    extra_settings: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run spiders in this process through the real Scrapy engine; return one result each."""
+    """Run spiders in this process through the real Scrapy engine; return one result each.
+
+    `extra_settings` (the watcher's `--set KEY=VALUE`) go over the project's settings; with
+    `OUTAGES_URL_REWRITE` among them, the URL-rewrite middleware is enabled too."""
     from scrapy.crawler import CrawlerProcess
 
     from crawlers.archive import replay_settings
 
     settings = scrapy_settings()
+    if extra_settings:
+        settings.setdict(dict(extra_settings), priority="cmdline")
+        if extra_settings.get("OUTAGES_URL_REWRITE"):
+            from crawlers import rewrite
+
+            enabled = rewrite.enable(
+                {"DOWNLOADER_MIDDLEWARES": settings.getdict("DOWNLOADER_MIDDLEWARES")},
+                extra_settings["OUTAGES_URL_REWRITE"],
+            )
+            settings.setdict(enabled, priority="cmdline")
     settings.set("OUTAGES_DATA_DIR", str(data_dir.root), priority="cmdline")
     settings.set("OUTAGES_PUBLISH_ON_CLOSE", False, priority="cmdline")
     settings.set("OUTAGES_PROGRESS", progress, priority="cmdline")

@@ -14,7 +14,6 @@ from pathlib import Path
 import duckdb
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-VIEWS_DIR = Path(__file__).parent / "views"
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,7 @@ def memory_limit(reports: int) -> str:
 
 def set_memory_limit(con: duckdb.DuckDBPyConnection) -> str:
     """(Re)size the working connection's memory limit to the reports it holds; return it."""
-    reports = con.execute("SELECT count(*) FROM reports").fetchone()[0]
+    reports = con.execute("SELECT count(*) FROM crawled_reports").fetchone()[0]
     limit = memory_limit(reports)
     con.execute(f"SET memory_limit = '{limit}'")
     return limit
@@ -148,9 +147,3 @@ def work_connection(data_dir: DataDir) -> duckdb.DuckDBPyConnection:
     if path not in _work_connections:
         _work_connections[path] = connect_work(data_dir)
     return _work_connections[path]
-
-
-def close_work_connection(data_dir: DataDir) -> None:
-    con = _work_connections.pop(data_dir.work_db, None)
-    if con is not None:
-        con.close()

@@ -78,7 +78,7 @@ def _insert(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
     con.register("_report_batch", table)
     try:
         con.execute(
-            f"INSERT OR REPLACE INTO reports ({_COLUMN_LIST}, loaded_at) "
+            f"INSERT OR REPLACE INTO crawled_reports ({_COLUMN_LIST}, loaded_at) "
             f"SELECT {_COLUMN_LIST}, now() FROM _report_batch"
         )
     finally:

@@ -42,8 +42,9 @@ class Publication:
     counts: dict[str, int]
 
 
-# The crawler's own bookkeeping: migrations applied, pages already loaded, builds.
-INTERNAL_TABLES = ("_migrations", "_crawled_pages", "_builds")
+# The crawler's own bookkeeping (migrations applied, pages already loaded, builds), and the
+# crawled facts that the published `reports` is derived from (the same rows before threading).
+INTERNAL_TABLES = ("_migrations", "_crawled_pages", "_builds", "crawled_reports")
 
 
 def publish(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> Publication:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -325,18 +325,6 @@ def write_json_atomic(path: Path, document: Any) -> None:
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temp.write_text(json.dumps(document, indent=2, default=_iso) + "\n")
     os.replace(temp, path)
-
-
-def format_table(rows: Iterable[Mapping[str, Any]]) -> str:
-    """A short text table of source states (for logs and the CLI)."""
-    lines = []
-    for row in rows:
-        error = (row.get("last_error") or {}).get("message") if row["state"] == "failing" else ""
-        lines.append(
-            f"{row['spider']:<16} {row['state']:<8} since {row.get('since') or '-':<25} "
-            f"every {row['cadence_minutes']} min  {error or ''}".rstrip()
-        )
-    return "\n".join(lines)
 
 
 def _iso(value: Any) -> Any:

@@ -33,7 +33,6 @@ Design (see docs/deploy.md for the reasoning):
 from __future__ import annotations
 
 import contextlib
-import inspect
 import json
 import logging
 import os
@@ -186,42 +185,7 @@ def _crawl(data_dir: DataDir, spider: str, record: Path, overrides: Mapping[str,
     """`warehouse.cli.run_crawl` for one spider, with extra Scrapy settings."""
     from warehouse import cli
 
-    if not overrides:
-        return cli.run_crawl(data_dir, [spider], record=record)[0]
-    if "extra_settings" in inspect.signature(cli.run_crawl).parameters:
-        extra = dict(overrides)
-        if extra.get("OUTAGES_URL_REWRITE"):
-            from crawlers import rewrite
-
-            base = cli.scrapy_settings()
-            extra.update(
-                rewrite.enable(
-                    {"DOWNLOADER_MIDDLEWARES": base.getdict("DOWNLOADER_MIDDLEWARES")},
-                    extra["OUTAGES_URL_REWRITE"],
-                )
-            )
-        return cli.run_crawl(data_dir, [spider], record=record, extra_settings=extra)[0]
-    # run_crawl takes no extra settings (yet): apply them to the settings it starts from.
-    original = cli.scrapy_settings
-
-    def with_overrides() -> Any:
-        settings = original()
-        settings.setdict(dict(overrides), priority="cmdline")
-        if overrides.get("OUTAGES_URL_REWRITE"):
-            from crawlers import rewrite
-
-            enabled = rewrite.enable(
-                {"DOWNLOADER_MIDDLEWARES": settings.getdict("DOWNLOADER_MIDDLEWARES")},
-                overrides["OUTAGES_URL_REWRITE"],
-            )
-            settings.setdict(enabled, priority="cmdline")
-        return settings
-
-    cli.scrapy_settings = with_overrides
-    try:
-        return cli.run_crawl(data_dir, [spider], record=record)[0]
-    finally:
-        cli.scrapy_settings = original
+    return cli.run_crawl(data_dir, [spider], record=record, extra_settings=overrides)[0]
 
 
 def run_one(

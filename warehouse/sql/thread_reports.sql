@@ -1,8 +1,7 @@
 -- Alert threads: an update, an all-clear or a cancellation that references an outage alert
 -- (CAP <references>) belongs to that outage. `_threads(report_id, thread_id)` comes from
--- warehouse/build.py (union-find over alert keys); this file applies it.
-
-UPDATE reports SET thread_id = NULL WHERE thread_id IS NOT NULL;
+-- warehouse/build.py (union-find over alert keys); this file applies it to `reports`, which
+-- derive_reports.sql has just copied from the crawled facts (never to `crawled_reports`).
 
 UPDATE reports SET thread_id = t.thread_id
 FROM _threads AS t
