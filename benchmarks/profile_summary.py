@@ -37,7 +37,7 @@ BUCKETS: list[tuple[str, str]] = [
     ("spider: report building (alert_report)", r"(alert_report|make_report_id) \("),
     ("spider: other (parse_page, next_page, requests)", r"\(crawlers/spiders/"),
     ("pipeline: classify", r"(ClassifyPipeline|\(crawlers/classify\.py)"),
-    ("pipeline: normalize (times, places)", r"(NormalizePipeline|\(crawlers/geo\.py)"),
+    ("pipeline: normalize (times, places)", r"(NormalizePipeline|\(warehouse/geography\.py)"),
     ("pipeline: validate", r"ValidatePipeline"),
     ("pipeline: rows for the warehouse", r"WarehousePipeline\.process_item[ .]"),
     ("load: Arrow table + DuckDB upsert", r"(\(warehouse/load\.py|WarehousePipeline\.flush)"),

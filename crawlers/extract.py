@@ -83,8 +83,8 @@ import us
 from dateutil import parser as du_parser
 from dateutil.relativedelta import relativedelta, weekday
 
-from crawlers import geo
 from crawlers.classify import find_backup_phone, find_cause, find_provider, mentions_911
+from warehouse import geography as geo
 
 __all__ = [
     "Facts",

@@ -13,8 +13,7 @@ from typing import Any
 
 from scrapy import exporters
 
-from crawlers.items import REPORT_COLUMNS
-from crawlers.pages import ReportBatch
+from crawlers.items import REPORT_COLUMNS, ReportBatch
 
 
 def batch_reports(batch: ReportBatch) -> Iterator[dict[str, Any]]:

@@ -21,14 +21,12 @@ from __future__ import annotations
 import hashlib
 import pickle
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from scrapy import signals as scrapy_signals
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
@@ -36,7 +34,7 @@ from scrapy.utils.request import request_from_dict
 
 from crawlers import signals
 from crawlers.archive import canonical_url
-from crawlers.items import OutageReport
+from crawlers.items import OutageReport, PageRecord, ReportBatch
 from crawlers.workers import ParseWorkers, PreparedReports
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -47,52 +45,6 @@ _CODE_GLOBS = (
     "crawlers/**/*.json",
     "warehouse/reference/*",
 )
-
-
-@dataclass
-class PageRecord:
-    """What the warehouse remembers of a page it parsed without error."""
-
-    url: str  # canonical
-    content_digest: str
-    reports: int
-    follow_ups: bytes | None  # pickled request dicts
-
-
-@dataclass(repr=False)
-class ReportBatch:
-    """The reports of one page, as one item.
-
-    A page parsed in a worker process (crawlers/workers.py) may arrive having been through
-    some pipelines already (`done_steps`, class paths), and, when it has been through all
-    of them before the warehouse, as a `table` of warehouse rows instead of `reports`.
-    """
-
-    url: str
-    reports: list[OutageReport] = field(default_factory=list)
-    page: PageRecord | None = None
-    errors: int = 0  # problems the pipelines recorded with its reports
-    table: pa.Table | None = None
-    done_steps: tuple[str, ...] = ()
-
-    def __bool__(self) -> bool:  # an item, even with no reports left
-        return True
-
-    def __len__(self) -> int:
-        return len(self.reports) + (self.table.num_rows if self.table is not None else 0)
-
-    def outages(self) -> int:
-        """How many of its reports are about an outage (once classified)."""
-        count = sum(bool(r.get("is_outage")) for r in self.reports)
-        return count + (outages_in(self.table) if self.table is not None else 0)
-
-    def __repr__(self) -> str:  # Scrapy logs items: not a thousand reports in full
-        return f"<ReportBatch of {len(self)} reports from {self.url}>"
-
-
-def outages_in(table: pa.Table) -> int:
-    """How many rows of a table of warehouse rows are about an outage."""
-    return pc.sum(table.column("is_outage")).as_py() or 0
 
 
 @lru_cache(maxsize=1)

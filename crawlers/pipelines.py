@@ -17,11 +17,13 @@ from scrapy.http import Response
 from scrapy.spiders import Spider
 from twisted.python.failure import Failure
 
-from crawlers import geo, signals
+from crawlers import signals
 from crawlers.archive import canonical_url
 from crawlers.classify import STATUSES, classify_alert, classify_text
-from crawlers.items import REPORT_COLUMNS, OutageReport
-from crawlers.pages import PageMemory, PageRecord, ReportBatch, outages_in
+from crawlers.items import REPORT_COLUMNS, OutageReport, PageRecord, ReportBatch, outages_in
+from crawlers.pages import PageMemory
+from crawlers.report_errors import dropped_report_error, failed_report_error
+from warehouse import geography as geo
 
 logger = logging.getLogger(__name__)
 
@@ -449,31 +451,6 @@ class WarehousePipeline(CrawlerPipeline):
         if self.errors:
             record_errors(self.con, self.errors, self.run_id or "?")
             self.errors = []
-
-
-def _report_url(item: Any, response: Response | None) -> str:
-    url = item.get("source_url") if hasattr(item, "get") else None
-    return url or getattr(response, "url", None) or "?"
-
-
-def dropped_report_error(item: Any, exception: Exception, response: Response | None) -> dict:
-    """How a report a pipeline dropped is recorded (here, or sent on by a parse worker)."""
-    return {
-        "url": _report_url(item, response),
-        "stage": "validate",
-        "error_type": type(exception).__name__,
-        "message": str(exception),
-    }
-
-
-def failed_report_error(item: Any, failure: Any, response: Response | None) -> dict:
-    """How a report a pipeline step broke on is recorded (here, or sent on by a worker)."""
-    return {
-        "url": _report_url(item, response),
-        "stage": "pipeline",
-        "error_type": failure.type.__name__,
-        "message": failure.getErrorMessage(),
-    }
 
 
 _RUNS_OF_THIS_PROCESS: set[str] = set()

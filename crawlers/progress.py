@@ -69,7 +69,7 @@ class ProgressExtension:
         self._bump("pages")
 
     def item(self, item: Any, **_: Any) -> None:
-        from crawlers.pages import ReportBatch
+        from crawlers.items import ReportBatch
 
         if isinstance(item, ReportBatch):  # a page's reports (crawlers/pages.py)
             self._bump("items", len(item))

@@ -121,13 +121,13 @@ def _collect_error(**kwargs: Any) -> None:
 
 # Recorded in the crawl process as the warehouse pipeline records them there.
 def _collect_dropped(item: Any, exception: Exception, **_: Any) -> None:
-    from crawlers.pipelines import dropped_report_error
+    from crawlers.report_errors import dropped_report_error
 
     _errors.append(dropped_report_error(item, exception, None))
 
 
 def _collect_item_error(item: Any, failure: Any, **_: Any) -> None:
-    from crawlers.pipelines import failed_report_error
+    from crawlers.report_errors import failed_report_error
 
     _errors.append(failed_report_error(item, failure, None))
 
@@ -135,7 +135,7 @@ def _collect_item_error(item: Any, failure: Any, **_: Any) -> None:
 def _parse(
     url: str, status: int, headers: dict, body: bytes, meta: dict, response_cls: type
 ) -> ParsedPage:
-    from crawlers.pages import ReportBatch
+    from crawlers.items import ReportBatch
 
     request = Request(url, meta=meta)
     response = response_cls(url=url, status=status, headers=headers, body=body, request=request)

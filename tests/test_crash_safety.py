@@ -203,7 +203,7 @@ def test_sigkill_and_concurrent_crawls_lose_and_duplicate_nothing(
     kill_at_pause(proc, "load")
     assert published_state(data_dir) == first
     with duckdb.connect(str(data_dir / "work" / "warehouse.duckdb"), read_only=True) as work:
-        loaded = work.execute("SELECT count(*) FROM reports").fetchone()[0]
+        loaded = work.execute("SELECT count(*) FROM crawled_reports").fetchone()[0]
         running = work.execute("SELECT count(*) FROM crawl_runs WHERE status = 'running'")
         assert running.fetchone()[0] == 1  # the killed run
     assert PER_PAGE <= loaded < PAGES * PER_PAGE

@@ -12,7 +12,6 @@ import pytest
 from scrapy.http import HtmlResponse, Request, TextResponse
 from scrapy.utils.test import get_crawler
 
-from crawlers import geo
 from crawlers.archive import write_records
 from crawlers.spiders.base import PageError
 from crawlers.spiders.curated import (
@@ -27,6 +26,7 @@ from crawlers.spiders.fcc_docs import FccDocsSpider
 from crawlers.spiders.formats import fcc
 from demo.build_snapshot import demo_records
 from tests.conftest import outages, query
+from warehouse import geography as geo
 
 FIXTURES = Path(__file__).parent / "fixtures" / "spiders"
 FCC_FIXTURES = FIXTURES / "fcc_docs"

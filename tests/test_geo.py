@@ -1,4 +1,4 @@
-"""Reference geography (warehouse/reference) and geocoding (crawlers/geo.py); offline."""
+"""Reference geography (warehouse/reference) and geocoding (warehouse/geography.py); offline."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import duckdb
 import pytest
 import shapely
 
-from crawlers.geo import (
+from warehouse.geography import (
     Place,
     counties_in_state,
     county_name,

@@ -19,8 +19,7 @@ from scrapy.utils.test import get_crawler
 
 from crawlers import workers
 from crawlers.archive import ArchiveRecord, write_records
-from crawlers.items import REPORT_COLUMNS, OutageReport
-from crawlers.pages import ReportBatch
+from crawlers.items import REPORT_COLUMNS, OutageReport, ReportBatch
 from crawlers.pipelines import (
     ClassifyPipeline,
     CrawlerPipeline,

@@ -124,7 +124,7 @@ class Report:
     def state_level(self) -> frozenset[str]:
         """States named as a whole or without any county: for joining, they overlap every
         county of the state (for facts, only `statewide` states count every county)."""
-        from crawlers.geo import state_code_from_fips
+        from warehouse.geography import state_code_from_fips
 
         county_states = {state_code_from_fips(fips[:2]) for fips in self.county_fips}
         return frozenset(self.statewide) | {s for s in self.state_codes if s not in county_states}
@@ -507,7 +507,7 @@ def incident_title(
 
 def local_date(moment: datetime, states: list[str]) -> date:
     """The date people there remember: in the main time zone of the most populous state."""
-    from crawlers.geo import state_population
+    from warehouse.geography import state_population
 
     main = max(states, key=lambda s: (state_population(s) or 0, s)) if states else None
     zone = state_time_zone(main) if main else None

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
-from crawlers.items import REPORT_COLUMNS
+from warehouse.schema import REPORT_COLUMNS
 
 _TS = pa.timestamp("us", tz="UTC")
 _LIST = pa.list_(pa.string())

@@ -544,7 +544,7 @@ def archived_loader(pub: data.Published, ref: str):
 
 
 def read_archive(pub: data.Published, ref: str) -> tuple[int, dict[str, str], bytes]:
-    from crawlers.archive import read_archived
+    from warehouse.warc import read_archived
 
     return read_archived(ref, [str(d) for d in pub.archive_dirs])
 

@@ -29,10 +29,10 @@ from pathlib import Path
 from lxml import etree
 from scrapy.http import Request, Response
 
-from crawlers.geo import place_from_same
 from crawlers.items import OutageReport
 from crawlers.spiders.base import OutageSpider, PageError
 from crawlers.spiders.formats.cap import CapParseError, alert_report, parse_cap
+from warehouse.geography import place_from_same
 
 FEED_BASE = "https://apps.fema.gov/IPAWSOPEN_EAS_SERVICE/rest/public/recent/"
 FEED_NS = "http://gov.fema.ipaws.services/feed"

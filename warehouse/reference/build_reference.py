@@ -67,7 +67,7 @@ CT_PLANNING_REGIONS: dict[str, tuple[str, list[str]]] = {
 
 # Codes not (or not usefully) in the 2017 shapes -> shapes that cover them.
 # A code that is not a row of counties.csv and has exactly one shape here is a
-# retired code with a single successor: crawlers/geo.py normalizes it to that.
+# retired code with a single successor: warehouse/geography.py normalizes it to that.
 OTHER_ALIASES: list[tuple[str, list[str], str]] = [
     ("02063", ["02261"], "Chugach Census Area, split from Valdez-Cordova (02261) in 2019"),
     ("02066", ["02261"], "Copper River Census Area, split from Valdez-Cordova (02261) in 2019"),

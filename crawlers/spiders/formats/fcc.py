@@ -40,9 +40,9 @@ from zoneinfo import ZoneInfo
 
 from parsel import Selector
 
-from crawlers import geo
 from crawlers.classify import find_cause, find_provider
 from crawlers.extract import Facts, extract_duration_minutes, extract_facts, parse_number
+from warehouse import geography as geo
 
 __all__ = [
     "ATTACHMENTS_URL",

@@ -35,8 +35,8 @@ from datetime import UTC, datetime, timedelta
 from dateparser.timezone_parser import pop_tz_offset_from_string
 
 from crawlers.classify import AlertText
-from crawlers.geo import expand_ugc_line
 from crawlers.items import OutageReport, make_report_id
+from warehouse.geography import expand_ugc_line
 
 __all__ = [
     "EVENT_NAMES",

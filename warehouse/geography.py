@@ -45,7 +45,7 @@ __all__ = [
     "state_population",
 ]
 
-REFERENCE_DIR = Path(__file__).resolve().parents[1] / "warehouse" / "reference"
+REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 
 
 @dataclass(frozen=True)
