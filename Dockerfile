@@ -32,7 +32,7 @@ VOLUME /data
 EXPOSE 8501
 
 # The map's health (Streamlit's own endpoint); the watch service overrides this check with
-# `python -m warehouse.watch healthcheck` (heartbeat and a published database).
+# `python -m outages.watch healthcheck` (heartbeat and a published database).
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=5).status != 200)"]
 

@@ -180,10 +180,10 @@ def warm_bytecode(env: dict[str, str]) -> None:
         [
             sys.executable,
             "-c",
-            "import warehouse.cli, scrapy.crawler, crawlers.pipelines, crawlers.archive, "
+            "import outages.cli, scrapy.crawler, crawlers.pipelines, crawlers.archive, "
             "crawlers.spiders.openfema_ipaws, warehouse.build, warehouse.publish, "
             "warehouse.export, pandas, pyarrow, duckdb;"
-            "from warehouse.cli import spider_names; spider_names()",
+            "from outages.cli import spider_names; spider_names()",
         ],
         env=env,
         cwd=CODE_DIR or ROOT,

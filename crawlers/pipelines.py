@@ -436,12 +436,10 @@ class WarehousePipeline(CrawlerPipeline):
         self.crawler.stats.set_value("outages/run_status", status)
         self.crawler.stats.set_value("outages/counts", dict(self.counts))
         try:
-            if self.publish_on_close:
-                from warehouse.build import build
-                from warehouse.publish import publish
+            if self.publish_on_close:  # `scrapy crawl NAME` on its own: as `outages crawl` does
+                from warehouse.publish import build_and_publish
 
-                build(self.con)
-                publish(self.con, self.data_dir)
+                build_and_publish(self.con, self.data_dir, skip_build_if_current=True)
         finally:
             lock.release(self.data_dir.lock_file)
 

@@ -42,7 +42,7 @@ PAGES, PER_PAGE, BATCH = 3, 300, 200
 # `outages crawl` exactly, with a smaller load batch so that a crawl loads several batches.
 RUNNER = (
     "import sys; import crawlers.settings as s; s.OUTAGES_BATCH_SIZE = int(sys.argv.pop(1)); "
-    "from warehouse.cli import main; main()"
+    "from outages.cli import main; main()"
 )
 PUBLIC_TABLES = ("reports", "report_counties", "states", "counties", "crawl_errors")
 

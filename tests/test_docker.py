@@ -82,7 +82,7 @@ def test_compose_runs_watch_and_serve_on_one_shared_volume() -> None:
     assert "data:/data:ro" in serve["volumes"]  # the map only reads the published file
     assert "data" in spec["volumes"]
     assert watch["stop_signal"] == "SIGTERM" and watch["stop_grace_period"]
-    assert watch["healthcheck"]["test"][1:4] == ["python", "-m", "warehouse.watch"]
+    assert watch["healthcheck"]["test"][1:4] == ["python", "-m", "outages.watch"]
     assert serve["depends_on"]["watch"]["condition"] == "service_healthy"
     proxy = services["proxy"]
     assert proxy["profiles"] == ["proxy"]
@@ -95,15 +95,15 @@ def test_compose_runs_watch_and_serve_on_one_shared_volume() -> None:
     [
         ["outages", "serve", "--help"],
         ["outages", "watch", "--help"],
-        ["python", "-m", "warehouse.watch", "healthcheck", "--help"],
+        ["python", "-m", "outages.watch", "healthcheck", "--help"],
     ],
 )
 def test_the_commands_compose_runs_exist(command: list[str]) -> None:
     if command[0] == "outages":
         probe = subprocess.run([str(OUTAGES), *command[1:]], capture_output=True, cwd=ROOT)
         if probe.returncode != 0 and command[1] == "watch":
-            # Until `main.add_command(watch)` is in warehouse/cli.py, check the same command.
-            command = ["python", "-m", "warehouse.watch", "watch", "--help"]
+            # Until `main.add_command(watch)` is in outages/cli.py, check the same command.
+            command = ["python", "-m", "outages.watch", "watch", "--help"]
         else:
             assert probe.returncode == 0, probe.stderr
             return
@@ -139,7 +139,7 @@ def test_image_builds_and_runs_the_cli() -> None:
         ["docker", "build", "-t", tag, "."], cwd=ROOT, capture_output=True, text=True, timeout=1700
     )
     assert build.returncode == 0, build.stderr[-4000:]
-    for command in (["outages", "--help"], ["python", "-m", "warehouse.watch", "--help"]):
+    for command in (["outages", "--help"], ["python", "-m", "outages.watch", "--help"]):
         run = subprocess.run(
             ["docker", "run", "--rm", tag, *command], capture_output=True, text=True, timeout=120
         )

@@ -126,7 +126,7 @@ def test_feeds_command(demo_dir: Path, tmp_path: Path) -> None:
     data_dir.mkdir()
     shutil.copy(demo_dir / "outages.duckdb", data_dir / "outages.duckdb")
     result = subprocess.run(
-        [sys.executable, "-m", "warehouse.watch", "feeds", "--data-dir", str(data_dir)],
+        [sys.executable, "-m", "outages.watch", "feeds", "--data-dir", str(data_dir)],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -113,6 +113,4 @@ def test_no_import_cycles() -> None:
 
 def test_the_app_imports_no_spider() -> None:
     app_modules = [m for m in import_graph() if m == "app" or m.startswith("webapp")]
-    assert not [
-        (m, t) for m in app_modules for t in import_graph()[m] if t.startswith("crawlers")
-    ]
+    assert not [(m, t) for m in app_modules for t in import_graph()[m] if t.startswith("crawlers")]

@@ -118,7 +118,7 @@ def rewrite(base: str) -> dict[str, str]:
 
 def reports_loaded(data_dir: Path) -> int:
     with duckdb.connect(str(data_dir / "work" / "warehouse.duckdb"), read_only=True) as con:
-        return con.execute("SELECT count(*) FROM reports").fetchone()[0]
+        return con.execute("SELECT count(*) FROM crawled_reports").fetchone()[0]
 
 
 @pytest.mark.slow

@@ -25,7 +25,7 @@ import feedparser
 import pytest
 
 from crawlers.rewrite import rewrite_url
-from warehouse.watch import (
+from outages.watch import (
     archive_files,
     backoff_seconds,
     bytecode_cache_dir,
@@ -129,7 +129,7 @@ def watch_command() -> list[str]:
     wired = subprocess.run([str(OUTAGES), "watch", "--help"], capture_output=True, cwd=ROOT)
     if wired.returncode == 0:
         return [str(OUTAGES), "watch"]
-    return [sys.executable, "-m", "warehouse.watch", "watch"]
+    return [sys.executable, "-m", "outages.watch", "watch"]
 
 
 def offline_env(data_dir: Path) -> dict[str, str]:

@@ -9,15 +9,19 @@ publish leaves the old file in place and a stray temporary file that the next pu
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import duckdb
 
 from warehouse.db import DataDir, set_memory_limit
+
+logger = logging.getLogger(__name__)
 
 # Journalists open the published file in whatever DuckDB they have: DuckDB 1.5 clients
 # cannot read 2.0's default storage format, so publish in the oldest one that holds our schema.
@@ -109,3 +113,111 @@ def _fsync(path: os.PathLike) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+# ---------------------------------------------------------------------------- build and publish
+FINGERPRINT_FILE = "published.fingerprint"
+
+
+def build_and_publish(
+    con: duckdb.DuckDBPyConnection,
+    data_dir: DataDir,
+    *,
+    skip_build_if_current: bool = False,
+    only_publish_if_changed: bool = False,
+    max_publish_age: float | None = None,
+) -> dict[str, Any]:
+    """The one build-and-publish, for `outages crawl`/`build`, the watcher and `scrapy crawl`:
+    build (and record the build), publish, then feeds, webhooks and status.json. The caller
+    holds the crawl lock.
+
+    `skip_build_if_current`: a crawl that loaded nothing new since the last build by this
+    code skips the build (the derived tables are current). `only_publish_if_changed`: the
+    watcher publishes only when what the public sees changed, or the publication is older
+    than `max_publish_age` seconds; otherwise it only rewrites status.json.
+    """
+    from warehouse.build import build, table_counts
+    from warehouse.buildlog import build_is_current, record_build
+    from warehouse.status import write_status
+
+    if skip_build_if_current and build_is_current(con):
+        counts = table_counts(con)
+    else:
+        counts = build(con)
+        record_build(con)
+    result: dict[str, Any] = {"counts": counts, "published": False, "changed": True}
+    if only_publish_if_changed and data_dir.published_db.exists():
+        result["changed"] = content_fingerprint(con) != published_fingerprint(data_dir)
+        age = publication_age_seconds(data_dir)
+        fresh = age is not None and (max_publish_age is None or age <= max_publish_age)
+        if not result["changed"] and fresh:
+            write_status(data_dir, con)
+            return result
+    publication = publish(con, data_dir)
+    result.update(
+        published=True,
+        published_at=publication.published_at,
+        path=publication.path,
+        after_publish=after_publish(data_dir, con),  # never raises
+    )
+    return result
+
+
+def content_fingerprint(con: Any) -> str:
+    """What the public sees of reports and incidents, minus what every re-crawl changes."""
+    reports = con.execute(
+        "SELECT count(*), coalesce(bit_xor(hash(*COLUMNS(* EXCLUDE "
+        "(fetched_at, loaded_at, archive_ref, crawl_run_id)))), 0) FROM reports"
+    ).fetchone()
+    incidents = con.execute(
+        "SELECT count(*), coalesce(bit_xor(hash(*COLUMNS(*))), 0) FROM incidents"
+    ).fetchone()
+    return f"r{reports[0]}-{reports[1]:x}-i{incidents[0]}-{incidents[1]:x}"
+
+
+def after_publish(data_dir: DataDir, con: Any | None = None) -> dict[str, Any]:
+    """Everything that follows a publish: status.json, Atom feeds, webhooks, fingerprint.
+
+    Call it right after `publish()` with the working connection while holding the crawl
+    lock. Each step is guarded: a failure is logged and never undoes the publish.
+    """
+    from warehouse.feeds import deliver_webhooks, write_feeds
+    from warehouse.status import write_status
+
+    done: dict[str, Any] = {}
+    steps = [
+        ("feeds", lambda: write_feeds(data_dir.published_db, data_dir.root / "feeds")),
+        ("webhooks", lambda: deliver_webhooks(data_dir.published_db, data_dir.root)),
+        ("status", lambda: write_status(data_dir, con)["summary"]),
+    ]
+    if con is not None:
+        steps.append(("fingerprint", lambda: _store_fingerprint(data_dir, con)))
+    for name, step in steps:
+        try:
+            done[name] = step()
+        except Exception as exc:  # never let a side output break the publish
+            logger.warning("after publish: %s failed: %s: %s", name, type(exc).__name__, exc)
+            done[name] = f"failed: {exc}"
+    return done
+
+
+def _store_fingerprint(data_dir: DataDir, con: Any) -> str:
+    value = content_fingerprint(con)
+    (data_dir.work_db.parent / FINGERPRINT_FILE).write_text(value)
+    return value
+
+
+def published_fingerprint(data_dir: DataDir) -> str | None:
+    try:
+        return (data_dir.work_db.parent / FINGERPRINT_FILE).read_text().strip()
+    except OSError:
+        return None
+
+
+def publication_age_seconds(data_dir: DataDir) -> float | None:
+    try:
+        info = json.loads((data_dir.root / "publication.json").read_text())
+        published = datetime.fromisoformat(info["published_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return (datetime.now(UTC) - published).total_seconds()

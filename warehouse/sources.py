@@ -7,6 +7,7 @@ from typing import Any
 import duckdb
 
 from warehouse.db import DataDir
+from warehouse.registry import spider_classes
 
 LAST_RUNS_SQL = """
 SELECT spider, started_at AS last_run_at, status AS last_status, items, outages, errors
@@ -23,17 +24,6 @@ SELECT source, min(published_at) AS first_published_at, max(published_at) AS las
        list_sort(list_distinct(flatten(list(state_codes)))) AS states_seen
 FROM reports GROUP BY source
 """
-
-
-def spider_classes() -> list[type]:
-    import os
-
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
-    from scrapy.spiderloader import SpiderLoader
-    from scrapy.utils.project import get_project_settings
-
-    loader = SpiderLoader.from_settings(get_project_settings())
-    return [loader.load(name) for name in sorted(loader.list())]
 
 
 def _rows_by_key(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, dict[str, Any]]:

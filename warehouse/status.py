@@ -159,7 +159,7 @@ def source_rows(
     watch_info: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per spider: metadata, state, since, and the facts behind them."""
-    from warehouse.sources import spider_classes
+    from warehouse.registry import spider_classes
 
     watch_info = watch_info or {}
     running = set(watch_info.get("running") or [])

@@ -15,6 +15,7 @@ import importlib.metadata
 import logging
 import mimetypes
 import os
+import re
 import struct
 import uuid
 import zlib
@@ -751,3 +752,50 @@ def iter_responses(
                 yield _to_archived(
                     _load_at(fh, s.offset, path.name), make_ref(path, s.offset), decode
                 )
+
+
+# --------------------------------------------------------------------------- rotation
+DEFAULT_WARC_MAX_BYTES = 1 << 30  # 1 GiB; environment OUTAGES_WARC_MAX_BYTES
+_ARCHIVE_NAME = re.compile(r"^crawl-(\d{4})-(\d{2})(?:-(\d{3}))?\.warc\.gz$")
+
+
+def current_archive_path(
+    archive_dir: os.PathLike | str, max_bytes: int | None = None, now: datetime | None = None
+) -> Path:
+    """The WARC file a live crawl should append to: by month, then by size.
+
+    `crawl-YYYY-MM.warc.gz` first; once it holds `max_bytes` (default 1 GiB, environment
+    `OUTAGES_WARC_MAX_BYTES`), `crawl-YYYY-MM-001.warc.gz`, `-002`, ... Records are never
+    split across files and refs (`name#offset`) stay valid, because files are only appended.
+    """
+    if max_bytes is None:
+        max_bytes = int(os.environ.get("OUTAGES_WARC_MAX_BYTES") or DEFAULT_WARC_MAX_BYTES)
+    month = f"{(now or datetime.now(UTC)):%Y-%m}"
+    directory = Path(archive_dir)
+    index = 0
+    while True:
+        path = directory / (
+            f"crawl-{month}.warc.gz" if index == 0 else f"crawl-{month}-{index:03d}.warc.gz"
+        )
+        following = directory / f"crawl-{month}-{index + 1:03d}.warc.gz"
+        if following.exists():
+            index += 1
+            continue
+        if not path.exists() or path.stat().st_size < max_bytes:
+            return path
+        index += 1
+
+
+def archive_files(archive_dir: os.PathLike | str) -> list[Path]:
+    """Every rotated live archive in recording order (month, then part), for `--replay`.
+
+    A shell glob sorts `crawl-2026-11-001.warc.gz` before `crawl-2026-11.warc.gz` in most
+    locales; replay serves a URL recorded several times in archive order, so order matters.
+    """
+    found = []
+    for path in Path(archive_dir).glob("crawl-*.warc.gz"):
+        match = _ARCHIVE_NAME.match(path.name)
+        if match:
+            year, month, part = match.groups()
+            found.append(((int(year), int(month), int(part or 0)), path))
+    return [path for _, path in sorted(found)]

@@ -8,14 +8,19 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from outages.crawl import (
+    CliError,
+    build_and_publish,
+    run_crawl,
+    spider_names,
+    spiders_in_archives,
+)
 from warehouse.db import DataDir
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -32,10 +37,6 @@ def data_dir_option(func: Any) -> Any:
         type=click.Path(file_okay=False, path_type=Path),
         help="Where the databases, archives and exports live (env OUTAGES_DATA).",
     )(func)
-
-
-class CliError(click.ClickException):
-    """An error for the user: printed to stderr, exit status 1, no traceback."""
 
 
 class OutagesGroup(click.Group):
@@ -60,139 +61,6 @@ def main() -> None:
 
 
 # ---------------------------------------------------------------------------- crawl
-def spider_names() -> list[str]:
-    from scrapy.spiderloader import SpiderLoader
-
-    return sorted(SpiderLoader.from_settings(scrapy_settings()).list())
-
-
-def scrapy_settings() -> Any:
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
-    from scrapy.utils.project import get_project_settings
-
-    return get_project_settings()
-
-
-def spiders_in_archives(names: list[str], archives: list[Path]) -> list[str]:
-    """The spiders that have something to replay in these archives."""
-    from scrapy.spiderloader import SpiderLoader
-
-    loader = SpiderLoader.from_settings(scrapy_settings())
-    paths = [str(p) for p in archives]
-    return [name for name in names if loader.load(name)().archived_start_urls(paths)]
-
-
-def run_crawl(
-    data_dir: DataDir,
-    spiders: list[str],
-    *,
-    from_urls: list[str] = (),
-    replay: list[Path] = (),
-    record: Path | None = None,
-    since: date | None = None,
-    until: date | None = None,
-    state: str | None = None,
-    progress: bool = False,
-    log_level: str = "WARNING",
-    reparse: bool = False,
-    extra_settings: Mapping[str, Any] | None = None,
-) -> list[dict[str, Any]]:
-    """Run spiders in this process through the real Scrapy engine; return one result each.
-
-    `extra_settings` (the watcher's `--set KEY=VALUE`) go over the project's settings; with
-    `OUTAGES_URL_REWRITE` among them, the URL-rewrite middleware is enabled too."""
-    from scrapy.crawler import CrawlerProcess
-
-    from crawlers.archive import replay_settings
-
-    settings = scrapy_settings()
-    if extra_settings:
-        settings.setdict(dict(extra_settings), priority="cmdline")
-        if extra_settings.get("OUTAGES_URL_REWRITE"):
-            from crawlers import rewrite
-
-            enabled = rewrite.enable(
-                {"DOWNLOADER_MIDDLEWARES": settings.getdict("DOWNLOADER_MIDDLEWARES")},
-                extra_settings["OUTAGES_URL_REWRITE"],
-            )
-            settings.setdict(enabled, priority="cmdline")
-    settings.set("OUTAGES_DATA_DIR", str(data_dir.root), priority="cmdline")
-    settings.set("OUTAGES_PUBLISH_ON_CLOSE", False, priority="cmdline")
-    settings.set("OUTAGES_PROGRESS", progress, priority="cmdline")
-    settings.set("LOG_LEVEL", log_level, priority="cmdline")
-    if reparse:
-        settings.set("OUTAGES_SKIP_UNCHANGED_PAGES", False, priority="cmdline")
-    if replay:
-        missing = [str(p) for p in replay if not Path(p).exists()]
-        if missing:
-            raise CliError(f"no such archive: {', '.join(missing)}")
-        settings.setdict(replay_settings([str(p) for p in replay]), priority="cmdline")
-    else:
-        from warehouse.watch import current_archive_path
-
-        # crawl-YYYY-MM.warc.gz, then -001, -002... once a file reaches OUTAGES_WARC_MAX_BYTES
-        warc = record or current_archive_path(data_dir.archive_dir)
-        settings.set("OUTAGES_WARC_PATH", str(warc), priority="cmdline")
-    process = CrawlerProcess(settings)
-    crawlers = []
-    kwargs: dict[str, Any] = {"since": since, "until": until, "state": state}
-    if from_urls:
-        kwargs["from_url"] = list(from_urls)
-    for name in spiders:
-        crawler = process.create_crawler(name)
-        crawlers.append(crawler)
-        process.crawl(crawler, **{k: v for k, v in kwargs.items() if v})
-    started = time.monotonic()
-    process.start()
-    seconds = round(time.monotonic() - started, 2)
-    results = []
-    for crawler in crawlers:
-        stats = crawler.stats
-        counts = stats.get_value("outages/counts") or {}
-        results.append(
-            {
-                "spider": crawler.spider.name if crawler.spider else "?",
-                "run_id": stats.get_value("outages/run_id"),
-                "status": stats.get_value("outages/run_status") or "failed",
-                "reports": counts.get("items", 0),
-                "outages": counts.get("outages", 0),
-                "errors": counts.get("errors", 0),
-                "warnings": counts.get("warnings", 0),
-                "pages": counts.get("pages", 0),
-                "unchanged_pages": counts.get("not_modified", 0),
-                "unchanged_reports": counts.get("unchanged_reports", 0),
-                "seconds": seconds,
-            }
-        )
-    return results
-
-
-def build_and_publish(data_dir: DataDir, *, only_if_changed: bool = False) -> dict[str, Any]:
-    """Build and publish. `only_if_changed`: a crawl that loaded nothing new skips the
-    build (the derived tables are current) but still publishes its run records."""
-    from warehouse import lock
-    from warehouse.build import build, table_counts
-    from warehouse.buildlog import build_is_current, record_build
-    from warehouse.db import work_connection
-    from warehouse.publish import publish
-
-    lock.acquire(data_dir.lock_file)
-    try:
-        con = work_connection(data_dir)
-        if only_if_changed and build_is_current(con):
-            counts = table_counts(con)
-        else:
-            counts = build(con)
-            record_build(con)
-        publication = publish(con, data_dir)
-        from warehouse.watch import after_publish
-
-        after_publish(data_dir, con)  # feeds, webhooks, status.json; never raises
-    finally:
-        lock.release(data_dir.lock_file)
-    return {"counts": counts, "published_at": publication.published_at, "path": publication.path}
-
-
 def hold_lock(data_dir: DataDir, wait: float) -> None:
     from warehouse import lock
 
@@ -546,7 +414,7 @@ def spiders(fmt: str, by_state: bool, states: str, data_dir: Path) -> None:
     click.echo(format_rows(columns, [tuple(r.get(c) for c in columns) for r in rows], "table"))
 
 
-from warehouse.watch import feeds, watch  # noqa: E402  (they import this module's helpers)
+from outages.watch import feeds, watch  # noqa: E402  (they import this module's helpers)
 
 main.add_command(watch)
 main.add_command(feeds)

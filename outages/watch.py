@@ -5,7 +5,7 @@ Design (see docs/deploy.md for the reasoning):
 - One long-running **scheduler process** (APScheduler's `BackgroundScheduler`, one interval
   job per spider at the spider's declared `cadence_minutes`, `max_instances=1` and
   `coalesce=True`: never two runs of one spider at once, a missed run is run once, late).
-- Each run is a **child process** (`python -m warehouse.watch run-one SPIDER`), because a
+- Each run is a **child process** (`python -m outages.watch run-one SPIDER`), because a
   Scrapy `CrawlerProcess` cannot restart Twisted's reactor within one process. A child that
   leaks, hangs or crashes costs one run: it is killed after `--run-timeout`, recorded as a
   failed run, and the watcher goes on. Different spiders' children may overlap; the crawl
@@ -36,7 +36,6 @@ import contextlib
 import json
 import logging
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -51,122 +50,14 @@ from typing import Any
 import click
 
 from warehouse.db import DataDir
+from warehouse.warc import archive_files, current_archive_path  # noqa: F401  (watch API)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_WARC_MAX_BYTES = 1 << 30  # 1 GiB; environment OUTAGES_WARC_MAX_BYTES
 HEARTBEAT_SECONDS = 5.0
 STATUS_REFRESH_SECONDS = 60.0
-FINGERPRINT_FILE = "published.fingerprint"
 GOOD = ("ok", "partial")
 
 logger = logging.getLogger("outages.watch")
-
-
-# ---------------------------------------------------------------------------- WARC rotation
-_ARCHIVE_NAME = re.compile(r"^crawl-(\d{4})-(\d{2})(?:-(\d{3}))?\.warc\.gz$")
-
-
-def current_archive_path(
-    archive_dir: os.PathLike | str, max_bytes: int | None = None, now: datetime | None = None
-) -> Path:
-    """The WARC file a live crawl should append to: by month, then by size.
-
-    `crawl-YYYY-MM.warc.gz` first; once it holds `max_bytes` (default 1 GiB, environment
-    `OUTAGES_WARC_MAX_BYTES`), `crawl-YYYY-MM-001.warc.gz`, `-002`, ... Records are never
-    split across files and refs (`name#offset`) stay valid, because files are only appended.
-    """
-    if max_bytes is None:
-        max_bytes = int(os.environ.get("OUTAGES_WARC_MAX_BYTES") or DEFAULT_WARC_MAX_BYTES)
-    month = f"{(now or datetime.now(UTC)):%Y-%m}"
-    directory = Path(archive_dir)
-    index = 0
-    while True:
-        path = directory / (
-            f"crawl-{month}.warc.gz" if index == 0 else f"crawl-{month}-{index:03d}.warc.gz"
-        )
-        following = directory / f"crawl-{month}-{index + 1:03d}.warc.gz"
-        if following.exists():
-            index += 1
-            continue
-        if not path.exists() or path.stat().st_size < max_bytes:
-            return path
-        index += 1
-
-
-def archive_files(archive_dir: os.PathLike | str) -> list[Path]:
-    """Every rotated live archive in recording order (month, then part), for `--replay`.
-
-    A shell glob sorts `crawl-2026-11-001.warc.gz` before `crawl-2026-11.warc.gz` in most
-    locales; replay serves a URL recorded several times in archive order, so order matters.
-    """
-    found = []
-    for path in Path(archive_dir).glob("crawl-*.warc.gz"):
-        match = _ARCHIVE_NAME.match(path.name)
-        if match:
-            year, month, part = match.groups()
-            found.append(((int(year), int(month), int(part or 0)), path))
-    return [path for _, path in sorted(found)]
-
-
-# ---------------------------------------------------------------------------- publish hooks
-def content_fingerprint(con: Any) -> str:
-    """What the public sees of reports and incidents, minus what every re-crawl changes."""
-    reports = con.execute(
-        "SELECT count(*), coalesce(bit_xor(hash(*COLUMNS(* EXCLUDE "
-        "(fetched_at, loaded_at, archive_ref, crawl_run_id)))), 0) FROM reports"
-    ).fetchone()
-    incidents = con.execute(
-        "SELECT count(*), coalesce(bit_xor(hash(*COLUMNS(*))), 0) FROM incidents"
-    ).fetchone()
-    return f"r{reports[0]}-{reports[1]:x}-i{incidents[0]}-{incidents[1]:x}"
-
-
-def after_publish(data_dir: DataDir, con: Any | None = None) -> dict[str, Any]:
-    """Everything that follows a publish: status.json, Atom feeds, webhooks, fingerprint.
-
-    Call it right after `publish()` with the working connection while holding the crawl
-    lock. Each step is guarded: a failure is logged and never undoes the publish.
-    """
-    from warehouse.feeds import deliver_webhooks, write_feeds
-    from warehouse.status import write_status
-
-    done: dict[str, Any] = {}
-    steps = [
-        ("feeds", lambda: write_feeds(data_dir.published_db, data_dir.root / "feeds")),
-        ("webhooks", lambda: deliver_webhooks(data_dir.published_db, data_dir.root)),
-        ("status", lambda: write_status(data_dir, con)["summary"]),
-    ]
-    if con is not None:
-        steps.append(("fingerprint", lambda: _store_fingerprint(data_dir, con)))
-    for name, step in steps:
-        try:
-            done[name] = step()
-        except Exception as exc:  # never let a side output break the publish
-            logger.warning("after publish: %s failed: %s: %s", name, type(exc).__name__, exc)
-            done[name] = f"failed: {exc}"
-    return done
-
-
-def _store_fingerprint(data_dir: DataDir, con: Any) -> str:
-    value = content_fingerprint(con)
-    (data_dir.work_db.parent / FINGERPRINT_FILE).write_text(value)
-    return value
-
-
-def _published_fingerprint(data_dir: DataDir) -> str | None:
-    try:
-        return (data_dir.work_db.parent / FINGERPRINT_FILE).read_text().strip()
-    except OSError:
-        return None
-
-
-def publication_age_seconds(data_dir: DataDir) -> float | None:
-    try:
-        info = json.loads((data_dir.root / "publication.json").read_text())
-        published = datetime.fromisoformat(info["published_at"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return (datetime.now(UTC) - published).total_seconds()
 
 
 # ---------------------------------------------------------------------------- one run (child)
@@ -182,10 +73,10 @@ def parse_settings(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def _crawl(data_dir: DataDir, spider: str, record: Path, overrides: Mapping[str, Any]) -> dict:
-    """`warehouse.cli.run_crawl` for one spider, with extra Scrapy settings."""
-    from warehouse import cli
+    """`outages.crawl.run_crawl` for one spider, with extra Scrapy settings."""
+    from outages.crawl import run_crawl
 
-    return cli.run_crawl(data_dir, [spider], record=record, extra_settings=overrides)[0]
+    return run_crawl(data_dir, [spider], record=record, extra_settings=overrides)[0]
 
 
 def run_one(
@@ -198,10 +89,9 @@ def run_one(
 ) -> dict[str, Any]:
     """Crawl one spider, build, publish when something changed, write status.json."""
     from warehouse import lock
-    from warehouse.build import build
     from warehouse.db import work_connection
-    from warehouse.publish import publish
-    from warehouse.status import run_facts, write_status
+    from warehouse.publish import build_and_publish
+    from warehouse.status import run_facts
 
     try:
         lock.acquire(data_dir.ensure().lock_file, wait_seconds=lock_wait)
@@ -214,24 +104,14 @@ def run_one(
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         started = time.monotonic()
         con = work_connection(data_dir)
-        last_published = _published_fingerprint(data_dir)
-        built = bool(result.get("reports")) or last_published is None
-        if built:
-            build(con)
-            changed = content_fingerprint(con) != last_published
-        else:  # nothing loaded: the public data cannot have changed
-            changed = False
-        age = publication_age_seconds(data_dir)
-        stale = age is None or (max_publish_age is not None and age > max_publish_age)
-        published = False
-        if changed or stale or not data_dir.published_db.exists():
-            if not built:
-                build(con)
-            publish(con, data_dir)
-            after_publish(data_dir, con)
-            published = True
-        else:
-            write_status(data_dir, con)
+        publication = build_and_publish(
+            con,
+            data_dir,
+            skip_build_if_current=True,
+            only_publish_if_changed=True,
+            max_publish_age=max_publish_age,
+        )
+        changed, published = publication["changed"], publication["published"]
         fact = run_facts(con).get(spider, {})
         row = con.execute(
             "SELECT close_reason FROM crawl_runs WHERE run_id = ?", [result.get("run_id")]
@@ -254,19 +134,15 @@ def run_one(
 def publish_now(data_dir: DataDir, lock_wait: float = 0.0) -> dict[str, Any]:
     """Build and publish what the working database holds (e.g. an empty first database)."""
     from warehouse import lock
-    from warehouse.build import build
     from warehouse.db import work_connection
-    from warehouse.publish import publish
+    from warehouse.publish import build_and_publish
 
     lock.acquire(data_dir.ensure().lock_file, wait_seconds=lock_wait)
     try:
-        con = work_connection(data_dir)
-        counts = build(con)
-        publication = publish(con, data_dir)
-        after_publish(data_dir, con)
+        publication = build_and_publish(work_connection(data_dir), data_dir)
     finally:
         lock.release(data_dir.lock_file)
-    return {"counts": counts, "published_at": publication.published_at}
+    return {"counts": publication["counts"], "published_at": publication["published_at"]}
 
 
 def record_failure(
@@ -386,7 +262,7 @@ class Watcher:
         command = [
             sys.executable,
             "-m",
-            "warehouse.watch",
+            "outages.watch",
             "run-one",
             name,
             "--data-dir",
@@ -776,7 +652,7 @@ def _one_line(text: str) -> str:
 
 def plan(only: Sequence[str] = ()) -> list[Source]:
     """The sources to watch, with their cadences, from the spiders' own metadata."""
-    from warehouse.sources import spider_classes
+    from warehouse.registry import spider_classes
 
     classes = {cls.name: cls for cls in spider_classes()}
     unknown = [name for name in only if name not in classes]
@@ -920,7 +796,7 @@ def feeds(public_url: str | None, data_dir: Path) -> None:
     )
 
 
-# Internal commands (`python -m warehouse.watch ...`): what the watcher and the container run.
+# Internal commands (`python -m outages.watch ...`): what the watcher and the container run.
 @click.group()
 def internal() -> None:
     """Internal commands of `outages watch`."""
