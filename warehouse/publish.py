@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from warehouse.db import DataDir, set_memory_limit
+from warehouse.sources import write_sources_table
 
 # Journalists open the published file in whatever DuckDB they have: DuckDB 1.5 clients
 # cannot read 2.0's default storage format, so publish in the oldest one that holds our schema.
@@ -31,6 +32,7 @@ PUBLIC_TABLES = (
     "counties",
     "crawl_runs",
     "crawl_errors",
+    "sources",
 )
 
 
@@ -64,6 +66,9 @@ def publish(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> Publication:
         con.execute(f"COPY FROM DATABASE {source_db} TO _publish")
         for internal in INTERNAL_TABLES:
             con.execute(f"DROP TABLE IF EXISTS _publish.{internal}")
+        # What each spider declares (coverage, cadence, what its parser was checked
+        # against, robots and terms): the app reads this, never the spiders themselves.
+        write_sources_table(con, "_publish.sources")
         con.execute(
             "CREATE TABLE _publish.publication AS SELECT ?::TIMESTAMPTZ AS published_at, "
             "? AS storage_version",

@@ -54,6 +54,17 @@ class OutageSpider(scrapy.Spider):
     source_kind: ClassVar[str] = "unknown"
     # Why an empty scrape is normal for this spider; None means an empty scrape is an error.
     empty_ok_because: ClassVar[str | None] = None
+    # What the parser was checked against: names of this spider's fixture case folders
+    # (tests/fixtures/spiders/<name>/<case>/) that hold REAL recorded material of the source
+    # (case.json: "constructed": false and a "provenance" object). Empty: not checked yet,
+    # and `unverified_because` says what was searched and why no real material was found.
+    verified_with: ClassVar[tuple[str, ...]] = ()
+    unverified_because: ClassVar[str | None] = None
+    # The source's robots.txt verdict for the start URLs' paths, with the evidence URL (or
+    # "not checked: no stored copy"), and its terms of use (URL and a one-line summary, or
+    # "not found").
+    robots_txt: ClassVar[str] = "not checked: no stored copy"
+    terms: ClassVar[str] = "not found"
 
     def __init__(
         self,

@@ -100,6 +100,7 @@ class GoogleNewsSpider(OutageSpider):
     source_title = "Google News RSS search"
     source_home = "https://news.google.com/"
     source_kind = "news"
+    unverified_because = "not yet checked against recorded real material (issue 15)"
     coverage_since = "(rolling; older stories drop out of the search)"
     cadence_minutes = 60
     empty_ok_because = (

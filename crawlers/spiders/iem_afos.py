@@ -52,6 +52,7 @@ class IemAfosSpider(OutageSpider):
     coverage_since = "2008-01-01"
     cadence_minutes = 60
     source_kind = "alert"
+    unverified_because = "not yet checked against recorded real material (issue 15)"
     empty_ok_because = (
         "911 outage (TOE) and civil emergency products are rare: most UTC days have none "
         "nationwide, so a day list is often empty"

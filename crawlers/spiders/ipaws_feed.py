@@ -57,6 +57,7 @@ class IpawsFeedSpider(OutageSpider):
     coverage_since = "(live: alerts active in the last ~30 minutes)"
     cadence_minutes = 2
     source_kind = "alert"
+    unverified_because = "not yet checked against recorded real material (issue 15)"
     empty_ok_because = (
         "a poll returns only the alerts posted since the last window; most 2-minute "
         "windows have none"

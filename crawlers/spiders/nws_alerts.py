@@ -38,6 +38,7 @@ class NwsAlertsSpider(OutageSpider):
     source_home = "https://www.weather.gov/documentation/services-web-api"
     coverage_since = "(rolling 7 days)"
     source_kind = "alert"
+    unverified_because = "not yet checked against recorded real material (issue 15)"
     cadence_minutes = 5
     allowed_domains = ["api.weather.gov"]
     custom_settings = {"DEFAULT_REQUEST_HEADERS": {"Accept": "application/geo+json"}}

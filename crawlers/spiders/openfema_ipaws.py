@@ -29,6 +29,7 @@ class OpenfemaIpawsSpider(OutageSpider):
     source_home = "https://www.fema.gov/openfema-data-page/ipaws-archived-alerts-v1"
     coverage_since = "2012-06-01"
     source_kind = "alert"
+    unverified_because = "not yet checked against recorded real material (issue 15)"
     cadence_minutes = 24 * 60
     page_size = 1000
     # A page holds up to 1,000 CAP messages: a backfill's pages are parsed on every core.
