@@ -322,7 +322,9 @@ def test_replayed_amber_alert_is_not_an_outage(feeds_dir: Path) -> None:
 
 def test_replayed_feeds_keep_good_alerts_and_record_bad_ones(feeds_dir: Path) -> None:
     counts = dict(query(feeds_dir, "SELECT source, count(*) FROM reports GROUP BY source"))
-    assert counts == {"ipaws_feed": 6 + 2 + 2, "iem_afos": 3}
+    # iem_afos: the TOE pair, the recorded CAE product and the recorded CLINYC climate report
+    # (reached from the recorded real list, whose second product was not recorded).
+    assert counts == {"ipaws_feed": 6 + 2 + 2, "iem_afos": 3 + 1}
     errors = query(
         feeds_dir, "SELECT spider, url, stage, message FROM crawl_errors ORDER BY spider, url"
     )
@@ -338,7 +340,10 @@ def test_replayed_feeds_keep_good_alerts_and_record_bad_ones(feeds_dir: Path) ->
     assert "not an <alerts> feed" in by_url[FEED_BASE + "2026-07-29T16:44:00Z"][2]
     truncated = "https://mesonet.agron.iastate.edu/api/1/nws/afos/list.json?pil=CEM&date=2024-04-18"
     assert by_url[truncated][:2] == ("iem_afos", "parse")
-    assert len(errors) == 3
+    unrecorded = "https://mesonet.agron.iastate.edu/api/1/nwstext/202607102035-KOKX-CDUS41-CLINYC"
+    assert by_url[unrecorded][:2] == ("iem_afos", "download")
+    assert by_url[unrecorded][2].startswith("not in archive")
+    assert len(errors) == 4
     # The real alerts are real, the outages constructed and labelled so.
     assert query(
         feeds_dir,

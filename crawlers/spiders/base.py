@@ -14,9 +14,11 @@ import os
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals as scrapy_signals
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
@@ -38,6 +40,12 @@ def parse_day(value: str | date | None, default: date) -> date:
         return date.fromisoformat(str(value)[:10])
     except ValueError as exc:
         raise ValueError(f"not a date (YYYY-MM-DD): {value!r}") from exc
+
+
+def is_robots_forbidden(failure: Failure) -> bool:
+    """Whether a request failed because robots.txt disallows it (Scrapy's
+    RobotsTxtMiddleware raises a plain `IgnoreRequest` with this message)."""
+    return failure.check(IgnoreRequest) is not None and "robots.txt" in str(failure.value)
 
 
 class OutageSpider(scrapy.Spider):
@@ -243,6 +251,19 @@ class OutageSpider(scrapy.Spider):
         request = getattr(failure, "request", None)
         response = getattr(failure.value, "response", None)
         url = request.url if request is not None else "?"
+        if is_robots_forbidden(failure):
+            # With ROBOTSTXT_OBEY, Scrapy drops a disallowed request before it is sent and
+            # says so only at DEBUG level: without this, a start URL the site forbids is a
+            # silent empty crawl that `empty_ok_because` would report as "ok".
+            parts = urlsplit(url)
+            self.record_error(
+                url,
+                f"forbidden by robots.txt: {parts.scheme}://{parts.netloc}/robots.txt "
+                f"disallows {parts.path or '/'} for our User-Agent; not fetched",
+                stage="download",
+                error_type="RobotsTxtForbidden",
+            )
+            return
         detail = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
         if not detail and "Cancelled" in failure.type.__name__:
             limit = self.settings.getint("DOWNLOAD_MAXSIZE") if self.settings else 0
