@@ -366,3 +366,24 @@ def test_every_spider_has_a_demo_fixture() -> None:
         cases = [json.loads(p.read_text()) for p in (FIXTURES / spider).glob("*/case.json")]
         assert any(c.get("demo") for c in cases), spider
         assert all(c["constructed"] for c in cases if c.get("demo")), spider
+
+
+def test_nws_event_code_without_event_code_property() -> None:
+    """The recorded api.weather.gov answer carries no `eventCode`: the code then comes from
+    the event name, else from the AWIPS id's product category when that is a civil code."""
+    import json
+
+    from crawlers.spiders.nws_alerts import alert_from_feature, awips_event_code
+
+    case = FIXTURES / "nws_alerts" / "real_2024-05-25_active" / "response.json"
+    feature = json.loads(case.read_text())["features"][0]
+    assert "eventCode" not in feature["properties"]
+    assert alert_from_feature(feature).event_code is None  # SVR is not a code we ask for
+    agency = json.loads(json.dumps(feature))
+    agency["properties"]["event"] = "Telephone Outage"  # an agency's own wording
+    agency["properties"]["parameters"]["AWIPSidentifier"] = ["TOEFSD"]
+    assert alert_from_feature(agency).event_code == "TOE"
+    assert awips_event_code({"AWIPSidentifier": ["RMTFSD"]}) == "RMT"
+    assert awips_event_code({"AWIPSidentifier": ["SVRSJT"]}) is None
+    assert awips_event_code({"AWIPSidentifier": "CEMFSD"}) is None  # not a list
+    assert awips_event_code(None) is None

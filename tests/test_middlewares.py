@@ -155,9 +155,7 @@ def server() -> Iterator[Server]:
         yield s
 
 
-def crawl(
-    tmp_path: Path, urls: list[str], name: str, settings: dict | None = None
-) -> dict:
+def crawl(tmp_path: Path, urls: list[str], name: str, settings: dict | None = None) -> dict:
     runner = tmp_path / "runner.py"
     runner.write_text(RUNNER)
     output = tmp_path / f"{name}.json"

@@ -127,11 +127,14 @@ class GdeltNewsSpider(OutageSpider):
     source_home = "https://blog.gdeltproject.org/gdelt-doc-2-0-api-debuts/"
     source_kind = "news"
     unverified_because = (
-        "no recorded GDELT DOC 2.0 ArtList answer was found: searched public repositories "
-        '(search tool, code corpus) for \'"artlist"\', \'"seendate": "20\', '
-        '\'"url_mobile": "https://\' and recorded fixture files; every hit was a hand-made '
-        "mock (example.com URLs), and alex9smith/gdelt-doc-api's tests call the live API. "
-        "The fixtures keep the documented layout with published headlines and URLs"
+        "no recorded GDELT DOC 2.0 ArtList answer was found: searched public repositories' "
+        'code and test data (search tool: \'"artlist"\', \'"seendate": "20\', '
+        '\'"url_mobile": "https://\', recorded GDELT fixture files) and stored pages '
+        "(api.gdeltproject.org/api/v2/doc/doc answers); every hit was a hand-made mock "
+        "(example.com URLs) or, once, a pandas table printed from a live answer with its "
+        "cells cut (gopigof/GDELT_Exploration: not the JSON), and "
+        "alex9smith/gdelt-doc-api's tests call the live API. The fixtures keep the "
+        "documented layout with headlines and URLs as published"
     )
     robots_txt = (
         "allowed (no rules): https://api.gdeltproject.org/robots.txt answers HTTP 404, as "
