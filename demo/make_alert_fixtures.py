@@ -40,6 +40,22 @@ RECORDED_NOTE = (
     "OpenFEMA envelope rebuilt around recorded originalMessage values "
     "(demo/recorded/PROVENANCE.md); the CAP XML is as recorded"
 )
+# Where the recorded CAP messages come from (tests/test_verified_with.py checks it is there).
+RECORDED_PROVENANCE = {
+    "source": (
+        "chelstein/mellowmountainradio@3059af7aa1e4faba7cb81b783f608e078d43a448:"
+        "openeas-mcp/test/corpus/cap-openfema.json (40 originalMessage values of OpenFEMA "
+        "IpawsArchivedAlerts?$top=40&$orderby=sent desc, about 2026-07-29/30; "
+        "demo/recorded/PROVENANCE.md)"
+    ),
+    "retrieved_via": "the shared samples folder /work/shared/samples/ipaws/ (SOURCES.md)",
+    "changes": (
+        "the OpenFEMA envelope (metadata, record fields other than originalMessage) is "
+        "rebuilt by demo/make_alert_fixtures.py: the corpus kept only originalMessage; each "
+        "record's originalMessage, the CAP XML the spider parses, is unchanged; 25 and 15 of "
+        "the 40 records, in sent order"
+    ),
+}
 CONSTRUCTED_NOTE = (
     "CONSTRUCTED demo data: CAP alerts written by 911 Outage Watch to model documented "
     "outages (demo/constructed/README.md); not real alerts"
@@ -194,6 +210,8 @@ def write_fixture(record: ArchiveRecord) -> Path:
         "content_type": dict(record.headers)["Content-Type"],
         "note": f"Written by demo/make_alert_fixtures.py. {record.note}",
     }
+    if not record.constructed:
+        case["provenance"] = RECORDED_PROVENANCE
     (folder / "case.json").write_text(json.dumps(case, indent=1) + "\n")
     return folder
 

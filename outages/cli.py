@@ -402,6 +402,7 @@ def spiders(fmt: str, by_state: bool, states: str, data_dir: Path) -> None:
             "years_seen",
             "reports",
             "outage_reports",
+            "checked",
             "freshness",
             "freshness_since",
             "last_success_at",

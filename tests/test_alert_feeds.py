@@ -322,7 +322,9 @@ def test_replayed_amber_alert_is_not_an_outage(feeds_dir: Path) -> None:
 
 def test_replayed_feeds_keep_good_alerts_and_record_bad_ones(feeds_dir: Path) -> None:
     counts = dict(query(feeds_dir, "SELECT source, count(*) FROM reports GROUP BY source"))
-    assert counts == {"ipaws_feed": 6 + 2 + 2, "iem_afos": 3}
+    # iem_afos: the TOE pair, the recorded CAE product and the recorded CLINYC climate report
+    # (reached from the recorded real list, whose second product was not recorded).
+    assert counts == {"ipaws_feed": 6 + 2 + 2, "iem_afos": 3 + 1}
     errors = query(
         feeds_dir, "SELECT spider, url, stage, message FROM crawl_errors ORDER BY spider, url"
     )
@@ -338,7 +340,10 @@ def test_replayed_feeds_keep_good_alerts_and_record_bad_ones(feeds_dir: Path) ->
     assert "not an <alerts> feed" in by_url[FEED_BASE + "2026-07-29T16:44:00Z"][2]
     truncated = "https://mesonet.agron.iastate.edu/api/1/nws/afos/list.json?pil=CEM&date=2024-04-18"
     assert by_url[truncated][:2] == ("iem_afos", "parse")
-    assert len(errors) == 3
+    unrecorded = "https://mesonet.agron.iastate.edu/api/1/nwstext/202607102035-KOKX-CDUS41-CLINYC"
+    assert by_url[unrecorded][:2] == ("iem_afos", "download")
+    assert by_url[unrecorded][2].startswith("not in archive")
+    assert len(errors) == 4
     # The real alerts are real, the outages constructed and labelled so.
     assert query(
         feeds_dir,
@@ -361,3 +366,24 @@ def test_every_spider_has_a_demo_fixture() -> None:
         cases = [json.loads(p.read_text()) for p in (FIXTURES / spider).glob("*/case.json")]
         assert any(c.get("demo") for c in cases), spider
         assert all(c["constructed"] for c in cases if c.get("demo")), spider
+
+
+def test_nws_event_code_without_event_code_property() -> None:
+    """The recorded api.weather.gov answer carries no `eventCode`: the code then comes from
+    the event name, else from the AWIPS id's product category when that is a civil code."""
+    import json
+
+    from crawlers.spiders.nws_alerts import alert_from_feature, awips_event_code
+
+    case = FIXTURES / "nws_alerts" / "real_2024-05-25_active" / "response.json"
+    feature = json.loads(case.read_text())["features"][0]
+    assert "eventCode" not in feature["properties"]
+    assert alert_from_feature(feature).event_code is None  # SVR is not a code we ask for
+    agency = json.loads(json.dumps(feature))
+    agency["properties"]["event"] = "Telephone Outage"  # an agency's own wording
+    agency["properties"]["parameters"]["AWIPSidentifier"] = ["TOEFSD"]
+    assert alert_from_feature(agency).event_code == "TOE"
+    assert awips_event_code({"AWIPSidentifier": ["RMTFSD"]}) == "RMT"
+    assert awips_event_code({"AWIPSidentifier": ["SVRSJT"]}) is None
+    assert awips_event_code({"AWIPSidentifier": "CEMFSD"}) is None  # not a list
+    assert awips_event_code(None) is None

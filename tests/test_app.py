@@ -437,6 +437,15 @@ def test_about_page_shows_coverage_and_freshness(
     sources = next(t for t in tables if "spider" in t.columns)
     assert {"openfema_ipaws", "curated"} <= set(sources["spider"])
     assert set(sources["freshness"]) <= {"fresh", "overdue", "never crawled"}
+    checked = dict(zip(sources["spider"], sources["checked"], strict=True))
+    counts = dict(zip(sources["spider"], sources["verified_count"], strict=True))
+    for spider, text in checked.items():
+        if counts[spider]:
+            assert text == f"parser checked against {counts[spider]} recorded real page" + (
+                "s" if counts[spider] > 1 else ""
+            )
+        else:
+            assert text == "not yet checked against the real source"
     assert map_args(app, "coverage_map")["level"] == "state"
     assert any("text-to-911" in text for text in texts(app.error))
 

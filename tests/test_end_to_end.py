@@ -41,7 +41,10 @@ def test_demo_publishes_reports_outages_and_threads(demo_dir: Path) -> None:
         "AND source_kind NOT IN ('curated', 'regulator')",
     ) == [(0,)]
     sources = {row[0] for row in query(demo_dir, "SELECT DISTINCT source FROM reports")}
-    assert len(sources) == 13  # every source is in the quick start's demo
+    # every source is in the quick start's demo (no hand-kept count: the registered spiders)
+    from warehouse.sources import spider_classes
+
+    assert sources == {spider.name for spider in spider_classes()}
 
 
 def test_massachusetts_statewide_outage_covers_every_county(demo_dir: Path) -> None:
@@ -222,6 +225,20 @@ def test_spiders_lists_coverage_last_run_and_per_state_sources(demo_dir: Path) -
     fema = by_name["openfema_ipaws"]
     assert fema["reports"] > 40 and fema["last_status"] == "ok" and fema["last_success_at"]
     assert fema["cadence_minutes"] == 24 * 60 and fema["kind"] == "alert"
+    for row in rows:  # what each parser was checked against, as the spider declares it
+        assert row["verified_count"] == len(row["verified_with"])
+        assert row["checked"] == (
+            f"{row['verified_count']} real page{'s' if row['verified_count'] > 1 else ''}"
+            if row["verified_count"]
+            else "not yet checked against the real source"
+        )
+    published = query(
+        demo_dir, "SELECT spider, verified_with, verified_count, unverified_because FROM sources"
+    )
+    assert {r[0]: (r[1], r[2], r[3]) for r in published} == {
+        r["spider"]: (r["verified_with"], r["verified_count"], r["unverified_because"])
+        for r in rows
+    }
     states = json.loads(
         outages("spiders", "--by-state", "--format", "json", data_dir=demo_dir).stdout
     )

@@ -134,6 +134,8 @@ class Server:
             return send(200, b"modified body", Last_Modified=LAST_MODIFIED)
         if path == "/down":  # always 503, no Retry-After: exponential backoff, then give up
             return send(503, b"down")
+        if path == "/robots.txt":
+            return send(200, b"User-agent: *\nDisallow: /forbidden\n")
         if path == "/later":  # asks for an hour: beyond RETRY_AFTER_MAX, so no retry
             return send(429, b"later", Retry_After="3600")
         return send(404, b"no such path")
@@ -153,7 +155,7 @@ def server() -> Iterator[Server]:
         yield s
 
 
-def crawl(tmp_path: Path, urls: list[str], name: str) -> dict:
+def crawl(tmp_path: Path, urls: list[str], name: str, settings: dict | None = None) -> dict:
     runner = tmp_path / "runner.py"
     runner.write_text(RUNNER)
     output = tmp_path / f"{name}.json"
@@ -180,6 +182,7 @@ def crawl(tmp_path: Path, urls: list[str], name: str) -> dict:
             "DOWNLOAD_TIMEOUT": 10,
             "CLOSESPIDER_TIMEOUT": 60,
             "LOG_LEVEL": "INFO",
+            **(settings or {}),
         },
     }
     (tmp_path / f"{name}-config.json").write_text(json.dumps(config))
@@ -254,6 +257,33 @@ def test_retries_wait_as_asked_and_revalidation_skips_unchanged_pages(
     assert second["stats"]["outages/not_modified"] == 2
     assert second["stats"]["downloader/response_status_count/304"] == 2
     assert second["stats"]["finish_reason"] == "finished"
+
+
+def test_a_start_url_that_robots_txt_forbids_is_an_error_not_a_quiet_empty_crawl(
+    server: Server, tmp_path: Path
+) -> None:
+    """The probe spider says an empty crawl is normal (empty_ok_because): a start URL the
+    site's robots.txt disallows must still be recorded, with its URL, as an error."""
+    urls = [server.base + "/forbidden?q=911", server.base + "/etag"]
+    result = crawl(tmp_path, urls, "robots", {"ROBOTSTXT_OBEY": True})
+    assert "/forbidden?q=911" not in server.hits  # never sent
+    assert len(server.hits["/robots.txt"]) == 1
+    assert [p["url"] for p in result["pages"]] == [server.base + "/etag"]
+    (error,) = result["errors"]
+    assert error["url"] == server.base + "/forbidden?q=911"
+    assert error["stage"] == "download" and error["error_type"] == "RobotsTxtForbidden"
+    assert error["message"] == (
+        f"forbidden by robots.txt: {server.base}/robots.txt disallows /forbidden "
+        "for our User-Agent; not fetched"
+    )
+    assert result["stats"]["finish_reason"] == "finished"
+
+
+def test_a_robots_forbidden_run_fails_even_when_empty_is_normal() -> None:
+    from crawlers.pipelines import run_status
+
+    counts = {"items": 0, "errors": 1}
+    assert run_status("finished", counts, "quiet windows are normal") == "failed"
 
 
 # ---------------------------------------------------------------------------- units

@@ -1,23 +1,24 @@
-"""The news discovery spiders: GDELT DOC 2.0 (`gdelt_news`) and Google News RSS (`google_news`).
+"""The news discovery spider, GDELT DOC 2.0 (`gdelt_news`), and the shared feed helpers.
 
 Unit tests of window splitting, URL keys, excerpts and the no-article-fetch rule, then one
-end-to-end replay of both spiders' fixture folders through the real Scrapy engine.
+end-to-end replay of the spider's fixture folders through the real Scrapy engine. (Google
+News RSS was dropped: news.google.com/robots.txt does not allow /rss/search.)
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from scrapy.http import HtmlResponse, Request, TextResponse, XmlResponse
+from scrapy.http import HtmlResponse, Request, TextResponse
 from scrapy.utils.test import get_crawler
 
 from crawlers.archive import ArchiveRecord, write_records
 from crawlers.items import make_report_id
-from crawlers.spiders import gdelt_news, google_news
+from crawlers.spiders import gdelt_news
 from crawlers.spiders.base import PageError
 from crawlers.spiders.formats import feeds
 from crawlers.spiders.formats.feeds import (
@@ -31,7 +32,6 @@ from crawlers.spiders.formats.feeds import (
     strip_html,
 )
 from crawlers.spiders.gdelt_news import GdeltNewsSpider
-from crawlers.spiders.google_news import GoogleNewsSpider
 from demo.build_snapshot import demo_records
 from tests.conftest import outages, query
 
@@ -146,7 +146,7 @@ def test_gdelt_is_start_url() -> None:
     assert spider.is_start_url(day)
     assert not spider.is_start_url(gdelt_news.api_url("911 outage", T0, T0 + timedelta(hours=6)))
     assert not spider.is_start_url("https://api.gdeltproject.org/api/v2/doc/doc?query=x")
-    assert not spider.is_start_url("https://news.google.com/rss/search?q=x")
+    assert not spider.is_start_url("https://example.com/rss/search?q=x")
 
 
 @pytest.mark.parametrize(
@@ -201,29 +201,13 @@ def test_gdelt_bad_article_is_recorded_and_the_rest_kept() -> None:
     assert len(items) == 1 and len(errors) == 1 and errors[0].startswith("article 0")
 
 
-# ---- Google News --------------------------------------------------------------------------
-
-
-def test_google_live_requests_and_windows() -> None:
-    spider = make_spider(GoogleNewsSpider, since="2024-04-17", until="2024-04-19")
-    urls = [r.url for r in spider.live_requests()]
-    assert len(urls) == len(news_queries("google_news"))
-    params = parse_qs(urlsplit(urls[0]).query)
-    assert params["q"] == ['"911 outage" after:2024-04-17 before:2024-04-20']
-    assert (params["hl"], params["gl"], params["ceid"]) == (["en-US"], ["US"], ["US:en"])
-    assert all(spider.is_start_url(u) for u in urls)
-    assert not spider.is_start_url("https://news.google.com/rss/search?q=%22911+outage%22")
-    first, second = google_news.split_window(urls[0])
-    assert google_news.window_of(first)[1:] == (date(2024, 4, 17), date(2024, 4, 18))
-    assert google_news.window_of(second)[1:] == (date(2024, 4, 18), date(2024, 4, 20))
-    one_day = google_news.search_url("911 outage", date(2024, 4, 17), date(2024, 4, 18))
-    assert google_news.split_window(one_day) == []
+# ---- RSS/Atom feeds (crawlers/spiders/formats/feeds.py) --------------------------------
 
 
 def rss(items: list[str]) -> bytes:
     return (
         '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
-        "<title>t - Google News</title>" + "".join(items) + "</channel></rss>"
+        "<title>t - Example feed</title>" + "".join(items) + "</channel></rss>"
     ).encode()
 
 
@@ -232,7 +216,7 @@ def rss_item(n: int, description: str = "", title: str | None = None) -> str:
 
     return (
         f"<item><title>{escape(title or f'911 outage in Omaha, Neb. {n}')} - Example Post</title>"
-        f"<link>https://news.google.com/rss/articles/CBMi{n:04d}?oc=5</link>"
+        f"<link>https://post.example.com/{n:04d}</link>"
         f'<guid isPermaLink="false">CBMi{n:04d}</guid>'
         "<pubDate>Thu, 18 Apr 2024 03:15:00 GMT</pubDate>"
         f"<description>{escape(description)}</description>"
@@ -240,63 +224,17 @@ def rss_item(n: int, description: str = "", title: str | None = None) -> str:
     )
 
 
-def test_google_full_feed_is_split_by_days() -> None:
-    spider = make_spider(GoogleNewsSpider)
-    url = google_news.search_url("911 outage", date(2024, 4, 17), date(2024, 4, 21))
-    items, requests = outputs(
-        spider, respond(url, rss([rss_item(n) for n in range(100)]), XmlResponse)
-    )
-    assert len(items) == 100
-    assert [r.url for r in requests] == google_news.split_window(url)
-
-
-def test_google_report_title_body_and_publisher() -> None:
-    spider = make_spider(GoogleNewsSpider)
-    url = google_news.search_url("911 outage", date(2024, 4, 17), date(2024, 4, 19))
-    long_words = " ".join(["Dispatch centers in Douglas County, Neb. took calls by text"] * 20)
-    description = (
-        '<a href="https://news.google.com/rss/articles/CBMi0001?oc=5" target="_blank">'
-        f"Outage &amp; more</a>&nbsp;&nbsp;<script>alert(1)</script><b>{long_words}</b>"
-        '&nbsp;&nbsp;<font color="#6f6f6f">Example Post</font>'
-    )
-    items, _ = outputs(spider, respond(url, rss([rss_item(1, description)]), XmlResponse))
-    (item,) = items
-    assert item["title"] == "911 outage in Omaha, Neb. 1"  # " - Example Post" removed
-    assert item["source_url"] == "https://news.google.com/rss/articles/CBMi0001?oc=5"
-    assert item["body"].endswith("\u2026 (Example Post)")
-    assert len(item["body"]) <= EXCERPT_CHARS
-    assert "<" not in item["body"] and "alert(1)" not in item["body"]
-    assert item["body"].startswith("Outage & more Dispatch centers in Douglas County")
-    assert item["field_evidence"]["publisher"] == "Example Post"
-    assert item["published_at"] == datetime(2024, 4, 18, 3, 15, tzinfo=UTC)
-    assert "NE" in item["state_codes"]
-
-
-def test_same_article_found_by_two_queries_is_one_report() -> None:
-    spider = make_spider(GoogleNewsSpider)
-    a = google_news.search_url("911 outage", date(2024, 4, 17), date(2024, 4, 19))
-    b = google_news.search_url("911 lines down", date(2024, 4, 17), date(2024, 4, 19))
-    first, _ = outputs(spider, respond(a, rss([rss_item(1), rss_item(2)]), XmlResponse))
-    second, _ = outputs(spider, respond(b, rss([rss_item(2), rss_item(3)]), XmlResponse))
-    ids = [i["report_id"] for i in first + second]
-    assert len(ids) == len(set(ids)) == 3
-    # across the two spiders the same story stays two reports (one per source)
-    key = normalize_article_url("https://www.example.com/a")
-    assert make_report_id("gdelt_news", key) != make_report_id("google_news", key)
-
-
 def test_spiders_never_request_article_pages() -> None:
-    """Every request either spider makes goes to its own API; article links are never followed."""
-    for folder in sorted(FIXTURES.glob("*_news/*")):
+    """Every request the spider makes goes to its own API; article links are never followed."""
+    for folder in sorted(FIXTURES.glob("gdelt_news/*")):
         case = json.loads((folder / "case.json").read_text())
-        spider_cls = GdeltNewsSpider if folder.parent.name == "gdelt_news" else GoogleNewsSpider
-        spider = make_spider(spider_cls)
+        spider = make_spider(GdeltNewsSpider)
         body = next(folder.glob("response.*")).read_bytes()
         cls = HtmlResponse if case["content_type"].startswith("text/html") else TextResponse
         _, requests = outputs(spider, respond(case["url"], body, cls))
         hosts = {urlsplit(r.url).hostname for r in requests}
         assert hosts <= set(spider.allowed_domains), (folder, hosts)
-        assert all(r.url.startswith((gdelt_news.API_URL, google_news.SEARCH_URL)) for r in requests)
+        assert all(r.url.startswith(gdelt_news.API_URL) for r in requests)
 
 
 def test_parse_feed_never_fetches_or_opens_files(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -340,10 +278,6 @@ def test_malformed_and_empty_feeds() -> None:
         ),
         ("https://example.com/a?b=2&a=1&fbclid=xyz", "https://example.com/a?a=1&b=2"),
         ("https://example.com/", "https://example.com/"),
-        (
-            "https://news.google.com/rss/articles/CBMiABC?oc=5&hl=en-US",
-            "https://news.google.com/rss/articles/CBMiABC",
-        ),
         ("https://example.com/story?id=7&oc=5", "https://example.com/story?id=7&oc=5"),
     ],
 )
@@ -365,13 +299,6 @@ def test_strip_html() -> None:
         "<script>var x = '<b>';</script><style>p {}</style>caf&eacute;<br>end"
     )
     assert strip_html(html) == "Line one Line two & link café end"
-    assert (
-        google_news.description_text(
-            '<ol><li><a href="x">H1</a>&nbsp;&nbsp;<font color="#6f6f6f">P1</font></li>'
-            '<li><a href="y">H2</a>&nbsp;&nbsp;<font color="#6f6f6f">P2</font></li></ol>'
-        )
-        == "H1 \u2014 P1 | H2 \u2014 P2"
-    )
 
 
 def test_split_publisher() -> None:
@@ -389,7 +316,7 @@ def test_tidy_headline() -> None:
 
 def test_news_queries_file() -> None:
     assert "911 outage" in news_queries("gdelt_news")
-    assert "9-1-1 outage" in news_queries("google_news")
+    assert "9-1-1 outage" in news_queries("gdelt_news")
     assert news_queries("no_such_spider") == []
 
 
@@ -398,7 +325,7 @@ def test_news_queries_file() -> None:
 
 @pytest.mark.slow
 def test_news_family_replays_through_the_engine(tmp_path: Path) -> None:
-    records = demo_records(FIXTURES, ["gdelt_news", "google_news"], demo_only=False)
+    records = demo_records(FIXTURES, ["gdelt_news"], demo_only=False)
     # The full GDELT window splits in two; the archive answers both halves (one article each).
     full = json.loads((FIXTURES / "gdelt_news" / "full_window_250" / "case.json").read_text())
     halves = gdelt_news.split_window(full["url"])
@@ -423,7 +350,6 @@ def test_news_family_replays_through_the_engine(tmp_path: Path) -> None:
     result = outages(
         "crawl",
         "gdelt_news",
-        "google_news",
         "--replay",
         str(archive),
         data_dir=data_dir,
@@ -432,7 +358,7 @@ def test_news_family_replays_through_the_engine(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
     by_source = dict(query(data_dir, "SELECT source, count(*) FROM reports GROUP BY source"))
-    assert by_source == {"gdelt_news": 6 + 6 + 250 + 2, "google_news": 7 + 3}
+    assert by_source == {"gdelt_news": 6 + 6 + 250 + 2}
     # the split halves were fetched and their articles kept
     halves_found = query(
         data_dir, "SELECT count(*) FROM reports WHERE title LIKE '%(constructed half %'"
@@ -449,44 +375,26 @@ def test_news_family_replays_through_the_engine(tmp_path: Path) -> None:
         return rows[0][0]
 
     assert states("gdelt_news", "911 services are down across South Dakota") == ["SD"]
-    assert states("google_news", "911 services are down across South Dakota") == ["SD"]
     assert states("gdelt_news", "Massachusetts suffers statewide outage of its 911 services") == [
-        "MA"
-    ]
-    assert states("google_news", "Massachusetts suffers statewide outage of its 911 services") == [
         "MA"
     ]
     outage_states = query(
         data_dir,
         "SELECT DISTINCT unnest(state_codes) FROM reports "
-        "WHERE is_outage AND source IN ('gdelt_news', 'google_news')",
+        "WHERE is_outage AND source = 'gdelt_news'",
     )
     assert {"SD", "MA"} <= {row[0] for row in outage_states}
-
-    dispatcher = query(
-        data_dir,
-        "SELECT status, is_outage, body, source_url FROM reports "
-        "WHERE title = 'Dispatcher honored for 911 call that saved a life'",
-    )
-    assert len(dispatcher) == 1
-    status, is_outage, body, link = dispatcher[0]
-    assert (status, is_outage) == ("not_outage", False)
-    assert body.endswith("(Prairie Example Gazette)") and link.startswith(
-        "https://news.google.com/rss/articles/"
-    )
 
     # every news report is short: metadata, link and an excerpt only
     longest = query(
         data_dir,
-        "SELECT max(length(body)) FROM reports WHERE source IN ('gdelt_news', 'google_news')",
+        "SELECT max(length(body)) FROM reports WHERE source = 'gdelt_news'",
     )
     assert longest[0][0] <= EXCERPT_CHARS
 
     errors = query(data_dir, "SELECT spider, url, stage, error_type FROM crawl_errors")
     html_error = json.loads((FIXTURES / "gdelt_news" / "html_error" / "case.json").read_text())
-    malformed = json.loads((FIXTURES / "google_news" / "malformed_rss" / "case.json").read_text())
     assert ("gdelt_news", html_error["url"], "parse", "PageError") in errors
-    assert ("google_news", malformed["url"], "parse", "PageError") in errors
-    assert len(errors) == 2, errors
+    assert len(errors) == 1, errors
     runs = dict(query(data_dir, "SELECT spider, status FROM crawl_runs"))
-    assert runs == {"gdelt_news": "partial", "google_news": "partial"}
+    assert runs == {"gdelt_news": "partial"}

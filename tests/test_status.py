@@ -93,8 +93,8 @@ def facts() -> dict:
     add_error(con, "openfema_ipaws", 59, "unknown place code", stage="geocode")  # a warning
     # gdelt_news: a replay run and a run stopped by a shutdown say nothing about the source.
     add_run(con, "gdelt_news", 10, "ok", mode="replay")
-    add_run(con, "google_news", 5, "failed", close_reason="shutdown")
-    add_run(con, "google_news", 6, "running")
+    add_run(con, "iem_afos", 5, "failed", close_reason="shutdown")
+    add_run(con, "iem_afos", 6, "running")
     return run_facts(con)
 
 
@@ -114,7 +114,7 @@ def test_states_and_since(facts: dict) -> None:
     assert facts["openfema_ipaws"]["consecutive_failures"] == 2
     assert facts["openfema_ipaws"]["last_error"]["message"] == "HTTP 500"  # not the warning
 
-    assert "gdelt_news" not in facts and "google_news" not in facts
+    assert "gdelt_news" not in facts and "iem_afos" not in facts
     assert freshness(60, facts.get("gdelt_news"), NOW) == ("never", None)
 
 

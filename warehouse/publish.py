@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 
 from warehouse.db import DataDir, set_memory_limit
+from warehouse.sources import write_sources_table
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ PUBLIC_TABLES = (
     "counties",
     "crawl_runs",
     "crawl_errors",
+    "sources",
 )
 
 
@@ -69,6 +71,9 @@ def publish(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> Publication:
         con.execute(f"COPY FROM DATABASE {source_db} TO _publish")
         for internal in INTERNAL_TABLES:
             con.execute(f"DROP TABLE IF EXISTS _publish.{internal}")
+        # What each spider declares (coverage, cadence, what its parser was checked
+        # against, robots and terms): the app reads this, never the spiders themselves.
+        write_sources_table(con, "_publish.sources")
         con.execute(
             "CREATE TABLE _publish.publication AS SELECT ?::TIMESTAMPTZ AS published_at, "
             "? AS storage_version",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from warehouse.db import DataDir
 from warehouse.registry import spider_classes
@@ -24,6 +25,81 @@ SELECT source, min(published_at) AS first_published_at, max(published_at) AS las
        list_sort(list_distinct(flatten(list(state_codes)))) AS states_seen
 FROM reports GROUP BY source
 """
+
+
+def verified_text(count: int, *, long: bool = False) -> str:
+    """What a source's parser was checked against, in words: "3 real pages" (or, `long`,
+    "parser checked against 3 recorded real pages"); "not yet checked against the real
+    source" when none."""
+    if not count:
+        return "not yet checked against the real source"
+    pages = f"{count} recorded real page{'s' if count != 1 else ''}"
+    return f"parser checked against {pages}" if long else pages.replace("recorded ", "")
+
+
+def declared(spider: type) -> dict[str, Any]:
+    """What a spider declares about its source (the `sources` table's columns)."""
+    verified = list(getattr(spider, "verified_with", ()) or ())
+    return {
+        "spider": spider.name,
+        "title": spider.source_title,
+        "kind": spider.source_kind,
+        "home": spider.source_home,
+        "states": spider.coverage_states,
+        "since": spider.coverage_since,
+        "cadence_minutes": spider.cadence_minutes,
+        "empty_ok_because": spider.empty_ok_because,
+        "verified_with": verified,
+        "verified_count": len(verified),
+        "unverified_because": None if verified else getattr(spider, "unverified_because", None),
+        "checked": verified_text(len(verified)),
+        "robots_txt": getattr(spider, "robots_txt", None),
+        "terms": getattr(spider, "terms", None),
+    }
+
+
+# The published `sources` table: one row per spider, as it declares itself.
+SOURCES_SCHEMA = pa.schema(
+    [
+        ("spider", pa.string()),
+        ("title", pa.string()),
+        ("kind", pa.string()),
+        ("home", pa.string()),
+        ("coverage_states", pa.string()),
+        ("coverage_since", pa.string()),
+        ("cadence_minutes", pa.int32()),
+        ("empty_ok_because", pa.string()),
+        ("verified_with", pa.list_(pa.string())),
+        ("verified_count", pa.int32()),
+        ("unverified_because", pa.string()),
+        ("robots_txt", pa.string()),
+        ("terms", pa.string()),
+    ]
+)
+_SCHEMA_KEYS = {"coverage_states": "states", "coverage_since": "since"}
+
+
+def sources_arrow() -> pa.Table:
+    """The declared metadata of every spider, as the published `sources` table."""
+    rows = [declared(spider) for spider in spider_classes()]
+    return pa.table(
+        {
+            name: [row[_SCHEMA_KEYS.get(name, name)] for row in rows]
+            for name in SOURCES_SCHEMA.names
+        },
+        schema=SOURCES_SCHEMA,
+    )
+
+
+def write_sources_table(con: duckdb.DuckDBPyConnection, table: str = "sources") -> int:
+    """(Re)create `table` from the spiders' declared metadata; return its row count."""
+    arrow = sources_arrow()
+    con.register("_sources_arrow", arrow)
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _sources_arrow")
+    finally:
+        con.unregister("_sources_arrow")
+    return arrow.num_rows
 
 
 def _rows_by_key(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, dict[str, Any]]:
@@ -48,13 +124,7 @@ def source_status(data_dir: DataDir) -> list[dict[str, Any]]:
         first, last = data.get("first_published_at"), data.get("last_published_at")
         rows.append(
             {
-                "spider": spider.name,
-                "title": spider.source_title,
-                "kind": spider.source_kind,
-                "home": spider.source_home,
-                "states": spider.coverage_states,
-                "since": spider.coverage_since,
-                "cadence_minutes": spider.cadence_minutes,
+                **declared(spider),
                 "years_seen": f"{first.year}-{last.year}" if first and last else None,
                 "states_seen": len(data.get("states_seen") or []),
                 "reports": data.get("reports", 0),

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from warehouse.db import DataDir
+from warehouse.sources import verified_text
 from webapp import data, ui
 from webapp.mapview import choropleth
 
@@ -163,6 +164,7 @@ def coverage(pub: data.Published) -> None:
         freshness=[freshness(row, now) for _, row in table.iterrows()],
         cadence=table["cadence_minutes"].map(cadence_text),
         states=table["states"].map(lambda s: "nationwide" if s == "all" else s),
+        checked=[verified_text(int(n or 0), long=True) for n in table["verified_count"]],
     )
     columns = {
         "title": st.column_config.TextColumn("source", width="large"),
@@ -176,6 +178,10 @@ def coverage(pub: data.Published) -> None:
         "reports": st.column_config.NumberColumn("reports"),
         "outage_reports": st.column_config.NumberColumn("outage reports"),
         "last_status": st.column_config.TextColumn("last run"),
+        "checked": st.column_config.TextColumn(
+            "parser checked",
+            help="the recorded real pages of the source that the parser is tested on",
+        ),
         "spider": st.column_config.TextColumn("spider"),
     }
     st.dataframe(
@@ -187,7 +193,9 @@ def coverage(pub: data.Published) -> None:
     )
     st.caption(
         "Freshness: overdue when the last successful crawl is older than three times the "
-        "source's cadence. A replayed demo counts as a crawl."
+        "source's cadence. A replayed demo counts as a crawl. Parser checked: how many "
+        "recorded real pages of the source its parser is tested on; a source not yet checked "
+        "against real material may be read wrongly when it is first crawled live."
     )
 
 

@@ -14,9 +14,11 @@ import os
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals as scrapy_signals
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
@@ -40,6 +42,12 @@ def parse_day(value: str | date | None, default: date) -> date:
         raise ValueError(f"not a date (YYYY-MM-DD): {value!r}") from exc
 
 
+def is_robots_forbidden(failure: Failure) -> bool:
+    """Whether a request failed because robots.txt disallows it (Scrapy's
+    RobotsTxtMiddleware raises a plain `IgnoreRequest` with this message)."""
+    return failure.check(IgnoreRequest) is not None and "robots.txt" in str(failure.value)
+
+
 class OutageSpider(scrapy.Spider):
     """Base class: subclasses set the metadata and implement `live_requests` and `parse`."""
 
@@ -54,6 +62,17 @@ class OutageSpider(scrapy.Spider):
     source_kind: ClassVar[str] = "unknown"
     # Why an empty scrape is normal for this spider; None means an empty scrape is an error.
     empty_ok_because: ClassVar[str | None] = None
+    # What the parser was checked against: names of this spider's fixture case folders
+    # (tests/fixtures/spiders/<name>/<case>/) that hold REAL recorded material of the source
+    # (case.json: "constructed": false and a "provenance" object). Empty: not checked yet,
+    # and `unverified_because` says what was searched and why no real material was found.
+    verified_with: ClassVar[tuple[str, ...]] = ()
+    unverified_because: ClassVar[str | None] = None
+    # The source's robots.txt verdict for the start URLs' paths, with the evidence URL (or
+    # "not checked: no stored copy"), and its terms of use (URL and a one-line summary, or
+    # "not found").
+    robots_txt: ClassVar[str] = "not checked: no stored copy"
+    terms: ClassVar[str] = "not found"
 
     def __init__(
         self,
@@ -232,6 +251,19 @@ class OutageSpider(scrapy.Spider):
         request = getattr(failure, "request", None)
         response = getattr(failure.value, "response", None)
         url = request.url if request is not None else "?"
+        if is_robots_forbidden(failure):
+            # With ROBOTSTXT_OBEY, Scrapy drops a disallowed request before it is sent and
+            # says so only at DEBUG level: without this, a start URL the site forbids is a
+            # silent empty crawl that `empty_ok_because` would report as "ok".
+            parts = urlsplit(url)
+            self.record_error(
+                url,
+                f"forbidden by robots.txt: {parts.scheme}://{parts.netloc}/robots.txt "
+                f"disallows {parts.path or '/'} for our User-Agent; not fetched",
+                stage="download",
+                error_type="RobotsTxtForbidden",
+            )
+            return
         detail = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
         if not detail and "Cancelled" in failure.type.__name__:
             limit = self.settings.getint("DOWNLOAD_MAXSIZE") if self.settings else 0

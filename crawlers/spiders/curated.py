@@ -68,6 +68,13 @@ class CuratedSpider(OutageSpider):
     coverage_since = "2014-04-09"
     cadence_minutes = 24 * 60
     source_kind = "curated"
+    unverified_because = (
+        "nothing to record: the source is this project's own file "
+        "crawlers/data/curated_incidents.json, read through a file:// URL, not a page of "
+        "another site; every record cites its sources (url, title, exact quote)"
+    )
+    robots_txt = "not applicable: a local file, no host is fetched"
+    terms = "not applicable: this project's own data (its licence: the project's)"
     empty_ok_because = None
     allowed_domains: list[str] = []  # a local file: no host to restrict
 

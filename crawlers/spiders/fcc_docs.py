@@ -46,6 +46,23 @@ class FccDocsSpider(OutageSpider):
     coverage_since = "2014-05-16"
     cadence_minutes = 24 * 60
     source_kind = "regulator"
+    verified_with = (
+        "consent_decree_DA-21-1543A1_lumen",
+        "news_release_DOC-360612A1",
+        "not_911_DA-22-80A1_auction",
+        "public_notice_DA-14-676A1",
+        "report_DOC-359134A1_centurylink_2018",
+        "statement_DOC-330013A1",
+    )
+    robots_txt = (
+        "not checked: no stored copy of https://docs.fcc.gov/robots.txt or "
+        "https://www.fcc.gov/robots.txt (public repositories report that www.fcc.gov refuses "
+        "automated clients with an Akamai 'Access Denied' 403, robots.txt included)"
+    )
+    terms = (
+        "not found (FCC documents are public records of a federal agency; no terms page "
+        "was found in the stored copies)"
+    )
     empty_ok_because = None
     allowed_domains = ["fcc.gov"]
 

@@ -126,6 +126,24 @@ class GdeltNewsSpider(OutageSpider):
     source_title = "GDELT DOC 2.0 API (worldwide online news search)"
     source_home = "https://blog.gdeltproject.org/gdelt-doc-2-0-api-debuts/"
     source_kind = "news"
+    unverified_because = (
+        "no recorded GDELT DOC 2.0 ArtList answer was found: searched public repositories' "
+        'code and test data (search tool: \'"artlist"\', \'"seendate": "20\', '
+        '\'"url_mobile": "https://\', recorded GDELT fixture files) and stored pages '
+        "(api.gdeltproject.org/api/v2/doc/doc answers); every hit was a hand-made mock "
+        "(example.com URLs) or, once, a pandas table printed from a live answer with its "
+        "cells cut (gopigof/GDELT_Exploration: not the JSON), and "
+        "alex9smith/gdelt-doc-api's tests call the live API. The fixtures keep the "
+        "documented layout with headlines and URLs as published"
+    )
+    robots_txt = (
+        "allowed (no rules): https://api.gdeltproject.org/robots.txt answers HTTP 404, as "
+        "measured and reported by several public repositories (2026); no stored copy"
+    )
+    terms = (
+        "https://www.gdeltproject.org/about.html: open data, unlimited reuse with "
+        "attribution (cite and link GDELT); the API asks for one request every 5 seconds"
+    )
     coverage_since = "2017-01-01"  # the API searches back to 2017 (officially: a rolling 3 months)
     cadence_minutes = 60
     empty_ok_because = (

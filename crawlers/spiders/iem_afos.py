@@ -52,6 +52,22 @@ class IemAfosSpider(OutageSpider):
     coverage_since = "2008-01-01"
     cadence_minutes = 60
     source_kind = "alert"
+    verified_with = (
+        "real_2015-10-24_CAEIA_text",
+        "real_2026-07-10_list_CLINYC",
+        "real_2026-07-10_CLINYC_text",
+    )
+    robots_txt = (
+        "allowed: https://mesonet.agron.iastate.edu/robots.txt has no User-agent line; read "
+        "leniently it disallows /usage/, /tmp/, /data/NIDS/, /data/nexrd2/, /data/model/, "
+        "/archive/nexrad/, /archive/raw/snet/ (not /api/1/) and asks 'Crawl-delay: 120', "
+        "which Scrapy does not apply (we send one request at a time). As quoted by a public "
+        "source review (re-checked 2026-10-07); no stored copy of the file"
+    )
+    terms = (
+        "https://mesonet.agron.iastate.edu/disclaimer.php: redistributed NWS public-domain "
+        "products; no formal terms of use found; credit the IEM"
+    )
     empty_ok_because = (
         "911 outage (TOE) and civil emergency products are rare: most UTC days have none "
         "nationwide, so a day list is often empty"

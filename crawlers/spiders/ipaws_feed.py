@@ -57,6 +57,13 @@ class IpawsFeedSpider(OutageSpider):
     coverage_since = "(live: alerts active in the last ~30 minutes)"
     cadence_minutes = 2
     source_kind = "alert"
+    verified_with = ("real_2026-07-29_feed",)
+    robots_txt = "not checked: no stored copy (https://apps.fema.gov/robots.txt)"
+    terms = (
+        "FEMA IPAWS Program Management Office guidance, as distilled in "
+        "https://easstation.com/docs/guides/ipaws_feed_integration: the public feeds need no "
+        "key; poll no more often than every 2 minutes and cache before redistributing"
+    )
     empty_ok_because = (
         "a poll returns only the alerts posted since the last window; most 2-minute "
         "windows have none"

@@ -38,6 +38,20 @@ class NwsAlertsSpider(OutageSpider):
     source_home = "https://www.weather.gov/documentation/services-web-api"
     coverage_since = "(rolling 7 days)"
     source_kind = "alert"
+    verified_with = ("real_2024-05-25_active",)
+    robots_txt = (
+        "DISALLOWED: https://api.weather.gov/robots.txt is 'User-agent: *' / 'Disallow: /' "
+        "(no Allow line), so with ROBOTSTXT_OBEY every start URL (/alerts?...) is refused "
+        "and recorded as a RobotsTxtForbidden error. No stored copy of the file itself: its "
+        "complete text is quoted, checked against the live file, by several public "
+        "repositories' source reviews (2026-05-04, 2026-07-06, 2026-08-13, 2026-10-07). The "
+        "NWS documents the API for programs (terms below): the owner must decide (ask the "
+        "NWS, or drop this source; iem_afos and the IPAWS spiders carry the same alerts)."
+    )
+    terms = (
+        "https://www.weather.gov/documentation/services-web-api: 'intended to be open data, "
+        "free to use for any purpose'; 'A User Agent is required to identify your application'"
+    )
     cadence_minutes = 5
     allowed_domains = ["api.weather.gov"]
     custom_settings = {"DEFAULT_REQUEST_HEADERS": {"Accept": "application/geo+json"}}
@@ -86,6 +100,25 @@ class NwsAlertsSpider(OutageSpider):
             yield self.request(next_url, self.parse)
 
 
+# Codes whose AWIPS product category (the first three letters of the AWIPS id) is the
+# SAME event code: the civil codes asked for, and the tests that must not count as outages.
+AWIPS_EVENT_CODES = frozenset(EVENT_CODES) | {"RMT", "RWT", "DMO", "NPT"}
+
+
+def awips_event_code(parameters: object) -> str | None:
+    """The event code from `parameters.AWIPSidentifier` (``["CEMFSD"]`` -> ``CEM``) when it
+    is one of `AWIPS_EVENT_CODES`. Recorded answers may lack `eventCode` (the recorded
+    2024 answer in tests/fixtures/spiders/nws_alerts/real_2024-05-25_active does), and an
+    agency's event name does not always match the NWS name."""
+    if not isinstance(parameters, dict):
+        return None
+    ids = parameters.get("AWIPSidentifier")
+    if not isinstance(ids, list) or not ids or not isinstance(ids[0], str):
+        return None
+    code = ids[0][:3].upper()
+    return code if code in AWIPS_EVENT_CODES else None
+
+
 _TEXT_PROPERTIES = (
     "status",
     "messageType",
@@ -120,7 +153,11 @@ def alert_from_feature(feature: dict) -> CapAlert:
         if value is not None and not isinstance(value, list):
             raise ValueError(f"feature property {name} is not a list")
     event = props.get("event")
-    event_code = str(event_codes[0]) if event_codes else EVENT_NAMES.get((event or "").lower())
+    event_code = (
+        str(event_codes[0])
+        if event_codes
+        else EVENT_NAMES.get((event or "").lower()) or awips_event_code(props.get("parameters"))
+    )
     references = [
         f"{ref['sender']},{ref['identifier']},{ref['sent']}"
         for ref in props.get("references") or []

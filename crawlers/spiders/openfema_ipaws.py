@@ -3,7 +3,9 @@
 The API has no free-text search, so the spider reads every alert of each day and the
 pipelines classify them locally. One request per day window over `sent`, paged with
 `$top`/`$skip`; the CAP XML is the record's `originalMessage`. `--state SD` narrows the
-windows with OpenFEMA's documented `startswith(info/area/geocode/SAME,'046')` filter.
+windows with the filter OpenFEMA documents for a state, a `startswith` on the records'
+`infos/areas/geocode/value` (FEMA/openfema-samples, dataset-samples/ipaws_archived_alerts.md:
+`startswith(infos/areas/geocode/value,'006')` for California).
 """
 
 from __future__ import annotations
@@ -29,6 +31,17 @@ class OpenfemaIpawsSpider(OutageSpider):
     source_home = "https://www.fema.gov/openfema-data-page/ipaws-archived-alerts-v1"
     coverage_since = "2012-06-01"
     source_kind = "alert"
+    verified_with = ("real_2026-07-29_page1", "real_2026-07-29_page2")
+    robots_txt = (
+        "allowed (no rules): https://www.fema.gov/robots.txt answers HTTP 403, reported by a "
+        "public source review that also had the API answer 200 (re-checked 2026-10-07); no "
+        "stored copy of the file"
+    )
+    terms = (
+        "https://www.fema.gov/about/openfema/terms-conditions: say the product 'uses the "
+        "Federal Emergency Management Agency's OpenFEMA API, but is not endorsed by FEMA'; "
+        "no re-identification of individuals"
+    )
     cadence_minutes = 24 * 60
     page_size = 1000
     # A page holds up to 1,000 CAP messages: a backfill's pages are parsed on every core.
@@ -56,7 +69,7 @@ class OpenfemaIpawsSpider(OutageSpider):
             if state is None:
                 raise ValueError(f"unknown state code: {self.state}")
             state_fips = state.fips
-            window += f" and startswith(info/area/geocode/SAME,'0{state_fips}')"
+            window += f" and startswith(infos/areas/geocode/value,'0{state_fips}')"
         query = {
             "$filter": window,
             "$orderby": "sent",

@@ -427,6 +427,11 @@ class NewsListingSpider(OutageSpider):
     date_css: str | None = None
     max_pages: int = 5
     cadence_minutes = 360
+    # Until a state spider claims recorded real pages (verified_with), say so.
+    unverified_because = (
+        "not yet checked: the listing and article fixtures of this agency are constructed "
+        "models of its pages, not recorded copies"
+    )
 
     @classmethod
     def default_days(cls) -> int:

@@ -48,8 +48,6 @@ _TRACKING = (
     "taid soc_src soc_trk __twitter_impression rss feed outputtype partner amp"
 )
 _TRACKING_PARAMS = frozenset(_TRACKING.split())
-# Google News article links carry `oc=5` (and sometimes `hl`, `gl`, `ceid`): not the article.
-_GOOGLE_NEWS_PARAMS = frozenset({"oc", "hl", "gl", "ceid"})
 _SPACES = re.compile(r"\s+")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?%)])")
 _SPACED_APOSTROPHE = re.compile(r"(\w) ' (s|t|re|ve|ll|d|m)\b")
@@ -70,7 +68,7 @@ class FeedEntry:
     published: datetime | None = None
     published_raw: str | None = None
     description_html: str = ""
-    source_name: str | None = None  # RSS <source>: the publisher (Google News)
+    source_name: str | None = None  # RSS <source>: the publisher (aggregator feeds)
     source_url: str | None = None
 
 
@@ -180,7 +178,7 @@ def tidy_headline(title: str) -> str:
 
 
 def split_publisher(title: str, publisher: str | None) -> tuple[str, str | None]:
-    """``"Headline - Publisher"`` (Google News titles) -> ``("Headline", "Publisher")``.
+    """``"Headline - Publisher"`` (aggregator feed titles) -> ``("Headline", "Publisher")``.
 
     With a known publisher (the RSS `<source>`), only that suffix is removed; without one,
     the title is kept whole (a dash inside a headline is common).
@@ -195,7 +193,7 @@ def split_publisher(title: str, publisher: str | None) -> tuple[str, str | None]
 
 
 def drop_publisher(text: str, publisher: str | None) -> str:
-    """Text without a trailing publisher name (Google News descriptions end with it)."""
+    """Text without a trailing publisher name (aggregator descriptions end with it)."""
     text = clean_text(text)
     if publisher and text.endswith(publisher) and len(text) > len(publisher):
         text = text[: -len(publisher)].rstrip(_DASHES)
@@ -206,7 +204,7 @@ def normalize_article_url(url: str) -> str:
     """The key of an article URL: the same article reached by two links gives one key.
 
     Lower-case scheme and host, ``http`` as ``https``, no ``www.``, default port,
-    fragment, tracking parameters (``utm_*``, ``fbclid``, Google News ``oc=5`` ...) or
+    fragment, tracking parameters (``utm_*``, ``fbclid`` ...) or
     trailing slash; the remaining query parameters sorted. Path case is kept (servers
     may tell paths apart by case).
     """
@@ -223,7 +221,7 @@ def normalize_article_url(url: str) -> str:
     path = re.sub(r"/{2,}", "/", parts.path or "/")
     if len(path) > 1:
         path = path.rstrip("/")
-    drop = _TRACKING_PARAMS | (_GOOGLE_NEWS_PARAMS if host == "news.google.com" else set())
+    drop = _TRACKING_PARAMS
     query = sorted(
         (key, value)
         for key, value in parse_qsl(parts.query, keep_blank_values=True)

@@ -1,0 +1,144 @@
+"""Each spider says what its parser was checked against (`verified_with`), truthfully.
+
+A claimed case is a folder tests/fixtures/spiders/<spider>/<case>/ whose case.json says
+`"constructed": false` and carries a `provenance` object: {source, retrieved_via, changes}.
+A spider with no real case says why (`unverified_because`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.golden import FIXTURES
+from warehouse.sources import declared, spider_classes, verified_text
+
+PROVENANCE_KEYS = ("source", "retrieved_via", "changes")
+SPIDERS = spider_classes()
+
+
+def real_case_problems(case_dir: Path) -> list[str]:
+    """Why a fixture folder is not a real recorded case (empty when it is one)."""
+    case_file = case_dir / "case.json"
+    if not case_file.is_file():
+        return [f"{case_dir}: no such case (no case.json)"]
+    case = json.loads(case_file.read_text(encoding="utf-8"))
+    problems = []
+    if case.get("constructed") is not False:
+        problems.append(f'{case_dir.name}: case.json does not say "constructed": false')
+    provenance = case.get("provenance")
+    if not isinstance(provenance, dict):
+        problems.append(f"{case_dir.name}: case.json has no provenance object")
+    else:
+        for key in PROVENANCE_KEYS:
+            value = provenance.get(key)
+            if not isinstance(value, str) or not value.strip():
+                problems.append(f"{case_dir.name}: provenance.{key} is missing or empty")
+    if not list(case_dir.glob("response.*")):
+        problems.append(f"{case_dir.name}: no recorded response.* file")
+    return problems
+
+
+@pytest.mark.parametrize("spider", SPIDERS, ids=lambda s: s.name)
+def test_every_spider_says_what_its_parser_was_checked_against(spider: type) -> None:
+    verified = spider.verified_with
+    assert isinstance(verified, tuple), f"{spider.name}.verified_with must be a tuple"
+    if verified:
+        assert len(set(verified)) == len(verified), f"{spider.name} claims a case twice"
+    else:
+        reason = spider.unverified_because
+        assert isinstance(reason, str) and reason.strip(), (
+            f"{spider.name} claims no real case and does not say why (unverified_because)"
+        )
+
+
+@pytest.mark.parametrize("spider", SPIDERS, ids=lambda s: s.name)
+def test_every_claimed_case_is_real_recorded_material(spider: type) -> None:
+    problems = [
+        p
+        for case in spider.verified_with
+        for p in real_case_problems(FIXTURES / spider.name / case)
+    ]
+    assert not problems, f"{spider.name}: " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("spider", SPIDERS, ids=lambda s: s.name)
+def test_every_spider_records_robots_and_terms(spider: type) -> None:
+    assert isinstance(spider.robots_txt, str) and spider.robots_txt.strip()
+    assert isinstance(spider.terms, str) and spider.terms.strip()
+
+
+def write_case(folder: Path, case: dict) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "case.json").write_text(json.dumps(case))
+    (folder / "response.json").write_text("{}")
+    return folder
+
+
+def test_a_case_without_provenance_is_not_real(tmp_path: Path) -> None:
+    bare = write_case(tmp_path / "bare", {"url": "https://example.org/", "constructed": False})
+    assert any("no provenance" in p for p in real_case_problems(bare))
+
+
+def test_a_constructed_case_is_not_real(tmp_path: Path) -> None:
+    provenance = {"source": "s", "retrieved_via": "r", "changes": "none"}
+    made = write_case(tmp_path / "made", {"constructed": True, "provenance": provenance})
+    assert any("constructed" in p for p in real_case_problems(made))
+
+
+def test_an_incomplete_provenance_is_not_real(tmp_path: Path) -> None:
+    partial = write_case(
+        tmp_path / "partial", {"constructed": False, "provenance": {"source": "a repo"}}
+    )
+    problems = real_case_problems(partial)
+    assert any("retrieved_via" in p for p in problems) and any("changes" in p for p in problems)
+
+
+def test_a_missing_case_is_not_real(tmp_path: Path) -> None:
+    assert real_case_problems(tmp_path / "nowhere")
+
+
+def test_a_complete_real_case_passes(tmp_path: Path) -> None:
+    provenance = {"source": "a repo@commit:path", "retrieved_via": "read_file", "changes": "none"}
+    real = write_case(tmp_path / "real", {"constructed": False, "provenance": provenance})
+    assert real_case_problems(real) == []
+
+
+def test_the_words_shown_for_it() -> None:
+    assert verified_text(3) == "3 real pages"
+    assert verified_text(1) == "1 real page"
+    assert verified_text(3, long=True) == "parser checked against 3 recorded real pages"
+    assert verified_text(0) == "not yet checked against the real source"
+    assert verified_text(0, long=True) == "not yet checked against the real source"
+
+
+@pytest.mark.parametrize("spider", SPIDERS, ids=lambda s: s.name)
+def test_the_declared_row_counts_the_claimed_cases(spider: type) -> None:
+    row = declared(spider)
+    assert row["verified_with"] == list(spider.verified_with)
+    assert row["verified_count"] == len(spider.verified_with)
+    assert row["checked"] == verified_text(len(spider.verified_with))
+    assert (row["unverified_because"] is None) == bool(spider.verified_with)
+
+
+def test_the_published_sources_table_holds_every_spider_and_is_documented() -> None:
+    import duckdb
+
+    from warehouse.sources import write_sources_table
+
+    con = duckdb.connect()
+    assert write_sources_table(con) == len(SPIDERS)
+    rows = con.execute(
+        "SELECT spider, verified_with, verified_count, unverified_because FROM sources"
+    ).fetchall()
+    assert {r[0]: r[1:] for r in rows} == {
+        s.name: (list(s.verified_with), len(s.verified_with), declared(s)["unverified_because"])
+        for s in SPIDERS
+    }
+    columns = [r[0] for r in con.execute("DESCRIBE sources").fetchall()]
+    dictionary = (Path(__file__).parents[1] / "docs" / "data-dictionary.md").read_text()
+    section = dictionary.split("## `sources`", 1)[1].split("\n## ", 1)[0]
+    documented = [line.split("`")[1] for line in section.splitlines() if line.startswith("| `")]
+    assert documented == columns
