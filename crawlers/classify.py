@@ -125,14 +125,14 @@ Ack / Error messages                                                0.90
 Cause and provider are filled only when ``is_outage``; the backup phone only for status
 ``outage``/``update`` (an all-clear or a cancellation tells nobody to call elsewhere).
 Cause comes from the
-patterns in ``data/causes.csv`` (first rows win; a match right after "due to", "caused
+patterns in ``data/cause_phrases.csv`` (first rows win; a match right after "due to", "caused
 by", ... wins over one after a weaker cue such as "after", "by" or "from", which wins over
 one without; a cause the text denies or guards against, "not the result of a
 cyberattack", "meant to prevent cyberattacks", is skipped); ``unknown`` when an outage
-states none. Provider comes from the
-aliases in ``data/providers.csv`` (whole-word matches; aliases that are ordinary words such
-as "Frontier", "Consolidated", "Charter", "Level 3" match only capitalised as written or in
-capitals, and not in names like "Consolidated Dispatch Center"). The backup phone is the
+states none. Provider comes from the aliases in ``warehouse/taxonomies/providers.csv``
+(whole-word matches; aliases that are ordinary words such as "Frontier", "Consolidated",
+"Charter", "Level 3" match only capitalised as written or in capitals, and not in names
+like "Consolidated Dispatch Center"). The backup phone is the
 NANP number (via ``phonenumbers``) that the text tells people to call instead of 911:
 numbers next to call/dial/contact and to emergency/instead/backup/if you cannot score
 highest; when none is, the first number labelled with an agency name ("Massachusetts
@@ -155,6 +155,8 @@ from pathlib import Path
 
 import phonenumbers
 
+from warehouse import taxonomy
+
 __all__ = [
     "CAUSES",
     "STATUSES",
@@ -169,19 +171,8 @@ __all__ = [
     "mentions_911",
 ]
 
-STATUSES: tuple[str, ...] = ("outage", "restored", "update", "test", "cancelled", "not_outage")
-CAUSES: tuple[str, ...] = (
-    "fiber_cut",
-    "firewall_or_security_device",
-    "software_or_config_change",
-    "hardware_failure",
-    "power_failure",
-    "weather_or_disaster",
-    "cyberattack",
-    "carrier_network_outage",
-    "maintenance",
-    "unknown",
-)
+STATUSES: tuple[str, ...] = taxonomy.STATUSES
+CAUSES: tuple[str, ...] = taxonomy.CAUSES
 # SAME event codes that are tests only (they may still be sent with <status>Actual</status>):
 # Required Weekly/Monthly Test, Practice/Demo Warning, National Periodic Test,
 # National Audible Test, National Silent Test.
@@ -1263,18 +1254,17 @@ def _alias_regex(alias: str) -> str:
 @lru_cache(maxsize=1)
 def _providers() -> tuple[_Alias, ...]:
     out = []
-    with open(DATA_DIR / "providers.csv", newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            provider = (row.get("provider") or "").strip()
-            alias = (row.get("alias") or "").strip()
-            kind = (row.get("kind") or "").strip()
-            if not provider or not alias:
-                continue
-            if kind not in ("carrier", "vendor"):
-                raise ValueError(f"providers.csv: unknown kind {kind!r} for {alias!r}")
-            words = re.findall(r"[A-Za-z0-9]+", alias)
-            key = max(words, key=len).lower() if words else alias.lower()
-            out.append(_Alias(provider, alias, key, re.compile(_alias_regex(alias), _I)))
+    for row in taxonomy.providers():  # warehouse/taxonomies/providers.csv
+        provider = (row.get("provider") or "").strip()
+        alias = (row.get("alias") or "").strip()
+        kind = (row.get("kind") or "").strip()
+        if not provider or not alias:
+            continue
+        if kind not in ("carrier", "vendor"):
+            raise ValueError(f"taxonomies/providers.csv: unknown kind {kind!r} for {alias!r}")
+        words = re.findall(r"[A-Za-z0-9]+", alias)
+        key = max(words, key=len).lower() if words else alias.lower()
+        out.append(_Alias(provider, alias, key, re.compile(_alias_regex(alias), _I)))
     return tuple(out)
 
 
@@ -1282,14 +1272,16 @@ def _providers() -> tuple[_Alias, ...]:
 def _cause_templates() -> tuple[tuple[str, str], ...]:
     """(cause, pattern template) in priority order; one combined template per cause."""
     by_cause: dict[str, list[str]] = {}
-    with open(DATA_DIR / "causes.csv", newline="", encoding="utf-8") as fh:
+    with open(DATA_DIR / "cause_phrases.csv", newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             cause = (row.get("cause") or "").strip()
             pattern = (row.get("pattern") or "").strip()
             if not cause or not pattern:
                 continue
             if cause not in CAUSES:
-                raise ValueError(f"causes.csv: unknown cause {cause!r}")
+                raise ValueError(
+                    f"cause_phrases.csv: {cause!r} is not in warehouse/taxonomies/causes.csv"
+                )
             by_cause.setdefault(cause, []).append(f"(?:{pattern})")
     return tuple((cause, "|".join(pats)) for cause, pats in by_cause.items())
 

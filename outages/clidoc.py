@@ -41,7 +41,9 @@ def _commands(group: click.Group, ctx: click.Context, prefix: str) -> list[tuple
 
 
 def render() -> str:
-    ctx = click.Context(outages_main, info_name="outages", terminal_width=100, max_content_width=100)
+    ctx = click.Context(
+        outages_main, info_name="outages", terminal_width=100, max_content_width=100
+    )
     parts = [HEADER, "## outages\n", "```text\n" + outages_main.get_help(ctx) + "\n```\n"]
     for full, help_text in _commands(outages_main, ctx, "outages"):
         parts.append(f"## {full}\n\n```text\n{help_text}\n```\n")

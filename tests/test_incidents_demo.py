@@ -38,7 +38,7 @@ def test_massachusetts_2024_06_18_is_one_statewide_incident(demo_dir: Path) -> N
     assert ma["duration_minutes"] == 120  # 13:15 to 15:15 EDT, as the state said
     assert {"curated", "ma_state911", "openfema_ipaws"} <= set(ma["sources"])
     assert ma["title"] == (
-        "911 outage statewide in Massachusetts, 2024-06-18, 2 h 0 min, firewall fault"
+        "911 outage statewide in Massachusetts, 2024-06-18, 2 h 0 min, firewall or security device"
     )
     assert ma["population_affected"] > 6_500_000 and ma["confidence"] == 1.0
 

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from warehouse.taxonomy import cause_label, source_weight
+
 # Tunable windows (documented in docs/methodology.md).
 MERGE_GAP = timedelta(hours=6)  # units this close in time may be the same outage
 OPEN_END = timedelta(
@@ -37,27 +39,6 @@ OPEN_END = timedelta(
 )  # an outage with no all-clear is assumed to run this long past its last report
 REPORT_LAG = timedelta(hours=48)  # a report with no stated times describes the 48 h before it
 DAY_SLACK = timedelta(hours=10)  # a stated day, widened to cover every US time zone
-
-# How far each kind of source is trusted for facts (cause, provider, end) and confidence.
-SOURCE_WEIGHT = {
-    "curated": 1.0,
-    "regulator": 0.95,
-    "agency": 0.9,
-    "alert": 0.85,
-    "news": 0.6,
-    "unknown": 0.5,
-}
-CAUSE_WORDS = {
-    "fiber_cut": "fiber cut",
-    "firewall_or_security_device": "firewall fault",
-    "software_or_config_change": "software or configuration change",
-    "hardware_failure": "hardware failure",
-    "power_failure": "power failure",
-    "weather_or_disaster": "weather or disaster",
-    "cyberattack": "cyberattack",
-    "carrier_network_outage": "carrier network outage",
-    "maintenance": "maintenance",
-}
 
 
 @dataclass(frozen=True)
@@ -297,7 +278,7 @@ def incident_id_for(earliest: Report) -> str:
 
 
 def weight(report: Report) -> float:
-    return SOURCE_WEIGHT.get(report.source_kind, SOURCE_WEIGHT["unknown"])
+    return source_weight(report.source_kind)
 
 
 def best_value(reports: list[Report], attribute: str) -> tuple[str | None, list[str]]:
@@ -325,7 +306,7 @@ def incident_start(reports: list[Report]) -> datetime | None:
         for r in reports
         if r.started_at and r.status in ("outage", "update")
     ]
-    credible = [s for w, s in starts if w >= SOURCE_WEIGHT["alert"]] or [s for _, s in starts]
+    credible = [s for w, s in starts if w >= source_weight("alert")] or [s for _, s in starts]
     return min(credible) if credible else None
 
 
@@ -405,7 +386,7 @@ def incident_facts(
     earliest = reports[0]
     # Places from alerts, agencies, the FCC and curated records when there are any: a news
     # story's list of states is not evidence enough to widen an outage.
-    placed = [r for r in reports if weight(r) >= SOURCE_WEIGHT["alert"]] or reports
+    placed = [r for r in reports if weight(r) >= source_weight("alert")] or reports
     states = sorted({s for r in placed for s in r.state_codes})
     statewide = sorted(set().union(*(r.statewide_states for r in placed)))
     named = sorted({c for r in placed for c in r.county_fips})
@@ -501,7 +482,7 @@ def incident_title(
         hours, minutes = divmod(incident.duration_minutes, 60)
         parts.append(f"{hours} h {minutes} min" if hours else f"{minutes} min")
     if incident.cause and incident.cause != "unknown":
-        parts.append(CAUSE_WORDS.get(incident.cause, incident.cause.replace("_", " ")))
+        parts.append(cause_label(incident.cause))
     return ", ".join(parts)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from warehouse import taxonomy
 from webapp import data
 
 DEMO_LABEL = (
@@ -23,18 +24,6 @@ NOTHING_PUBLISHED = (
 NO_DATA_IS_NOT_NO_OUTAGE = (
     "No data is not no outage: a place with no reports is a place we heard nothing about."
 )
-CAUSE_LABELS = {
-    "fiber_cut": "fiber cut",
-    "firewall_or_security_device": "firewall or security device",
-    "software_or_config_change": "software or configuration change",
-    "hardware_failure": "hardware failure",
-    "power_failure": "power failure",
-    "weather_or_disaster": "weather or disaster",
-    "cyberattack": "cyberattack",
-    "carrier_network_outage": "carrier network outage",
-    "maintenance": "maintenance",
-    "unknown": "unknown",
-}
 
 
 def page(title: str, intro: str | None = None) -> data.Published | None:
@@ -87,7 +76,7 @@ def when(value: Any) -> str:
 def cause_text(cause: Any) -> str:
     if cause is None or pd.isna(cause):
         return "unknown"
-    return CAUSE_LABELS.get(str(cause), str(cause).replace("_", " "))
+    return taxonomy.cause_label(str(cause))
 
 
 def as_list(value: Any) -> list:

@@ -22,10 +22,10 @@ from typing import Any
 
 from scrapy.http import Request, Response
 
-from crawlers.classify import CAUSES
 from crawlers.items import OutageReport, make_report_id
 from crawlers.spiders.base import OutageSpider, PageError
 from warehouse import geography as geo
+from warehouse.taxonomy import CAUSES
 
 DATA_FILE = Path(__file__).resolve().parents[1] / "data" / "curated_incidents.json"
 FILE_NAME = "curated_incidents.json"

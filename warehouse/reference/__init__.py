@@ -21,6 +21,7 @@ __all__ = [
     "REFERENCE_DIR",
     "counties_geodataframe",
     "load_reference_tables",
+    "load_taxonomy_tables",
     "states_geodataframe",
 ]
 
@@ -80,6 +81,21 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection) -> None:
                                columns = {_ALIAS_COLUMNS})
         ORDER BY county_fips, shape_fips;
     """)
+    load_taxonomy_tables(con)
+
+
+def load_taxonomy_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create ``causes``, ``statuses``, ``source_kinds`` and ``providers`` from
+    warehouse/taxonomies/*.csv, so a query can show a code's label (and journalists can read
+    what each code means)."""
+    from warehouse.taxonomy import TAXONOMY_DIR
+
+    for name in ("causes", "statuses", "source_kinds", "providers"):
+        path = str(TAXONOMY_DIR / f"{name}.csv").replace("'", "''")
+        con.execute(
+            f"CREATE OR REPLACE TABLE {name} AS "
+            f"SELECT * FROM read_csv('{path}', header = true, all_varchar = true)"
+        )
 
 
 def _geodataframe(csv_name: str, geojson_name: str, key: str, name: str) -> geopandas.GeoDataFrame:
