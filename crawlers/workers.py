@@ -26,9 +26,12 @@ the crawl process, with the report's or the page's URL, as if done there.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
 import os
+import signal
+import sys
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -88,10 +91,29 @@ _rows_as_table = False
 _errors: list[dict] = []
 
 
+def die_with_parent(parent_pid: int) -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies (Linux), so a crawl that
+    is killed (and so cannot shut its pool down) leaves no worker behind; exit at once if
+    the parent is already gone."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
 def _start_worker(
-    spider_name: str, spider_kwargs: dict, settings: dict, *, log: bool = True
+    spider_name: str,
+    spider_kwargs: dict,
+    settings: dict,
+    parent_pid: int | None = None,
+    *,
+    log: bool = True,
 ) -> None:
     global _spider, _pipelines, _rows_as_table
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     from scrapy.settings import Settings
     from scrapy.spiderloader import SpiderLoader
     from scrapy.utils.log import configure_logging
@@ -217,7 +239,7 @@ class ParseWorkers:
                 max_workers=self.processes,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(spider.name, kwargs, self.crawler.settings.copy_to_dict()),
+                initargs=(spider.name, kwargs, self.crawler.settings.copy_to_dict(), os.getpid()),
             )
             logger.info(
                 "parsing large pages of %s in %d worker processes", spider.name, self.processes

@@ -108,8 +108,11 @@ def run_ok(command: list[str], data_dir: Path) -> None:
     assert code == 0, err[-3000:]
 
 
-def kill_at_pause(proc: subprocess.Popen, point: str, timeout: float = 180) -> None:
-    """Wait until the process says it stopped at `point`, then SIGKILL it."""
+def kill_at_pause(
+    proc: subprocess.Popen, point: str, timeout: float = 180, before_kill=lambda: None
+) -> None:
+    """Wait until the process says it stopped at `point`, then SIGKILL it (calling
+    `before_kill` just before)."""
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(x) for x in proc.stderr], daemon=True).start()
     deadline = time.monotonic() + timeout
@@ -122,6 +125,7 @@ def kill_at_pause(proc: subprocess.Popen, point: str, timeout: float = 180) -> N
             continue
         seen.append(line)
         if line.startswith(f"OUTAGES_TEST_PAUSE {point}"):
+            before_kill()
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
             return
@@ -365,3 +369,37 @@ def test_the_app_sees_a_new_publication(tmp_path: Path, monkeypatch: pytest.Monk
         pub = app_data.current()
         assert app_data.scalar(pub, "SELECT count(*) FROM reports") == n
     con.close()
+
+
+def children_of(pid: int) -> list[int]:
+    """Live child processes of `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_parse_workers_die_with_a_killed_crawl(archives: dict[str, Path], tmp_path: Path) -> None:
+    """A SIGKILLed crawl cannot clean up: its parse workers must die with it (they ask the
+    kernel for a signal when their parent dies), not live on as orphans."""
+    proc = start(crawl_command(archives["big"]), tmp_path / "data", pause="load")
+    workers: list[int] = []
+    kill_at_pause(proc, "load", before_kill=lambda: workers.extend(children_of(proc.pid)))
+    assert workers, "the crawl should have started parse workers"
+    deadline = time.monotonic() + 60  # a wait for the kernel, not a speed limit
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if alive(pid)]
