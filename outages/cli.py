@@ -196,7 +196,7 @@ def build(data_dir: Path) -> None:
     "--snapshot",
     type=click.Path(path_type=Path, exists=True),
     default=DEMO_SNAPSHOT,
-    show_default=True,
+    show_default="demo/snapshot.warc.gz",
     help="The WARC archive to replay.",
 )
 @data_dir_option

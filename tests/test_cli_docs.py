@@ -15,3 +15,7 @@ def test_the_reference_covers_every_command_and_option() -> None:
     for command in ("outages crawl", "outages build", "outages sql", "outages watch"):
         assert f"## {command}\n" in text
     assert "--replay" in text and "--data-dir" in text
+
+
+def test_the_reference_does_not_depend_on_where_the_project_is() -> None:
+    assert str(clidoc.DOC.parents[1]) not in clidoc.render()
