@@ -6,7 +6,7 @@ replay of both spiders' fixture folders through the real engine into a published
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -238,10 +238,12 @@ def test_ipaws_feed_polls_a_recent_window() -> None:
 def test_ipaws_feed_never_polls_twice_within_two_minutes(tmp_path: Path) -> None:
     crawler = get_crawler(IpawsFeedSpider, settings_dict={"OUTAGES_DATA_DIR": str(tmp_path)})
     spider = IpawsFeedSpider.from_crawler(crawler)
+    now = [datetime(2026, 7, 29, 12, 0, tzinfo=UTC)]
+    spider.clock = lambda: now[0]  # the spider's clock, not the wall clock
     assert len(list(spider.live_requests())) == 1
-    assert list(spider.live_requests()) == []  # a second run right after: no poll
-    last = tmp_path / "work" / "ipaws_feed_last_poll.txt"
-    last.write_text(f"{datetime.now(UTC).timestamp() - 121}\n")
+    now[0] += timedelta(seconds=119)
+    assert list(spider.live_requests()) == []  # under two minutes after: no poll
+    now[0] += timedelta(seconds=2)
     assert len(list(spider.live_requests())) == 1
     assert crawler.settings.getbool("RETRY_ENABLED") is False  # the next poll is the retry
 
@@ -360,12 +362,16 @@ def test_replayed_feeds_keep_good_alerts_and_record_bad_ones(feeds_dir: Path) ->
 
 
 def test_every_spider_has_a_demo_fixture() -> None:
+    """Every registered source is in the demo snapshot, labelled real or constructed."""
     import json
 
-    for spider in ("ipaws_feed", "iem_afos"):
-        cases = [json.loads(p.read_text()) for p in (FIXTURES / spider).glob("*/case.json")]
-        assert any(c.get("demo") for c in cases), spider
-        assert all(c["constructed"] for c in cases if c.get("demo")), spider
+    from warehouse.registry import spider_classes
+
+    for spider in spider_classes():
+        cases = [json.loads(p.read_text()) for p in (FIXTURES / spider.name).glob("*/case.json")]
+        demo = [c for c in cases if c.get("demo")]
+        assert demo, f"{spider.name} has no fixture with \"demo\": true"
+        assert all(isinstance(c.get("constructed"), bool) for c in demo), spider.name
 
 
 def test_nws_event_code_without_event_code_property() -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import statistics
 import subprocess
 import sys
 import threading
@@ -237,15 +236,13 @@ def test_hostile_query_is_refused_or_bounded(
     template, expect = HOSTILE_QUERIES[index]
     sql = template.replace("{db}", str(published)).replace("{tmp}", str(tmp_path))
     before = snapshot(published.parent)
-    started = time.monotonic()
+    # Bounded in time by the guard's own limit (a query past it is refused with "time
+    # limit"); how long that takes on this machine is for benchmarks/bench_queries.py.
     try:
         result = guard.run_public_query(published, sql, time_limit=TIME_LIMIT)
         message = ""
     except guard.QueryRefused as exc:
         result, message = None, str(exc)
-    elapsed = time.monotonic() - started
-    # Bounded in time: never much past the limit (a cold worker start included).
-    assert elapsed < TIME_LIMIT + guard.KILL_GRACE_SECONDS + 3, elapsed
     # Nothing changed on disk: the published directory, and the files the query aimed at.
     assert snapshot(published.parent) == before
     assert list(tmp_path.iterdir()) == []
@@ -299,20 +296,16 @@ def test_hostile_queries_through_the_command_line(published: Path, tmp_path: Pat
 
 
 # ---------------------------------------------------------------------------- limits and pool
-def test_benign_queries_answer_well_under_a_second(published: Path, pool) -> None:
+def test_benign_queries_answer_from_a_cold_and_a_warm_pool(published: Path, pool) -> None:
+    # Their speed is measured by benchmarks/bench_queries.py, not here.
     guard.shutdown()
-    started = time.monotonic()
     result = guard.run_public_query(published, "SELECT count(*) FROM reports")
-    cold = time.monotonic() - started
     assert result.rows == [(50,)] and not result.truncated
-    warm = []
-    for _ in range(20):
-        started = time.monotonic()
-        guard.run_public_query(published, "SELECT status, count(*) FROM reports GROUP BY 1")
-        warm.append(time.monotonic() - started)
-    print(f"public query latency: cold {cold:.3f} s, warm median {statistics.median(warm):.4f} s")
-    assert cold < 5.0  # an interpreter start and a DuckDB import, on a busy machine
-    assert statistics.median(warm) < 0.25
+    for _ in range(3):
+        grouped = guard.run_public_query(
+            published, "SELECT status, count(*) FROM reports GROUP BY 1 ORDER BY 1"
+        )
+        assert sum(n for _, n in grouped.rows) == 50
 
 
 def test_row_cap_and_byte_cap_cut_results(published: Path, pool) -> None:
@@ -333,10 +326,8 @@ def test_a_query_that_ignores_the_interrupt_is_killed(
     monkeypatch.setattr(guard, "KILL_GRACE_SECONDS", 0.0)
     guard.run_public_query(published, "SELECT 1")
     before = set(guard._get_pool().pids())
-    started = time.monotonic()
     with pytest.raises(guard.QueryRefused, match="time limit"):
         guard.run_public_query(published, "SELECT length(range(100000000))", time_limit=0.2)
-    assert time.monotonic() - started < 1.5
     monkeypatch.setattr(guard, "KILL_GRACE_SECONDS", 1.0)
     assert guard.run_public_query(published, "SELECT 2").rows == [(2,)]
     after = set(guard._get_pool().pids())

@@ -215,9 +215,7 @@ def test_retries_wait_as_asked_and_revalidation_skips_unchanged_pages(
     server: Server, tmp_path: Path
 ) -> None:
     paths = ["/limited", "/unavailable", "/etag", "/modified", "/down", "/later"]
-    started = time.monotonic()
     first = crawl(tmp_path, [server.base + p for p in paths], "first")
-    assert time.monotonic() - started < 45
 
     pages = {p["url"][len(server.base) :]: p for p in first["pages"]}
     assert set(pages) == {"/limited", "/unavailable", "/etag", "/modified"}

@@ -82,10 +82,15 @@ class IpawsFeedSpider(OutageSpider):
     # loses nothing (reports are keyed by CAP identity, so overlaps update in place).
     lookback_minutes = 30
 
+    @staticmethod
+    def clock() -> datetime:
+        """Now (tests set another clock on the spider instead of waiting)."""
+        return datetime.now(UTC)
+
     def live_requests(self) -> Iterator[Request]:
         if not self.poll_allowed():
             return
-        now = datetime.now(UTC).replace(second=0, microsecond=0)
+        now = self.clock().replace(second=0, microsecond=0)
         start = now - timedelta(minutes=int(self.lookback_minutes))
         # --since can only narrow the window (the feed keeps no history).
         start = max(start, datetime.combine(self.since, time(), tzinfo=UTC))
@@ -98,7 +103,7 @@ class IpawsFeedSpider(OutageSpider):
         if settings is None:  # a bare spider object (no crawl, no data dir)
             return True
         path = Path(settings.get("OUTAGES_DATA_DIR") or "data") / "work" / LAST_POLL_FILE
-        now = datetime.now(UTC).timestamp()
+        now = self.clock().timestamp()
         try:
             last = float(path.read_text().strip())
         except (OSError, ValueError):
