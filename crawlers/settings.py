@@ -7,11 +7,13 @@
 import os
 from datetime import UTC, datetime
 
+from warehouse.settings import setting
+
 BOT_NAME = "outage_watch"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
 
-CONTACT = os.environ.get("OUTAGES_CONTACT", "https://github.com/outage-watch/outage-watch")
+CONTACT = setting("OUTAGES_CONTACT")
 # Identify ourselves: api.weather.gov asks for a User-Agent with contact details.
 USER_AGENT = f"911OutageWatch/0.1 (+{CONTACT})"
 
@@ -49,7 +51,7 @@ FEED_EXPORTERS = {
     "csv": "crawlers.feedexport.CsvReportExporter",
     "xml": "crawlers.feedexport.XmlReportExporter",
 }
-LOG_LEVEL = os.environ.get("OUTAGES_LOG_LEVEL", "INFO")
+LOG_LEVEL = setting("OUTAGES_LOG_LEVEL")
 
 # Every response is written, as the server sent it, to a WARC archive (crawlers/archive.py).
 # Replay takes the network's place and nothing else, so robots, redirects, retries and
@@ -65,14 +67,14 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.rewrite.UrlRewriteMiddleware": 970,
 }
 # Tests only: send every request to a local server of recorded responses (crawlers/rewrite.py).
-OUTAGES_URL_REWRITE = os.environ.get("OUTAGES_URL_REWRITE")
+OUTAGES_URL_REWRITE = setting("OUTAGES_URL_REWRITE") or None
 RETRY_AFTER_HTTP_CODES = [429, 503]
 RETRY_AFTER_MAX = 600  # seconds; a server asking for longer is recorded as failing instead
 RETRY_BACKOFF_BASE = 2.0
 RETRY_BACKOFF_MAX = 120.0
 # `scrapy crawl` archives here; `outages crawl` sets the same under --data-dir, or --record.
 OUTAGES_WARC_PATH = os.path.join(
-    os.environ.get("OUTAGES_DATA", "data"),
+    setting("OUTAGES_DATA"),
     "archive",
     f"crawl-{datetime.now(UTC):%Y-%m}.warc.gz",
 )
@@ -85,12 +87,12 @@ SPIDER_MIDDLEWARES = {
 }
 OUTAGES_SKIP_UNCHANGED_PAGES = True  # `outages crawl --reparse` turns it off
 # A URL's older bodies are forgotten after this many days (its latest is kept).
-OUTAGES_PAGE_MEMORY_DAYS = int(os.environ.get("OUTAGES_PAGE_MEMORY_DAYS", "90"))
+OUTAGES_PAGE_MEMORY_DAYS = setting("OUTAGES_PAGE_MEMORY_DAYS")
 # Spiders with `parse_in_workers = True` parse pages of this size and up in worker processes
 # (crawlers/workers.py): -1 means one per CPU, 0 none. 400 kB is about 50 CAP messages: a
 # backfill's pages average 1.5 MB, and a page much smaller is cheaper to parse than to send.
-OUTAGES_PARSE_WORKERS = int(os.environ.get("OUTAGES_PARSE_WORKERS", "-1"))
-OUTAGES_PARSE_WORKERS_MIN_BYTES = int(os.environ.get("OUTAGES_PARSE_WORKERS_MIN_BYTES", "400000"))
+OUTAGES_PARSE_WORKERS = setting("OUTAGES_PARSE_WORKERS")
+OUTAGES_PARSE_WORKERS_MIN_BYTES = setting("OUTAGES_PARSE_WORKERS_MIN_BYTES")
 # Room for a few such pages in the scraper at once (Scrapy's default, 5 MB, holds one).
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 64_000_000
 
@@ -106,7 +108,7 @@ EXTENSIONS = {
 }
 
 # Project settings (read by pipelines and extensions).
-OUTAGES_DATA_DIR = os.environ.get("OUTAGES_DATA", "data")
+OUTAGES_DATA_DIR = setting("OUTAGES_DATA")
 # Reports per load into DuckDB: each load is one transaction with its own commit, and a
 # backfill spent a quarter less on loading in batches of 20,000 than of 5,000.
 OUTAGES_BATCH_SIZE = 20_000
@@ -118,14 +120,14 @@ OUTAGES_PROGRESS = False
 # Scale-out (docs/scale-out.md): crawler processes on several machines share one request
 # queue and one duplicate filter in Redis. OUTAGES_REDIS_JOB names a shared crawl; its keys
 # persist until deleted. Without a job name, each process gets its own keys, flushed at close.
-OUTAGES_REDIS_URL = os.environ.get("OUTAGES_REDIS_URL")
+OUTAGES_REDIS_URL = setting("OUTAGES_REDIS_URL") or None
 if OUTAGES_REDIS_URL:
     import uuid as _uuid
 
-    _job = os.environ.get("OUTAGES_REDIS_JOB") or _uuid.uuid4().hex
+    _job = setting("OUTAGES_REDIS_JOB") or _uuid.uuid4().hex
     SCHEDULER = "scrapy_redis.scheduler.Scheduler"
     DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
     REDIS_URL = OUTAGES_REDIS_URL
-    SCHEDULER_PERSIST = bool(os.environ.get("OUTAGES_REDIS_JOB"))
+    SCHEDULER_PERSIST = bool(setting("OUTAGES_REDIS_JOB"))
     SCHEDULER_QUEUE_KEY = f"%(spider)s:{_job}:requests"
     SCHEDULER_DUPEFILTER_KEY = f"%(spider)s:{_job}:dupefilter"

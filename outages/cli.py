@@ -22,6 +22,7 @@ from outages.crawl import (
     spiders_in_archives,
 )
 from warehouse.db import DataDir
+from warehouse.settings import setting
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMO_SNAPSHOT = PROJECT_ROOT / "demo" / "snapshot.warc.gz"
@@ -48,7 +49,7 @@ class OutagesGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
         except Exception as exc:
-            if os.environ.get("OUTAGES_DEBUG"):
+            if setting("OUTAGES_DEBUG"):
                 raise
             raise CliError(
                 f"{type(exc).__name__}: {exc} (set OUTAGES_DEBUG=1 for the traceback)"

@@ -370,7 +370,7 @@ def test_every_spider_has_a_demo_fixture() -> None:
     for spider in spider_classes():
         cases = [json.loads(p.read_text()) for p in (FIXTURES / spider.name).glob("*/case.json")]
         demo = [c for c in cases if c.get("demo")]
-        assert demo, f"{spider.name} has no fixture with \"demo\": true"
+        assert demo, f'{spider.name} has no fixture with "demo": true'
         assert all(isinstance(c.get("constructed"), bool) for c in demo), spider.name
 
 

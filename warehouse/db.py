@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.settings import setting
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -24,7 +26,7 @@ class DataDir:
 
     @classmethod
     def resolve(cls, value: str | os.PathLike | None = None) -> DataDir:
-        return cls(Path(value or os.environ.get("OUTAGES_DATA") or "data").resolve())
+        return cls(Path(value or setting("OUTAGES_DATA")).resolve())
 
     @property
     def work_db(self) -> Path:
@@ -77,7 +79,7 @@ _MEMORY_LIMIT_RE = re.compile(r"\d+(\.\d+)?\s*(B|[KMGT]i?B)", re.IGNORECASE)
 
 def memory_limit(reports: int) -> str:
     """The DuckDB memory limit for a working database of `reports` reports."""
-    configured = os.environ.get("OUTAGES_DUCKDB_MEMORY_LIMIT", "").strip()
+    configured = str(setting("OUTAGES_DUCKDB_MEMORY_LIMIT")).strip()
     if configured:
         if not _MEMORY_LIMIT_RE.fullmatch(configured):
             raise ValueError(

@@ -42,10 +42,11 @@ from typing import Any
 
 import duckdb
 
+from warehouse.settings import setting
+
 logger = logging.getLogger(__name__)
 
 TAG_AUTHORITY = "outage-watch.github.io,2026"
-DEFAULT_PUBLIC_URL = "http://localhost:8501/"
 FEED_LIMIT = 200
 ALL_FEED = "incidents.xml"
 SEEN_FILE = ".seen.json"
@@ -245,7 +246,7 @@ def write_feeds(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    public_url = public_url or os.environ.get("OUTAGES_PUBLIC_URL") or DEFAULT_PUBLIC_URL
+    public_url = public_url or setting("OUTAGES_PUBLIC_URL")
     if not public_url.endswith("/"):
         public_url += "/"
     with duckdb.connect(str(published_db_path), read_only=True) as con:

@@ -47,6 +47,8 @@ from typing import Any
 
 import duckdb
 
+from warehouse.settings import setting
+
 TIME_LIMIT_SECONDS = 5.0
 ROW_CAP = 10_000
 RESULT_BYTE_CAP = 16 * 1024**2  # pickled size of the rows one query may return
@@ -54,7 +56,7 @@ EXPORT_BYTE_CAP = 32 * 1024**2  # size of a CSV or JSON export of a query result
 QUERY_MAX_CHARS = 20_000
 WORKER_MEMORY_BYTES = 2 * 1024**3  # OS cap on the worker's address space
 DUCKDB_MEMORY_LIMIT = "512MB"
-POOL_SIZE = int(os.environ.get("OUTAGES_SQL_WORKERS", "2"))
+POOL_SIZE = setting("OUTAGES_SQL_WORKERS")
 KILL_GRACE_SECONDS = 1.0  # after the time limit, how long the worker's own interrupt may take
 START_TIMEOUT_SECONDS = 30.0  # a worker that is not ready by then is broken
 WORKER_RETIRE_RSS_KB = 768 * 1024  # a worker that grew this large is replaced after answering

@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 
 from warehouse.db import DataDir, set_memory_limit
+from warehouse.settings import setting
 from warehouse.sources import write_sources_table
 
 logger = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ def pause_point(name: str) -> None:
     """Tests only: with OUTAGES_TEST_PAUSE=<name>, say so on stderr and stop here, so that a
     test can SIGKILL the process at a known point ("load": after a batch is committed to the
     working database; "publish": the new file written, not yet swapped in)."""
-    if os.environ.get("OUTAGES_TEST_PAUSE") == name:
+    if setting("OUTAGES_TEST_PAUSE") == name:
         print(f"OUTAGES_TEST_PAUSE {name} pid={os.getpid()}", file=sys.stderr, flush=True)
         time.sleep(3600)
 

@@ -32,6 +32,7 @@ from typing import Any
 import duckdb
 
 from warehouse.db import DataDir
+from warehouse.settings import setting
 
 GOOD_STATUSES = ("ok", "partial")
 FAILED_STATUSES = ("failed", "empty")
@@ -106,10 +107,7 @@ QUALIFY row_number() OVER (PARTITION BY spider ORDER BY last_seen_at DESC, error
 # ---------------------------------------------------------------------------- facts
 def cadence_scale() -> float:
     """How cadences are scaled (`OUTAGES_CADENCE_SCALE`, default 1; tests use e.g. 0.01)."""
-    try:
-        value = float(os.environ.get("OUTAGES_CADENCE_SCALE") or 1.0)
-    except ValueError:
-        return 1.0
+    value = setting("OUTAGES_CADENCE_SCALE")
     return value if value > 0 else 1.0
 
 

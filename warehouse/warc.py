@@ -35,6 +35,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import iso_date_to_datetime
 from warcio.warcwriter import WARCWriter
 
+from warehouse.settings import setting
+
 logger = logging.getLogger(__name__)
 
 CONSTRUCTED_HEADER = "WARC-Outages-Constructed"
@@ -755,7 +757,6 @@ def iter_responses(
 
 
 # --------------------------------------------------------------------------- rotation
-DEFAULT_WARC_MAX_BYTES = 1 << 30  # 1 GiB; environment OUTAGES_WARC_MAX_BYTES
 _ARCHIVE_NAME = re.compile(r"^crawl-(\d{4})-(\d{2})(?:-(\d{3}))?\.warc\.gz$")
 
 
@@ -769,7 +770,7 @@ def current_archive_path(
     split across files and refs (`name#offset`) stay valid, because files are only appended.
     """
     if max_bytes is None:
-        max_bytes = int(os.environ.get("OUTAGES_WARC_MAX_BYTES") or DEFAULT_WARC_MAX_BYTES)
+        max_bytes = setting("OUTAGES_WARC_MAX_BYTES")
     month = f"{(now or datetime.now(UTC)):%Y-%m}"
     directory = Path(archive_dir)
     index = 0
