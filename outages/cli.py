@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from outages.crawl import (
     spiders_in_archives,
 )
 from warehouse.db import DataDir
+from warehouse.jsonable import jsonable
 from warehouse.settings import setting
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -261,22 +262,10 @@ def serve(port: int, host: str, data_dir: Path) -> None:
 
 
 # ---------------------------------------------------------------------------- sql, export
-def to_jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
-
-
 def format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(
-            [dict(zip(columns, map(to_jsonable, row), strict=True)) for row in rows],
+            [dict(zip(columns, map(jsonable, row), strict=True)) for row in rows],
             ensure_ascii=False,
             indent=None,
         )
@@ -289,9 +278,9 @@ def format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow([neutralize_cell(c) for c in columns])
         for row in rows:
-            writer.writerow([neutralize_cell(to_jsonable(v)) for v in row])
+            writer.writerow([neutralize_cell(jsonable(v)) for v in row])
         return out.getvalue().rstrip("\n")
-    cells = [[("" if v is None else str(to_jsonable(v))) for v in row] for row in rows]
+    cells = [[("" if v is None else str(jsonable(v))) for v in row] for row in rows]
     widths = [max([len(c)] + [min(len(r[i]), 60) for r in cells]) for i, c in enumerate(columns)]
     lines = [
         "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)),

@@ -47,6 +47,7 @@ from typing import Any
 
 import duckdb
 
+from warehouse.jsonable import jsonable
 from warehouse.settings import setting
 
 TIME_LIMIT_SECONDS = 5.0
@@ -620,7 +621,7 @@ def result_csv(result: QueryResult, *, byte_cap: int = EXPORT_BYTE_CAP) -> bytes
     writer = csv.writer(out, lineterminator="\r\n")  # so that a lone \r in a cell is quoted
     writer.writerow([neutralize_cell(c) for c in result.columns])
     for row in result.rows:
-        writer.writerow([neutralize_cell(_jsonable(v)) for v in row])
+        writer.writerow([neutralize_cell(jsonable(v)) for v in row])
         if out.tell() > byte_cap:
             raise QueryRefused(f"export byte cap: the CSV would be over {byte_cap:,} bytes")
     return out.getvalue().encode("utf-8")
@@ -629,29 +630,12 @@ def result_csv(result: QueryResult, *, byte_cap: int = EXPORT_BYTE_CAP) -> bytes
 def result_json(result: QueryResult, *, byte_cap: int = EXPORT_BYTE_CAP) -> bytes:
     """A query result as a UTF-8 JSON array of row objects."""
     data = json.dumps(
-        [dict(zip(result.columns, map(_jsonable, row), strict=True)) for row in result.rows],
+        [dict(zip(result.columns, map(jsonable, row), strict=True)) for row in result.rows],
         ensure_ascii=False,
     ).encode("utf-8")
     if len(data) > byte_cap:
         raise QueryRefused(f"export byte cap: the JSON would be over {byte_cap:,} bytes")
     return data
-
-
-def _jsonable(value: Any) -> Any:
-    from datetime import date, datetime
-    from datetime import time as dtime
-
-    if isinstance(value, datetime | date | dtime):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, int | float | str | bool) or value is None:
-        return value
-    return str(value)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from typing import Any
 import duckdb
 
 from warehouse.db import DataDir
+from warehouse.jsonable import dumps
 from warehouse.settings import setting
 
 GOOD_STATUSES = ("ok", "partial")
@@ -321,7 +322,7 @@ def write_json_atomic(path: Path, document: Any) -> None:
     """Write JSON to a temporary file next to `path`, then `os.replace` it in."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_text(json.dumps(document, indent=2, default=_iso) + "\n")
+    temp.write_text(dumps(document, indent=2) + "\n")
     os.replace(temp, path)
 
 

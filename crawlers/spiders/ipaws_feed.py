@@ -32,22 +32,13 @@ from scrapy.http import Request, Response
 from crawlers.items import OutageReport
 from crawlers.spiders.base import OutageSpider, PageError
 from crawlers.spiders.formats.cap import CapParseError, alert_report, parse_cap
+from crawlers.spiders.formats.xml import parse_xml
 from warehouse.geography import place_from_same
 
 FEED_BASE = "https://apps.fema.gov/IPAWSOPEN_EAS_SERVICE/rest/public/recent/"
 FEED_NS = "http://gov.fema.ipaws.services/feed"
 MIN_POLL_SECONDS = 120
 LAST_POLL_FILE = "ipaws_feed_last_poll.txt"
-
-# The same hardening as crawlers.spiders.formats.cap: no entities, no network, no DTDs.
-_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-)
 
 
 class IpawsFeedSpider(OutageSpider):
@@ -156,7 +147,7 @@ def feed_alerts(body: bytes) -> list[etree._Element]:
     if not body or not body.strip():
         raise PageError("IPAWS feed page is empty (not even an <alerts> envelope)")
     try:
-        root = etree.fromstring(body, parser=_PARSER)
+        root = parse_xml(body)
     except etree.XMLSyntaxError as exc:
         raise PageError(f"IPAWS feed page is not XML: {exc}") from exc
     name = etree.QName(root)

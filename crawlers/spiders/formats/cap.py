@@ -16,6 +16,7 @@ from lxml import etree
 
 from crawlers.classify import AlertText
 from crawlers.items import OutageReport, make_report_id
+from crawlers.spiders.formats.xml import parse_xml
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 # <references>: whitespace-separated "sender,identifier,sent" triples.
@@ -54,15 +55,6 @@ class CapAlert:
         """CAP's own unique key, in the form other alerts use to reference this one."""
         return f"{self.sender},{self.identifier},{self.sent_raw}"
 
-
-_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-)
 
 # The form CAP 1.2 prescribes for times (plus `Z` and fractional seconds), in ASCII digits:
 # `datetime.fromisoformat` reads it like `dateutil.parser.isoparse` does, at a fraction of
@@ -190,7 +182,7 @@ def parse_cap(xml: bytes | str) -> CapAlert:
     else:
         data = xml
     try:
-        root = etree.fromstring(data, _PARSER)
+        root = parse_xml(data)
     except etree.XMLSyntaxError as exc:
         raise CapParseError(f"malformed XML: {exc}") from exc
     if root is None:
