@@ -48,6 +48,7 @@ REPORT_COLUMNS: tuple[str, ...] = (
     "source_kind",
     "statewide_states",
     "occurred_on",
+    "started_precision",
 )
 
 # Fields that live only between spider and pipelines (not stored).
