@@ -311,28 +311,33 @@ def number_words(value: int) -> set[str]:
     return out
 
 
+_COUNTY_WORDS = re.compile(
+    r"\s+(County|Parish|Borough|City and Borough|Census Area|Municipality|Island|city)$"
+)
+
+
 def quote_value_problems(record: dict) -> list[str]:
     """CURATED.md, the verification rule, point 3: the quotes carry the values."""
     problems: list[str] = []
     states = [s for s in record.get("states") or [] if known_state(s)]
     counties = [f for f in record.get("counties") or [] if known_county(f)]
-    text = _quotes(record, "states")
+    text = comparable(_quotes(record, "states"))
     if states and text:
         county_states = {geo.state_code_from_fips(f[:2]) for f in counties}
-        everywhere = any(p.lower() in text.lower() for p in ALL_STATES_PHRASES)
+        everywhere = any(comparable(p) in text for p in ALL_STATES_PHRASES)
         for code in states:
             names = STATE_ALIASES.get(code) or (geo.state_name(code) or code,)
-            if not (any(n in text for n in names) or everywhere or code in county_states):
+            if not (
+                any(comparable(n) in text for n in names) or everywhere or code in county_states
+            ):
                 problems.append(f"state {code} is not named in a quote of citations.states")
-    text = _quotes(record, "counties")
+    text = comparable(_quotes(record, "counties"))
     via = record.get("places_via") or {}
     if counties and text:
         for fips in counties:
-            base = re.sub(
-                r"\s+(County|Parish|Borough|Census Area|city)$", "", geo.county_name(fips) or ""
-            )
-            place = via.get(fips)
-            if not ((base and base in text) or (place and place in text)):
+            base = re.sub(_COUNTY_WORDS, "", geo.county_name(fips) or "")
+            places = [base] + re.split(r"\s*[,/;]\s*", str(via.get(fips) or ""))
+            if not any(p.strip() and comparable(p) in text for p in places):
                 problems.append(
                     f"county {fips} ({geo.county_name(fips)}) is not named in a quote of "
                     "citations.counties (nor its places_via place)"
