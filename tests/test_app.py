@@ -522,6 +522,12 @@ def test_about_page_shows_coverage_and_freshness(
     assert set(sources["freshness"]) <= {"fresh", "overdue", "never crawled"}
     assert map_args(app, "coverage_map")["level"] == "state"
     assert any("text-to-911" in text for text in texts(app.error))
+    # how the record is made and how to propose a correction
+    assert "The documented record" in texts(app.header)
+    records = query(demo_dir, "SELECT count(*) FROM reports WHERE source_kind = 'curated'")
+    markdown = " ".join(texts(app.markdown))
+    assert f"**{records[0][0]} documented outage records**" in markdown
+    assert "outages curated check" in markdown and "crawlers/data/CURATED.md" in markdown
 
 
 # ---------------------------------------------------------------------------- units
