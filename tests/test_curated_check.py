@@ -240,3 +240,15 @@ def test_unreadable_files(tmp_path: Path) -> None:
     report = result.report()
     assert "not readable JSON" in report and "not a JSON object" in report
     assert "2 file(s) checked, 2 with problems" in report
+
+
+def test_the_demo_snapshot_holds_every_record() -> None:
+    """`./run demo` shows the whole record: rebuild the snapshot after adding a file
+    (uv run python demo/build_snapshot.py)."""
+    from crawlers.archive import iter_responses
+    from demo.build_snapshot import CURATED_URL
+    from tests.conftest import SNAPSHOT
+
+    archived = {r.url: r.body for r in iter_responses(SNAPSHOT) if "/curated/" in r.url}
+    expected = {CURATED_URL.format(name=p.name): p.read_bytes() for p in record_files()}
+    assert archived == expected, "rebuild the snapshot: uv run python demo/build_snapshot.py"

@@ -45,12 +45,18 @@ ITEM_FIELD = {
 _START_URL = re.compile(r"/curated/([^/?#]+)\.json$")
 
 
+def first_day() -> str:
+    """The earliest day of the record (file names start with it)."""
+    days = sorted(p.name[:10] for p in record_files([CURATED_DIR]) if p.name[:4].isdigit())
+    return days[0] if days else ""
+
+
 class CuratedSpider(OutageSpider):
     name = "curated"
     source_title = "Hand-verified major 911 outages (911 Outage Watch)"
     source_home = "https://github.com/outage-watch/outage-watch/blob/main/crawlers/data/CURATED.md"
     coverage_states = "all"
-    coverage_since = "2014-04-09"
+    coverage_since = first_day()
     cadence_minutes = 24 * 60
     source_kind = "curated"
     empty_ok_because = None
