@@ -387,8 +387,15 @@ def load_records(directory: Path = CURATED_DIR) -> list[dict[str, Any]]:
 
 # --------------------------------------------------------------------------- archives
 def page_text(body: bytes, content_type: str | None = None) -> str:
-    """The readable text of an archived page (HTML tags and entities removed)."""
-    text = body.decode("utf-8", errors="replace")
+    """The readable text of an archived page (HTML tags and entities removed), in the charset
+    the page declares (else UTF-8)."""
+    from w3lib.encoding import http_content_type_encoding
+
+    charset = http_content_type_encoding(content_type) if content_type else None
+    try:
+        text = body.decode(charset or "utf-8", errors="replace")
+    except LookupError:
+        text = body.decode("utf-8", errors="replace")
     if "html" in (content_type or "").lower() or re.match(r"\s*<(!doctype|html)", text, re.I):
         text = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", text)
         text = re.sub(r"<[^>]+>", " ", text)
@@ -422,15 +429,17 @@ class ArchiveIndex:
     archives: list[Path] = field(default_factory=list)
 
     @classmethod
-    def of(cls, archives: Iterable[Path]) -> ArchiveIndex:
+    def of(cls, archives: Iterable[Path], urls: Iterable[str] | None = None) -> ArchiveIndex:
+        """The archived pages of these URLs (default: every page) in these archives."""
         from crawlers.archive import canonical_url, iter_responses
 
         index = cls()
+        wanted = None if urls is None else {canonical_url(u) for u in urls}
         for path in archives:
             if not Path(path).is_file():
                 continue
             index.archives.append(Path(path))
-            for response in iter_responses(path):
+            for response in iter_responses(path, urls=wanted):
                 if response.status == 200:
                     index.pages[canonical_url(response.url)] = comparable(
                         page_text(response.body, response.headers.get("Content-Type"))
@@ -441,6 +450,18 @@ class ArchiveIndex:
         from crawlers.archive import canonical_url
 
         return self.pages.get(canonical_url(url))
+
+
+def cited_urls(records: Iterable[Any]) -> Iterator[str]:
+    """Every URL (and `via` copy) the records cite."""
+    for record in records:
+        cites = record.get("citations") if isinstance(record, dict) else None
+        for entries in (cites or {}).values() if isinstance(cites, dict) else ():
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, dict):
+                    for name in ("url", "via"):
+                        if isinstance(entry.get(name), str):
+                            yield entry[name]
 
 
 def archive_problems(record: dict, index: ArchiveIndex) -> list[str]:
@@ -564,21 +585,21 @@ def check_paths(paths: Iterable[str | Path] = (), archives: Iterable[Path] = ())
     """Check record files (default: the committed directory) against each other and the
     archives: see the module docstring."""
     files = record_files(paths)
-    index = ArchiveIndex.of(archives)
-    problems: dict[Path, list[str]] = {}
-    extents: dict[str, tuple[Path, Extent]] = {}
-    keys: dict[str, Path] = {}
+    records: dict[Path, Any] = {}
+    problems: dict[Path, list[str]] = {path: [] for path in files}
     for path in files:
-        found: list[str] = []
-        problems[path] = found
         if path.suffix != ".json":
-            found.append("not a .json file")
+            problems[path].append("not a .json file")
             continue
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
+            records[path] = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as exc:
-            found.append(f"not readable JSON: {exc}")
-            continue
+            problems[path].append(f"not readable JSON: {exc}")
+    index = ArchiveIndex.of(archives, urls=set(cited_urls(records.values())))
+    extents: dict[str, tuple[Path, Extent]] = {}
+    keys: dict[str, Path] = {}
+    for path, record in records.items():
+        found = problems[path]
         found += record_problems(record, path.stem)
         if isinstance(record, dict):
             found += archive_problems(record, index)
