@@ -11,7 +11,8 @@ One JSON file per incident in `crawlers/data/curated/<key>.json` (see
   more than one record or our archives: a quote whose page is in a WARC archive of ours must
   be in the archived page's text, and no two records may be the same outage (same local day
   or overlapping times, and a shared county, or a shared state where one of them names no
-  counties) unless they share an `event_group`. `outages curated check` prints the result.
+  counties) unless they share an `event_group`; and the FCC documents a record names are in
+  `crawlers/data/fcc_documents.csv`. `outages curated check` prints the result.
 """
 
 from __future__ import annotations
@@ -452,6 +453,25 @@ class ArchiveIndex:
         return self.pages.get(canonical_url(url))
 
 
+def fcc_document_problems(record: dict) -> list[str]:
+    """FCC document numbers the record names that `crawlers/data/fcc_documents.csv` lacks
+    (the fcc_docs spider reads the documents of that list)."""
+    from crawlers.spiders.formats import fcc
+
+    known = fcc.known_documents()
+    problems = []
+    for doc in record.get("fcc_documents") or []:
+        doc_id = fcc.attachment_id(doc) if isinstance(doc, str) else None
+        if doc_id is None:
+            problems.append(f"fcc_documents: {doc!r} is not an FCC attachment number")
+        elif doc_id not in known:
+            problems.append(
+                f"fcc_documents: {doc_id} is not in crawlers/data/fcc_documents.csv (add it: "
+                "doc_id, kind, title, released, incident_key, note)"
+            )
+    return problems
+
+
 def cited_urls(records: Iterable[Any]) -> Iterator[str]:
     """Every URL (and `via` copy) the records cite."""
     for record in records:
@@ -603,6 +623,7 @@ def check_paths(paths: Iterable[str | Path] = (), archives: Iterable[Path] = ())
         found += record_problems(record, path.stem)
         if isinstance(record, dict):
             found += archive_problems(record, index)
+            found += fcc_document_problems(record)
             key = record.get("key")
             if isinstance(key, str) and key in keys:
                 found.append(f"duplicate key {key!r}: also in {keys[key]}")

@@ -233,6 +233,13 @@ def test_two_records_of_one_outage(tmp_path: Path) -> None:
     assert check_paths(write(tmp_path / "later", MA, later)).ok
 
 
+def test_fcc_documents_are_in_the_known_list(tmp_path: Path) -> None:
+    record = variant(MA, fcc_documents=["DA-99-999A1", "not-a-number"])
+    report = check_paths(write(tmp_path, record)).report()
+    assert "DA-99-999A1 is not in crawlers/data/fcc_documents.csv" in report
+    assert "'not-a-number' is not an FCC attachment number" in report
+
+
 def test_unreadable_files(tmp_path: Path) -> None:
     (tmp_path / "2024-01-01-broken.json").write_text("{not json", encoding="utf-8")
     (tmp_path / "2024-01-02-list.json").write_text("[]", encoding="utf-8")

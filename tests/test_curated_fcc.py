@@ -350,7 +350,7 @@ def test_required_incidents_are_there() -> None:
     assert len(set(KEYS)) == len(KEYS)
     lightpole = [r for r in RECORDS if r["event_group"] == "2024-04-17-lumen-lightpole"]
     assert sorted(s for r in lightpole for s in r["states"]) == ["NE", "NV", "SD"]
-    texas = next(r for r in RECORDS if r["states"] == ["TX"])
+    texas = next(r for r in RECORDS if r["key"] == "2024-04-17-delrio-cellular-tx")
     # decided with evidence: Lumen is not a 911 provider in Texas; a cellular carrier failed
     assert texas["event_group"] is None and texas["cause"] == "carrier_network_outage"
 
@@ -470,7 +470,8 @@ def test_replay_centurylink_2018_spans_states_for_about_37_hours(family_dir: Pat
     (row,) = query(
         family_dir,
         "SELECT state_codes, stated_duration_minutes, started_at, ended_at, cause, provider, "
-        "incident_id FROM reports WHERE source = 'curated' AND occurred_on = '2018-12-27'",
+        "incident_id FROM reports WHERE source = 'curated' "
+        "AND evidence = 'hand-curated record 2018-12-27-centurylink-transport'",
     )
     states, stated, started, ended, cause, provider, incident_id = row
     assert len(states) >= 5 and {"WA", "AZ", "MN"} <= set(states)
