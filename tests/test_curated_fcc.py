@@ -315,6 +315,27 @@ def test_start_urls() -> None:
     assert not curated.is_start_url("file:///anywhere/else/curated_incidents.json")
 
 
+def test_a_key_in_two_files_is_an_error_but_a_file_read_twice_is_not() -> None:
+    from crawlers import signals
+
+    spider = _spider(CuratedSpider)
+    errors: list[str] = []
+    spider.crawler.signals.connect(
+        lambda **kw: errors.append(kw["message"]), signal=signals.error_recorded, weak=False
+    )
+    key = "2024-06-18-comtech-firewall-ma"
+    body = (CURATED_DIR / f"{key}.json").read_bytes()
+
+    def parse(url: str) -> list:
+        response = TextResponse(url, body=body, request=Request(url), encoding="utf-8")
+        return list(spider.parse(response))
+
+    first = f"file:///a/curated/{key}.json"
+    assert len(parse(first)) == 1 and len(parse(first)) == 1 and not errors  # replayed twice
+    assert parse(f"file:///b/curated/{key}.json") == []
+    assert len(errors) == 1 and f"duplicate key '{key}' (also in {first})" in errors[0]
+
+
 # --------------------------------------------------------------------------------------
 # The curated data and its verification rule
 # --------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def first_day() -> str:
 
 class CuratedSpider(OutageSpider):
     name = "curated"
-    source_title = "Hand-verified major 911 outages (911 Outage Watch)"
+    source_title = "The documented record: real 911 outages, every fact cited (911 Outage Watch)"
     source_home = "https://github.com/outage-watch/outage-watch/blob/main/crawlers/data/CURATED.md"
     coverage_states = "all"
     coverage_since = first_day()
@@ -75,11 +75,14 @@ class CuratedSpider(OutageSpider):
         record = self.load_json(response, "curated incident file")
         meta = self.meta_of(response)
         label = record.get("key") if isinstance(record, dict) else None
-        seen: set[str] = self.__dict__.setdefault("_seen_keys", set())
+        # key -> the file that gave it (a second recording of the same file is no duplicate)
+        seen: dict[str, str] = self.__dict__.setdefault("_seen_keys", {})
         try:
             item = curated_report(record, meta=meta, name=name)
-            if item["report_id"] in seen:
-                raise RecordError(f"duplicate key {record['key']!r}")
+            if seen.get(item["report_id"], response.url) != response.url:
+                raise RecordError(
+                    f"duplicate key {record['key']!r} (also in {seen[item['report_id']]})"
+                )
         except RecordError as exc:
             self.record_error(
                 response.url,
@@ -88,7 +91,7 @@ class CuratedSpider(OutageSpider):
                 archive_ref=meta["archive_ref"],
             )
             return
-        seen.add(item["report_id"])
+        seen[item["report_id"]] = response.url
         yield item
 
 
