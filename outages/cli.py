@@ -21,6 +21,7 @@ from outages.crawl import (
     spider_names,
     spiders_in_archives,
 )
+from outages.watch import feeds, watch
 from warehouse.db import DataDir
 from warehouse.jsonable import jsonable
 from warehouse.settings import setting
@@ -405,7 +406,36 @@ def spiders(fmt: str, by_state: bool, states: str, data_dir: Path) -> None:
     click.echo(format_rows(columns, [tuple(r.get(c) for c in columns) for r in rows], "table"))
 
 
-from outages.watch import feeds, watch  # noqa: E402  (they import this module's helpers)
+# ---------------------------------------------------------------------------- curated
+@main.group()
+def curated() -> None:
+    """The documented record: one file per incident in crawlers/data/curated/."""
+
+
+@curated.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--archive",
+    "archives",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also look for cited pages in this WARC archive (repeatable).",
+)
+@data_dir_option
+def curated_check(paths: tuple[Path, ...], archives: tuple[Path, ...], data_dir: Path) -> None:
+    """Check record files (default: all of crawlers/data/curated/): schema, dates and time
+    zones, places, taxonomies, a cited quote for every fact, quotes found in the archived
+    pages (the demo snapshot, DIR/archive/*.warc.gz, --archive), no two records of one outage.
+    Prints the problems per file; exit status 1 when there is any."""
+    from crawlers.curated_record import check_paths
+
+    ddir = DataDir.resolve(data_dir)
+    found = [DEMO_SNAPSHOT, *sorted(ddir.archive_dir.glob("*.warc.gz")), *archives]
+    result = check_paths(paths, archives=list(dict.fromkeys(found)))
+    click.echo(result.report())
+    if not result.ok:
+        raise SystemExit(1)
+
 
 main.add_command(watch)
 main.add_command(feeds)

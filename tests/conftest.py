@@ -61,15 +61,20 @@ def load_json(text: str):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    """Print the curated-incident validation table (tests/test_incidents_demo.py)."""
-    rows = config.stash.get("curated_validation", []) if hasattr(config, "stash") else []
-    if not rows:
-        return
-    terminalreporter.section("curated incidents vs. incidents built from the other sources")
-    columns = list(rows[0])
-    widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in columns]
-    terminalreporter.write_line("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
-    for row in rows:
-        terminalreporter.write_line(
-            "  ".join(str(row[c]).ljust(w) for c, w in zip(columns, widths, strict=True))
-        )
+    """Print the curated-incident tables (tests/test_incidents_demo.py)."""
+    from demo.ground_truth import table
+
+    sections = (
+        ("curated_validation", "curated incidents vs. incidents built from the other sources"),
+        ("alert_path", "curated incidents vs. incidents built from the alerts alone"),
+    )
+    for key, title in sections:
+        rows = config.stash.get(key, []) if hasattr(config, "stash") else []
+        if not rows:
+            continue
+        terminalreporter.section(title)
+        lines = [r for r in rows if len(r) > 1]
+        for line in table(lines).splitlines():
+            terminalreporter.write_line(line)
+        for note in (r for r in rows if len(r) == 1):
+            terminalreporter.write_line(str(next(iter(note.values()))))

@@ -20,8 +20,9 @@ from warehouse.build import build
 from warehouse.db import DataDir, connect_work
 from warehouse.load import load_reports
 from warehouse.publish import publish
-from webapp import map_page, mapview, schema, shapes
+from webapp import map_page, mapview, schema, shapes, ui
 from webapp.incidents_page import build_query
+from webapp.trends_page import safe_csv
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = ["map", "trends", "incidents", "sql", "downloads", "about"]
@@ -33,6 +34,14 @@ TITLES = {
     "downloads": "Downloads",
     "about": "About 911 Outage Watch",
 }
+
+
+REAL = "SELECT count(*) FROM incidents WHERE report_count > constructed_reports"
+CONSTRUCTED = "SELECT count(*) FROM incidents WHERE report_count <= constructed_reports"
+MIXED = (
+    "SELECT count(*) FROM incidents WHERE constructed_reports > 0 "
+    "AND report_count > constructed_reports"
+)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -164,6 +173,46 @@ def test_every_page_renders_on_the_demo_data(
     app = open_page(monkeypatch, demo_dir, page)
     assert app.title[0].value == TITLES[page]
     assert any("Demo data" in text for text in texts(app.warning))
+    if page in ("map", "trends", "incidents"):
+        # the banner counts the real record and the constructed examples (hidden by default)
+        real, constructed = (query(demo_dir, sql)[0][0] for sql in (REAL, CONSTRUCTED))
+        mixed = query(demo_dir, MIXED)[0][0]
+        assert real > constructed > 0
+        banner = " ".join(texts(app.info))
+        assert f"**{real} real incidents**" in banner
+        assert f"**{constructed} constructed example" in banner and "hidden" in banner
+        assert f"{mixed} real incident" in banner
+        assert app.toggle(key=ui.CONSTRUCTED_KEY).value is False
+
+
+def test_the_constructed_examples_toggle_is_in_the_url(
+    monkeypatch: pytest.MonkeyPatch, demo_dir: Path
+) -> None:
+    total = query(demo_dir, "SELECT count(*) FROM incidents")[0][0]
+    real = query(demo_dir, REAL)[0][0]
+    app = open_page(monkeypatch, demo_dir, "incidents")
+    assert len(app.dataframe[0].value) == real < total
+    assert (
+        not app.dataframe[0]
+        .value["incident_id"]
+        .isin([r[0] for r in query(demo_dir, CONSTRUCTED.replace("count(*)", "incident_id"))])
+        .any()
+    )
+    app = app.toggle(key=ui.CONSTRUCTED_KEY).set_value(True).run()
+    assert len(app.dataframe[0].value) == total
+    assert app.query_params[ui.CONSTRUCTED_KEY] in ("true", ["true"])
+    assert "shown, marked demo" in " ".join(texts(app.info))
+    # a shared link opens with the examples shown
+    app = open_page(monkeypatch, demo_dir, params={ui.CONSTRUCTED_KEY: "true"})
+    assert app.toggle(key=ui.CONSTRUCTED_KEY).value is True
+    assert "shown, marked demo" in " ".join(texts(app.info))
+    # the map: the constructed-only incidents' places appear only with the toggle on
+    states = {"level": "States"}
+    hidden = map_args(open_page(monkeypatch, demo_dir, params=states))["values"]
+    shown = map_args(
+        open_page(monkeypatch, demo_dir, params={**states, ui.CONSTRUCTED_KEY: "true"})
+    )["values"]
+    assert sum(hidden.values()) < sum(shown.values())
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -279,18 +328,23 @@ def test_counties_without_a_shape_are_drawn_on_their_alias_shapes(
 # ---------------------------------------------------------------------------- incidents
 def test_incident_filters_change_the_table(monkeypatch: pytest.MonkeyPatch, demo_dir: Path) -> None:
     app = open_page(monkeypatch, demo_dir, "incidents")
-    total = query(demo_dir, "SELECT count(*) FROM incidents")[0][0]
+    total = query(demo_dir, REAL)[0][0]
     assert len(app.dataframe[0].value) == total
     app = app.multiselect(key="state").set_value(["MA"]).run()
-    in_ma = query(demo_dir, "SELECT count(*) FROM incidents WHERE list_contains(state_codes, 'MA')")
+    in_ma = query(demo_dir, REAL + " AND list_contains(state_codes, 'MA')")
     assert 0 < len(app.dataframe[0].value) == in_ma[0][0] < total
     assert all("MA" in states for states in app.dataframe[0].value["state_codes"])
     app = app.multiselect(key="state").set_value([]).run()
     app = app.slider(key="conf").set_value(0.9).run()
-    confident = query(demo_dir, "SELECT count(*) FROM incidents WHERE confidence >= 0.9")[0][0]
+    confident = query(demo_dir, REAL + " AND confidence >= 0.9")[0][0]
     assert len(app.dataframe[0].value) == confident < total
-    app = app.text_input(key="q").input("Comtech").run()
-    assert len(app.dataframe[0].value) == 1
+    (ma,) = query(
+        demo_dir,
+        "SELECT incident_id FROM reports "
+        "WHERE evidence = 'hand-curated record 2024-06-18-comtech-firewall-ma'",
+    )
+    app = app.text_input(key="q").input(ma[0]).run()
+    assert app.dataframe[0].value["incident_id"].tolist() == [ma[0]]
 
 
 def test_incident_detail_has_facts_reports_and_archived_copies(
@@ -416,11 +470,45 @@ def test_trends_charts_follow_the_state_filter(
     monkeypatch: pytest.MonkeyPatch, demo_dir: Path
 ) -> None:
     app = open_page(monkeypatch, demo_dir, "trends")
-    assert len(app.get("vega_lite_chart")) == 8
-    total = query(demo_dir, "SELECT count(*) FROM incidents")[0][0]
-    assert f"{total} incidents began" in " ".join(texts(app.caption))
+    assert len(app.get("vega_lite_chart")) == 11
+    total = query(demo_dir, REAL)[0][0]
+    captions = " ".join(texts(app.caption))
+    assert f"{total} incidents began" in captions
+    # every chart says what its counts are, and is not
+    assert captions.count(ui.COVERAGE_NOTE) == len(app.get("vega_lite_chart"))
+    # the record's charts, each with its data
+    (first, last), per_year = (
+        query(
+            demo_dir,
+            "SELECT min(year(started_on)), max(year(started_on)) FROM incidents "
+            + ("WHERE report_count > constructed_reports"),
+        )[0],
+        dict(
+            query(
+                demo_dir,
+                "SELECT year(started_on), count(*) FROM incidents "
+                "WHERE report_count > constructed_reports GROUP BY 1",
+            )
+        ),
+    )
+    rows = list(csv.DictReader(io.StringIO(downloaded(app, "incidents-per-year_csv").decode())))
+    assert [int(r["year"]) for r in rows] == list(range(first, last + 1))
+    assert {int(r["year"]): int(r["incidents"]) for r in rows if int(r["incidents"])} == per_year
+    states = list(csv.DictReader(io.StringIO(downloaded(app, "incidents-by-state_csv").decode())))
+    by_state = dict(
+        query(
+            demo_dir,
+            "SELECT s, count(*) FROM incidents, unnest(state_codes) AS t(s) "
+            "WHERE report_count > constructed_reports GROUP BY 1",
+        )
+    )
+    assert {r["state"]: int(r["incidents"]) for r in states} == by_state
+    for name in ("incidents-by-cause", "incidents-by-provider", "incidents-by-duration"):
+        assert downloaded(app, f"{name}_csv").decode().splitlines()[0].endswith("incidents") or (
+            "incidents" in downloaded(app, f"{name}_csv").decode().splitlines()[0]
+        )
     app = app.multiselect(key="states").set_value(["MA"]).run()
-    in_ma = query(demo_dir, "SELECT count(*) FROM incidents WHERE list_contains(state_codes, 'MA')")
+    in_ma = query(demo_dir, REAL + " AND list_contains(state_codes, 'MA')")
     assert f"{in_ma[0][0]} incident" in " ".join(texts(app.caption))
     svg = downloaded(app, "incidents-by-provider_svg")
     assert svg.lstrip().startswith(b"<svg") and b"incidents" in svg
@@ -448,9 +536,23 @@ def test_about_page_shows_coverage_and_freshness(
             assert text == "not yet checked against the real source"
     assert map_args(app, "coverage_map")["level"] == "state"
     assert any("text-to-911" in text for text in texts(app.error))
+    # how the record is made and how to propose a correction
+    assert "The documented record" in texts(app.header)
+    records = query(demo_dir, "SELECT count(*) FROM reports WHERE source_kind = 'curated'")
+    markdown = " ".join(texts(app.markdown))
+    assert f"**{records[0][0]} documented outage records**" in markdown
+    assert "outages curated check" in markdown and "crawlers/data/CURATED.md" in markdown
 
 
 # ---------------------------------------------------------------------------- units
+def test_chart_data_is_safe_in_a_spreadsheet() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"provider": ['=HYPERLINK("x")', "+1", "Lumen"], "incidents": [1, 2, 3]})
+    rows = list(csv.reader(io.StringIO(safe_csv(frame).decode())))
+    assert rows[1][0] == '\'=HYPERLINK("x")' and rows[2][0] == "'+1" and rows[3] == ["Lumen", "3"]
+
+
 def test_colour_classes() -> None:
     assert mapview.class_breaks(0) == []
     assert mapview.class_breaks(3) == [1, 2, 3]
@@ -489,7 +591,7 @@ def test_map_numbers_match_a_direct_query(monkeypatch: pytest.MonkeyPatch, demo_
                 "FROM incidents JOIN incident_counties AS ic USING (incident_id) "
                 "LEFT JOIN county_aliases AS a ON a.county_fips = ic.county_fips "
                 "WHERE started_on >= DATE '2024-04-01' AND started_on < DATE '2024-05-01' "
-                "GROUP BY 1"
+                "AND report_count > constructed_reports GROUP BY 1"
             ).fetchall()
         )
     assert values == expected

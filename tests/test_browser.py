@@ -87,6 +87,17 @@ def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 
     raise AssertionError(f"outages serve did not answer {url} in {timeout} s:\n{log.read_text()}")
 
 
+def record_counts(demo_dir: Path) -> tuple[int, int]:
+    """Incidents of the real record and constructed-only examples, from the published file."""
+    import duckdb
+
+    with duckdb.connect(str(demo_dir / "outages.duckdb"), read_only=True) as con:
+        return con.execute(
+            "SELECT count(*) FILTER (WHERE report_count > constructed_reports), "
+            "count(*) FILTER (WHERE report_count <= constructed_reports) FROM incidents"
+        ).fetchone()
+
+
 @pytest.fixture
 def server(demo_dir: Path, tmp_path: Path) -> Iterator[str]:
     """The real `outages serve` on a free port; stopped (with its children) afterwards."""
@@ -140,9 +151,11 @@ def record_messages(page, sizes: list[int]) -> None:
     page.on("websocket", lambda ws: ws.on("framereceived", lambda p: sizes.append(len(p))))
 
 
-def test_app_in_chromium(chromium: str, server: str, tmp_path: Path) -> None:
+def test_app_in_chromium(chromium: str, server: str, tmp_path: Path, demo_dir: Path) -> None:
     from playwright.sync_api import sync_playwright
 
+    real, constructed = record_counts(demo_dir)
+    assert real > constructed > 0
     errors: list[str] = []
     sizes: list[int] = []
     with sync_playwright() as pw:
@@ -162,6 +175,13 @@ def test_app_in_chromium(chromium: str, server: str, tmp_path: Path) -> None:
             assert "no source coverage" in frame.locator("#legend").inner_text()
             stamp = frame.evaluate("() => document.body.dataset.stamp")
             assert stamp.startswith("county|outages|")
+            # The real record first: the banner counts both, the examples are hidden.
+            banner = page.locator('[data-testid="stAlert"]').filter(has_text="real incident")
+            assert banner.is_visible() and f"{real} real incidents" in banner.inner_text()
+            assert f"{constructed} constructed example" in banner.inner_text()
+            assert "hidden" in banner.inner_text()
+            toggle = page.locator(".st-key-constructed input")
+            assert not toggle.is_checked() and "constructed=" not in page.url
             page.screenshot(path=str(tmp_path / "map.png"), full_page=True)
 
             # Move the start of the Period to the end: only the last month remains.
@@ -215,6 +235,41 @@ def test_app_in_chromium(chromium: str, server: str, tmp_path: Path) -> None:
             assert detail.get_by_role("button", name="Archived copy").count() >= 1
             page.wait_for_timeout(800)
             page.screenshot(path=str(tmp_path / "incident.png"), full_page=True)
+
+            # Incidents: the toggle shows the examples and puts itself in the URL.
+            page.goto(server + "/incidents", wait_until="domcontentloaded")
+            page.get_by_text(f"{real} incidents", exact=True).wait_for()
+            wait_for_idle(page)
+            page.locator(".st-key-constructed label").first.click()
+            page.get_by_text(f"{real + constructed} incidents", exact=True).wait_for()
+            wait_for_idle(page)
+            assert "constructed=true" in page.url
+            assert page.get_by_text("shown, marked demo").first.is_visible()
+
+            # Trends: the record's charts, each with its data and the coverage sentence.
+            page.goto(server + "/trends", wait_until="domcontentloaded")
+            page.get_by_text("Incidents per year", exact=True).wait_for()
+            wait_for_idle(page)
+            for title in (
+                "Incidents by cause",
+                "Incidents by provider",
+                "Incidents by state",
+                "How long outages last",
+            ):
+                assert page.get_by_text(title, exact=True).first.is_visible(), title
+            charts = page.locator('[data-testid="stVegaLiteChart"]')
+            charts.first.wait_for()
+            assert charts.count() == 11
+            coverage = page.get_by_text("a year with fewer stories is not a year with fewer")
+            assert coverage.count() == 11
+            with page.expect_download() as download_info:
+                page.locator(".st-key-incidents-per-year_csv button").click()
+            target = tmp_path / "per-year.csv"
+            download_info.value.save_as(target)
+            rows = list(csv.reader(target.open()))
+            assert rows[0] == ["year", "incidents"]
+            assert sum(int(r[1]) for r in rows[1:]) == real
+            page.screenshot(path=str(tmp_path / "trends.png"), full_page=True)
 
             # SQL: run a query, download its CSV.
             page.goto(server + "/sql", wait_until="domcontentloaded")

@@ -13,26 +13,27 @@ from scrapy.http import HtmlResponse, Request, TextResponse
 from scrapy.utils.test import get_crawler
 
 from crawlers.archive import write_records
-from crawlers.spiders.base import PageError
-from crawlers.spiders.curated import (
-    DATA_FILE,
+from crawlers.curated_record import (
+    CURATED_DIR,
     FACT_FIELDS,
-    CuratedSpider,
     RecordError,
-    curated_report,
+    load_records,
+    record_files,
+    record_problems,
     validate_record,
 )
+from crawlers.spiders.base import PageError
+from crawlers.spiders.curated import CuratedSpider, curated_report
 from crawlers.spiders.fcc_docs import FccDocsSpider
 from crawlers.spiders.formats import fcc
 from demo.build_snapshot import demo_records
 from tests.conftest import outages, query
-from warehouse import geography as geo
 
 FIXTURES = Path(__file__).parent / "fixtures" / "spiders"
 FCC_FIXTURES = FIXTURES / "fcc_docs"
-CURATED = json.loads(DATA_FILE.read_text(encoding="utf-8"))
-RECORDS = CURATED["incidents"]
+RECORDS = load_records()
 KEYS = [r["key"] for r in RECORDS]
+BROKEN_CASES = sorted(p for p in (FIXTURES / "curated").glob("broken_*") if p.is_dir())
 
 
 def fixture_text(case: str) -> str:
@@ -306,10 +307,33 @@ def test_start_urls() -> None:
     assert spider.is_start_url(fcc.txt_url("DA-22-80A1"))
     assert not spider.is_start_url("https://www.fcc.gov/document/some-title")
     curated = _spider(CuratedSpider)
-    (request,) = curated.live_requests()
-    assert request.url == DATA_FILE.as_uri()
-    assert curated.is_start_url("file:///anywhere/else/curated_incidents.json")
+    requests = list(curated.live_requests())
+    assert [r.url for r in requests] == [p.resolve().as_uri() for p in record_files()]
+    assert len(requests) == len(RECORDS)
+    assert curated.is_start_url("file:///anywhere/else/curated/2024-06-18-x.json")
     assert not curated.is_start_url("file:///anywhere/else/other.json")
+    assert not curated.is_start_url("file:///anywhere/else/curated_incidents.json")
+
+
+def test_a_key_in_two_files_is_an_error_but_a_file_read_twice_is_not() -> None:
+    from crawlers import signals
+
+    spider = _spider(CuratedSpider)
+    errors: list[str] = []
+    spider.crawler.signals.connect(
+        lambda **kw: errors.append(kw["message"]), signal=signals.error_recorded, weak=False
+    )
+    key = "2024-06-18-comtech-firewall-ma"
+    body = (CURATED_DIR / f"{key}.json").read_bytes()
+
+    def parse(url: str) -> list:
+        response = TextResponse(url, body=body, request=Request(url), encoding="utf-8")
+        return list(spider.parse(response))
+
+    first = f"file:///a/curated/{key}.json"
+    assert len(parse(first)) == 1 and len(parse(first)) == 1 and not errors  # replayed twice
+    assert parse(f"file:///b/curated/{key}.json") == []
+    assert len(errors) == 1 and f"duplicate key '{key}' (also in {first})" in errors[0]
 
 
 # --------------------------------------------------------------------------------------
@@ -317,11 +341,17 @@ def test_start_urls() -> None:
 # --------------------------------------------------------------------------------------
 
 
-def test_the_fixture_is_a_copy_of_the_data_file() -> None:
-    copy = FIXTURES / "curated" / "hand_curated" / "response.json"
-    assert copy.read_bytes() == DATA_FILE.read_bytes(), (
-        "copy crawlers/data/curated_incidents.json to the fixture and rewrite its expected.json"
-    )
+def test_the_fixtures_are_copies_of_record_files() -> None:
+    cases = sorted((FIXTURES / "curated").glob("record_*"))
+    assert len(cases) >= 3
+    for case in cases:
+        key = case.name.removeprefix("record_")
+        copy = case / "response.json"
+        assert copy.read_bytes() == (CURATED_DIR / f"{key}.json").read_bytes(), (
+            f"copy crawlers/data/curated/{key}.json to {case} and regenerate its expected.json "
+            "(uv run python -m tests.golden --regen curated)"
+        )
+        assert json.loads((case / "case.json").read_text())["url"].endswith(f"/curated/{key}.json")
 
 
 def test_required_incidents_are_there() -> None:
@@ -341,60 +371,21 @@ def test_required_incidents_are_there() -> None:
     assert len(set(KEYS)) == len(KEYS)
     lightpole = [r for r in RECORDS if r["event_group"] == "2024-04-17-lumen-lightpole"]
     assert sorted(s for r in lightpole for s in r["states"]) == ["NE", "NV", "SD"]
-    texas = next(r for r in RECORDS if r["states"] == ["TX"])
+    texas = next(r for r in RECORDS if r["key"] == "2024-04-17-delrio-cellular-tx")
     # decided with evidence: Lumen is not a 911 provider in Texas; a cellular carrier failed
     assert texas["event_group"] is None and texas["cause"] == "carrier_network_outage"
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=KEYS)
-def test_every_fact_is_cited(record: dict) -> None:
-    validate_record(record)  # the spider's own checks
+def test_every_record_passes_the_check_on_its_own(record: dict) -> None:
+    # the verification rule (CURATED.md): schema, times, places, taxonomies, a citation for
+    # every fact, quotes that carry the values (crawlers/curated_record.py)
+    assert record_problems(record, record["key"]) == []
     cites = record["citations"]
-    assert next(iter(cites)) == "date"  # the primary document comes first: it is source_url
+    assert cites.get("date"), "the primary document is the first citation of the date"
     for name in FACT_FIELDS:
-        if record.get(name) not in (None, []):
+        if record.get(name) not in (None, []) and name not in record.get("derived", []):
             assert cites.get(name), f"{name} has no citation"
-    for name, entries in cites.items():
-        assert name in FACT_FIELDS, name
-        for entry in entries:
-            assert entry["url"].startswith(("http://", "https://"))
-            assert entry["title"].strip() and entry["quote"].strip()
-            assert entry["kind"] in ("fcc", "agency", "company", "news")
-    assert set(record["unverified"]) <= set(FACT_FIELDS)
-    assert set(record["approximate"]) <= set(FACT_FIELDS)
-    assert set(record["derived"]) <= set(FACT_FIELDS)
-    for name in record["approximate"] + record["derived"]:
-        assert record.get(name) is not None, name
-
-
-def _quotes(record: dict, name: str) -> str:
-    return "\n".join(e["quote"] for e in record["citations"].get(name, []))
-
-
-@pytest.mark.parametrize("record", RECORDS, ids=KEYS)
-def test_quotes_carry_the_values(record: dict) -> None:
-    states_text = _quotes(record, "states")
-    county_states = {geo.state_code_from_fips(f[:2]) for f in record["counties"]}
-    aliases = {"DC": "D.C.", "VI": "Virgin", "PR": "Puerto Rico"}
-    for code in record["states"]:
-        name = aliases.get(code) or geo.state_name(code)
-        assert name in states_text or "all 50 states" in states_text or code in county_states, (
-            f"state {code} is not in a quote"
-        )
-    counties_text = _quotes(record, "counties")
-    for fips in record["counties"]:
-        base = re.sub(r"\s+(County|Parish)$", "", geo.county_name(fips) or "")
-        via = record["places_via"].get(fips)
-        assert (base and base in counties_text) or (via and via in counties_text), fips
-    for name in ("calls_affected", "psaps_affected", "people_affected"):
-        value = record.get(name)
-        if value is None:
-            continue
-        text = _quotes(record, name)
-        spellings = {str(value), f"{value:,}"}
-        if value % 1_000_000 == 0:
-            spellings.add(f"{value // 1_000_000} million")
-        assert any(s in text for s in spellings), f"{name} {value} is not in a quote"
 
 
 def test_curated_report_fields() -> None:
@@ -416,15 +407,38 @@ def test_curated_report_fields() -> None:
     assert "People affected: 17,000,000" in item["body"]
     for entry in record["citations"]["states"]:
         assert entry["url"] in item["body"]
+        assert entry["publisher"] in item["body"]
+    # the start is unverified, so its precision is not claimed either
+    assert item["started_precision"] is None and item["backup_phone"] is None
+    ma = next(r for r in RECORDS if r["key"] == "2024-06-18-comtech-firewall-ma")
+    item = curated_report(ma, meta=meta, name=ma["key"])
+    assert item["started_precision"] == ma["started_precision"] == "minute"
+    assert item["statewide_states"] == ["MA"]
+    phone_quote = dict(
+        ma["citations"]["date"][0], quote="call (508) 555-0100 or 1-508-555-0101 instead"
+    )
+    with_phones = dict(
+        ma,
+        backup_numbers=[
+            {"number": "(508) 555-0100", "for": "Anytown police"},
+            {"number": "1-508-555-0101", "for": "Othertown fire"},
+        ],
+        citations={**ma["citations"], "backup_numbers": [phone_quote]},
+    )
+    item = curated_report(with_phones, meta=meta, name=ma["key"])
+    assert item["backup_phone"] == "508-555-0100, 508-555-0101"
+    assert "Backup number: (508) 555-0100 (Anytown police)" in item["body"]
     broken = dict(record, states=["WA", "ZZ"])
     with pytest.raises(RecordError, match="unknown state"):
         validate_record(broken)
     with pytest.raises(RecordError, match="no UTC offset"):
         validate_record(dict(record, ended_at="2018-12-28T19:30:00"))
     with pytest.raises(RecordError, match="before started_at"):
-        validate_record(dict(record, ended_at="2018-12-26T00:00:00+00:00"))
-    with pytest.raises(RecordError, match="not in one of the record's states"):
+        validate_record(dict(record, ended_at="2018-12-27T00:00:00-06:00"))
+    with pytest.raises(RecordError, match="not one of the record's states"):
         validate_record(dict(record, counties=["31055"]))
+    with pytest.raises(RecordError, match="is not the file name"):
+        curated_report(record, meta=meta, name="2018-12-27-another-name")
 
 
 # --------------------------------------------------------------------------------------
@@ -453,7 +467,18 @@ def test_replay_publishes_curated_and_fcc_reports(family_dir: Path) -> None:
     assert counts == {"curated": len(RECORDS), "fcc_docs": 7}
     # listing -> news release, listing -> document page -> public notice: all followed
     pages = query(family_dir, "SELECT spider, pages FROM crawl_runs ORDER BY spider")
-    assert pages == [("curated", 2), ("fcc_docs", 9)]
+    assert pages == [("curated", len(RECORDS) + len(BROKEN_CASES)), ("fcc_docs", 9)]
+    # one archived copy per file: each report points at its own record's file
+    refs = query(
+        family_dir, "SELECT count(DISTINCT archive_ref) FROM reports WHERE source = 'curated'"
+    )
+    assert refs == [(len(RECORDS),)]
+    precision = query(
+        family_dir,
+        "SELECT count(*) FROM reports WHERE source = 'curated' AND started_precision IS NOT NULL",
+    )
+    expected = [r for r in RECORDS if "started_at" not in r.get("unverified", [])]
+    assert precision == [(len(expected),)]
     assert query(
         family_dir,
         "SELECT count(*) FROM reports WHERE source = 'curated' "
@@ -466,7 +491,8 @@ def test_replay_centurylink_2018_spans_states_for_about_37_hours(family_dir: Pat
     (row,) = query(
         family_dir,
         "SELECT state_codes, stated_duration_minutes, started_at, ended_at, cause, provider, "
-        "incident_id FROM reports WHERE source = 'curated' AND occurred_on = '2018-12-27'",
+        "incident_id FROM reports WHERE source = 'curated' "
+        "AND evidence = 'hand-curated record 2018-12-27-centurylink-transport'",
     )
     states, stated, started, ended, cause, provider, incident_id = row
     assert len(states) >= 5 and {"WA", "AZ", "MN"} <= set(states)
@@ -488,15 +514,16 @@ def test_replay_records_broken_curated_records(family_dir: Path) -> None:
         family_dir,
         "SELECT url, stage, message FROM crawl_errors WHERE spider = 'curated' ORDER BY message",
     )
-    assert len(errors) == 5
-    assert all(url.endswith("/tests/broken/curated_incidents.json") for url, _, _ in errors)
+    assert len(errors) == len(BROKEN_CASES) == 6
+    assert all("/tests/broken/" in url for url, _, _ in errors)
     messages = " | ".join(m for _, _, m in errors)
     for reason in (
         "missing or malformed key",
         "unknown state 'XX'",
         "no UTC offset",
         "psaps_affected has no citation",
-        "duplicate key",
+        "has offset -05:00, but America/New_York is at -04:00",
+        "is not the file name",
     ):
         assert reason in messages
     assert query(family_dir, "SELECT count(*) FROM crawl_errors WHERE spider = 'fcc_docs'") == [

@@ -47,4 +47,5 @@ REPORT_COLUMNS: tuple[str, ...] = (
     "source_kind",
     "statewide_states",
     "occurred_on",
+    "started_precision",
 )

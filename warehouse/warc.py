@@ -20,7 +20,7 @@ import struct
 import uuid
 import zlib
 from base64 import b32encode
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from io import BytesIO
@@ -738,9 +738,10 @@ def _archived_urls(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
 
 
 def iter_responses(
-    path: str | os.PathLike[str], *, decode: bool = True
+    path: str | os.PathLike[str], *, decode: bool = True, urls: Container[str] | None = None
 ) -> Iterator[ArchivedResponse]:
-    """Every response record of an archive, in file order.
+    """Every response record of an archive, in file order (only those whose canonical URL is
+    in `urls`, when given: the others are not read).
 
     A damaged archive yields its complete records and logs the damage.
     """
@@ -750,7 +751,9 @@ def iter_responses(
         if damage:
             logger.error("archive damaged: %s", damage)
         for s in scanned:
-            if s.rec_type in ("response", "resource"):
+            if s.rec_type in ("response", "resource") and (
+                urls is None or canonical_url(s.url) in urls
+            ):
                 yield _to_archived(
                     _load_at(fh, s.offset, path.name), make_ref(path, s.offset), decode
                 )

@@ -15,6 +15,36 @@ from webapp import data, ui
 from webapp.mapview import choropleth
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
+CURATED_DOC = Path(__file__).resolve().parents[1] / "crawlers" / "data" / "CURATED.md"
+RECORD_SQL = (
+    "SELECT count(*) AS records, min(occurred_on) AS first, max(occurred_on) AS last, "
+    "(SELECT count(DISTINCT s) FROM reports, unnest(state_codes) AS t(s) "
+    "WHERE source_kind = 'curated') AS states FROM reports WHERE source_kind = 'curated'"
+)
+RECORD_HOW = """
+Each documented outage is **one file** in the repository, `crawlers/data/curated/<key>.json`
+(the key is the local date the outage began and a few words: `2024-06-18-comtech-firewall-ma`),
+so every addition or correction is a reviewable change. A record gives the start (with its
+precision: minute, hour or day) and end where public, the states and counties, the cause and
+provider where a source states them, the calls, 911 centers and people affected where stated,
+and the backup numbers officials gave. **Every fact has a citation**: the page's URL, its
+publisher and date, and a verbatim quote of at most 300 characters that states the fact.
+Nothing is inferred: what no source states stays empty, and a value calculated from others
+(a duration from start and end) says so. FCC reports and consent decrees, state commission
+orders, agency releases and local news are the sources; news stories are the bulk.
+
+The record is checked by `outages curated check`: the schema, dates and time zones (the UTC
+offset must be the one in force on that day), state and county codes, causes and providers
+against the taxonomies, a quote for every fact that carries its value, the quote found in
+the archived page wherever we hold a copy, and no two records of one outage. The incident
+builder is tested against it: each documented outage must become one incident with its
+states and its duration.
+
+**A correction or a missing outage?** Edit or add the file (the format and every field are
+in `crawlers/data/CURATED.md`), run `outages curated check` until it passes, and propose
+the change as a pull request with the sources you read. The record counts documented
+outages: a year with fewer stories is not a year with fewer outages.
+"""
 
 STATE_COVERAGE_SQL = """
 SELECT s.state_code, s.state_name,
@@ -103,6 +133,7 @@ def render() -> None:
     if pub is None:
         return
     coverage(pub)
+    documented_record(pub)
     methodology()
     licence(pub)
 
@@ -208,6 +239,25 @@ def cadence_text(minutes: Any) -> str:
     if minutes < 1440:
         return f"{minutes // 60} h"
     return f"{minutes // 1440} day" + ("s" if minutes >= 2880 else "")
+
+
+def documented_record(pub: data.Published) -> None:
+    """How the documented record (the curated source) is made and how to correct it."""
+    st.header("The documented record", anchor=False)
+    row = data.query(pub, RECORD_SQL).iloc[0]
+    records = int(row["records"])
+    if records:
+        st.markdown(
+            f"The published data holds **{records:,} documented outage record"
+            f"{'s' * (records != 1)}**, from {pd.Timestamp(row['first']):%Y} to "
+            f"{pd.Timestamp(row['last']):%Y}, in {int(row['states'])} states and territories. "
+            "They are real outages described by public sources, and the map, Trends and "
+            "Incidents show them (and what other sources add) by default."
+        )
+    st.markdown(RECORD_HOW)
+    if CURATED_DOC.exists():
+        with st.expander("The record format, field by field"):
+            st.markdown(CURATED_DOC.read_text(encoding="utf-8"))
 
 
 def methodology() -> None:

@@ -41,7 +41,7 @@ SELECT DISTINCT coalesce(a.shape_fips, ic.county_fips) AS fips, ic.state_code,
 FROM incidents AS i
 JOIN incident_counties AS ic USING (incident_id)
 LEFT JOIN county_aliases AS a ON a.county_fips = ic.county_fips
-WHERE i.started_on IS NOT NULL
+WHERE i.started_on IS NOT NULL AND /*scope*/
 """
 
 COUNTY_OUTAGES_SQL = f"""
@@ -61,7 +61,7 @@ WITH hits AS ({COUNTY_HITS}),
 per_state AS (
     SELECT s.state_code, i.incident_id, i.started_on, any_value(i.duration_minutes) AS minutes
     FROM incidents AS i, unnest(i.state_codes) AS s(state_code)
-    WHERE i.started_on IS NOT NULL
+    WHERE i.started_on IS NOT NULL AND /*scope*/
     GROUP BY ALL
 ),
 people AS (
@@ -100,7 +100,7 @@ ORDER BY step, first
 STATE_ONLY_SQL = """
 SELECT (i.started_on - DATE '1970-01-01')::INTEGER AS day
 FROM incidents AS i
-WHERE i.started_on IS NOT NULL
+WHERE i.started_on IS NOT NULL AND /*scope*/
   AND NOT EXISTS (SELECT 1 FROM incident_counties AS ic WHERE ic.incident_id = i.incident_id)
 ORDER BY day
 """
@@ -289,18 +289,26 @@ def _layer(places: pd.DataFrame, hits_table: Any, cover_table: Any) -> Layer:
     )
 
 
-@st.cache_resource(show_spinner="Preparing the map for this data version…", max_entries=2)
-def _cube(path: str, version: str) -> Cube:
+def scoped(sql: str, scope: str) -> str:
+    """A query with its incidents limited by `scope` (a condition on `i`)."""
+    return sql.replace("/*scope*/", f"({scope})")
+
+
+@st.cache_resource(show_spinner="Preparing the map for this data version…", max_entries=4)
+def _cube(path: str, version: str, scope: str = "true") -> Cube:
     pub = data.Published(
         path=Path(path), version=version, published_at=None, data_dir=Path(path).parent
     )
     # The tables are independent: read them side by side.
-    queries = (
-        COUNTY_OUTAGES_SQL,
-        COUNTY_COVERAGE_SQL,
-        STATE_OUTAGES_SQL,
-        STATE_COVERAGE_SQL,
-        STATE_ONLY_SQL,
+    queries = tuple(
+        scoped(sql, scope)
+        for sql in (
+            COUNTY_OUTAGES_SQL,
+            COUNTY_COVERAGE_SQL,
+            STATE_OUTAGES_SQL,
+            STATE_COVERAGE_SQL,
+            STATE_ONLY_SQL,
+        )
     )
     con = data.connection(pub)
     with ThreadPoolExecutor(max_workers=len(queries)) as pool:
@@ -324,5 +332,7 @@ def _cube(path: str, version: str) -> Cube:
     return Cube(county=county, state=state, first=first, last=last, state_only_day=state_only)
 
 
-def cube(pub: data.Published) -> Cube:
-    return _cube(str(pub.path), pub.version)
+def cube(pub: data.Published, scope: str = "true") -> Cube:
+    """The map's numbers of this version, for the incidents `scope` keeps (a condition on
+    `i`, such as `webapp.ui.incident_scope`: the real record alone, or everything)."""
+    return _cube(str(pub.path), pub.version, scope)

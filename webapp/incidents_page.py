@@ -2,7 +2,8 @@
 
 URL parameters: q (text), state (repeatable), county (5-digit FIPS), since, until
 (YYYY-MM-DD, by the local date the outage began), cause (repeatable), provider (repeatable),
-conf (minimum confidence, 0 to 1), id (an incident: opens its detail view).
+conf (minimum confidence, 0 to 1), id (an incident: opens its detail view), constructed=true
+(list the constructed demo examples too; the real record alone by default).
 """
 
 from __future__ import annotations
@@ -101,9 +102,11 @@ def build_query(
     causes: list[str] | tuple = (),
     providers: list[str] | tuple = (),
     min_confidence: float = 0.0,
+    scope: str = "true",
 ) -> tuple[str, list[Any]]:
-    """The WHERE clause and parameters for the filters (all optional)."""
-    where, params = [], []
+    """The WHERE clause and parameters for the filters (all optional; `scope` is a condition
+    on `i` such as `ui.incident_scope`)."""
+    where, params = ([] if scope == "true" else [f"({scope})"]), []
     if text.strip():
         pattern = f"%{text.strip()}%"
         where.append(
@@ -171,16 +174,17 @@ def render() -> None:
     if not total:
         ui.empty_note("incidents")
         return
+    scope = ui.incident_scope(ui.record_banner(pub))
     chosen = st.query_params.get("id")
     if chosen:
         detail(pub, chosen)
         st.divider()
-    rows, found = filtered_table(pub)
+    rows, found = filtered_table(pub, scope)
     if len(rows):
         pick(rows)
 
 
-def filtered_table(pub: data.Published) -> tuple[pd.DataFrame, int]:
+def filtered_table(pub: data.Published, scope: str = "true") -> tuple[pd.DataFrame, int]:
     facets = data.query(pub, FACETS_SQL).iloc[0]
     first, last = (
         pd.Timestamp(facets[k]).date() if pd.notna(facets[k]) else None for k in ("first", "last")
@@ -268,6 +272,7 @@ def filtered_table(pub: data.Published) -> tuple[pd.DataFrame, int]:
         causes=causes,
         providers=providers,
         min_confidence=confidence,
+        scope=scope,
     )
     shown = f"{found:,} incident{'s' * (found != 1)}"
     if found > len(rows):

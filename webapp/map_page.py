@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from webapp import data, ui
-from webapp.cube import cube
+from webapp.cube import cube, scoped
 from webapp.mapview import BLIND_LABEL, choropleth, coverage_arg
 
 LEVELS = {"county": "Counties", "state": "States"}
@@ -47,6 +47,7 @@ FROM incidents AS i
 JOIN incident_counties AS ic USING (incident_id)
 LEFT JOIN county_aliases AS a ON a.county_fips = ic.county_fips
 WHERE coalesce(a.shape_fips, ic.county_fips) = ? AND i.started_on >= ? AND i.started_on < ?
+  AND /*scope*/
 ORDER BY i.started_at DESC NULLS LAST
 LIMIT 500
 """
@@ -56,6 +57,7 @@ SELECT i.incident_id, i.title, i.started_at, i.duration_minutes, i.cause, i.prov
        i.source_count, i.confidence, i.constructed_reports > 0 AS demo
 FROM incidents AS i
 WHERE list_contains(i.state_codes, ?) AND i.started_on >= ? AND i.started_on < ?
+  AND /*scope*/
 ORDER BY i.started_at DESC NULLS LAST
 LIMIT 500
 """
@@ -63,8 +65,8 @@ LIMIT 500
 ACTIVE_SQL = """
 SELECT incident_id, title, started_at, state_codes, backup_phones,
        coalesce(last_reported_at, started_at) AS last_report, constructed_reports > 0 AS demo
-FROM incidents
-WHERE ended_at IS NULL AND coalesce(last_reported_at, started_at) >= ?
+FROM incidents AS i
+WHERE ended_at IS NULL AND coalesce(last_reported_at, started_at) >= ? AND /*scope*/
 ORDER BY started_at DESC
 """
 
@@ -137,8 +139,10 @@ def render() -> None:
     pub = ui.page("911 outage map")
     if pub is None:
         return
-    active_banner(pub)
-    numbers = cube(pub)
+    scope = ui.incident_scope(ui.record_banner(pub))
+    st.session_state["map_scope"] = scope
+    active_banner(pub, scope)
+    numbers = cube(pub, scope)
     if numbers.first is None:
         ui.empty_note("reports")
         return
@@ -161,10 +165,10 @@ def init_state() -> None:
         st.session_state["map_sel"] = st.query_params.get("sel") or None
 
 
-def active_banner(pub: data.Published) -> None:
+def active_banner(pub: data.Published, scope: str = "true") -> None:
     # Whole minutes, so the cache key (and the query) changes once a minute, not every rerun.
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    active = data.query(pub, ACTIVE_SQL, (now - ACTIVE_WINDOW,))
+    active = data.query(pub, scoped(ACTIVE_SQL, scope), (now - ACTIVE_WINDOW,))
     if len(active):
         lines = []
         for row in active.itertuples():
@@ -298,7 +302,8 @@ def map_view(pub: data.Published, first: date, last: date) -> None:
     st.session_state["period_last"] = (start_label, end_label)
     start, end = step_start(start_label), step_end(end_label)
 
-    layer = cube(pub).layer(level)
+    scope = st.session_state.get("map_scope", "true")
+    layer = cube(pub, scope).layer(level)
     frame = layer.values(start, end)
     title, unit, integer = METRICS[metric]
     ids = layer.places
@@ -331,7 +336,7 @@ def map_view(pub: data.Published, first: date, last: date) -> None:
         f"{BLIND_LABEL} in that period (hatched). {ui.NO_DATA_IS_NOT_NO_OUTAGE} "
         "Click a place to list its outages; Ctrl + scroll or the buttons zoom."
     )
-    if level == "county" and (named_states := cube(pub).state_only(start, end)):
+    if level == "county" and (named_states := cube(pub, scope).state_only(start, end)):
         caption += (
             f" {named_states} outage{'s' * (named_states != 1)} in this period name"
             f"{'s' * (named_states == 1)} states but no county: see the state map."
@@ -392,7 +397,8 @@ def selection_panel(
     if len(row):
         name = row["name"].iloc[0] + (f", {row['state_code'].iloc[0]}" if level == "county" else "")
     sql = SELECTED_COUNTY_SQL if level == "county" else SELECTED_STATE_SQL
-    found = data.query(pub, sql, (selected, start, end))
+    scope = st.session_state.get("map_scope", "true")
+    found = data.query(pub, scoped(sql, scope), (selected, start, end))
     with st.container(border=True):
         head, button = st.columns([5, 1], vertical_alignment="center")
         head.subheader(f"{name}: {len(found)} outage{'s' * (len(found) != 1)}", anchor=False)

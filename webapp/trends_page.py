@@ -1,6 +1,7 @@
 """Trends: patterns over time, as Altair (Vega-Lite) charts, each downloadable with its data.
 
-URL parameters: states (repeatable USPS codes), years=FIRST&years=LAST.
+URL parameters: states (repeatable USPS codes), years=FIRST&years=LAST, constructed=true
+(include the constructed demo examples; the real record alone by default).
 Incidents are placed by the local date they began; a multi-state incident counts once in
 each of its states wherever a chart is split by state.
 """
@@ -32,14 +33,21 @@ WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 YEARS_SQL = """
-SELECT (SELECT min(year(started_on)) FROM incidents) AS first,
-       (SELECT max(year(started_on)) FROM incidents) AS last,
-       (SELECT list(DISTINCT s ORDER BY s) FROM incidents, unnest(state_codes) AS t(s)) AS states
+SELECT (SELECT min(year(started_on)) FROM incidents AS i WHERE /*scope*/) AS first,
+       (SELECT max(year(started_on)) FROM incidents AS i WHERE /*scope*/) AS last,
+       (SELECT list(DISTINCT s ORDER BY s) FROM incidents AS i, unnest(state_codes) AS t(s)
+        WHERE /*scope*/) AS states
 """
 
 
-def where_clause(states: list[str], years: tuple[int, int]) -> tuple[str, list[Any]]:
-    where = ["i.started_on >= make_date(?, 1, 1)", "i.started_on < make_date(? + 1, 1, 1)"]
+def where_clause(
+    states: list[str], years: tuple[int, int], scope: str = "true"
+) -> tuple[str, list[Any]]:
+    where = [
+        "i.started_on >= make_date(?, 1, 1)",
+        "i.started_on < make_date(? + 1, 1, 1)",
+        f"({scope})",
+    ]
     params: list[Any] = [int(years[0]), int(years[1])]
     if states:
         where.append("list_has_any(i.state_codes, ?::VARCHAR[])")
@@ -94,6 +102,43 @@ def by_cause_month(pub: data.Published, where: str, params: list):
         """,
         params,
     ).assign(cause=lambda f: f["cause"].map(ui.cause_text))
+
+
+def by_year(pub: data.Published, where: str, params: list, years: tuple[int, int]):
+    frame = data.query(
+        pub,
+        f"SELECT year(i.started_on) AS year, count(*) AS incidents FROM incidents AS i "
+        f"WHERE {where} GROUP BY ALL ORDER BY 1",
+        params,
+    )
+    # every year of the range, with its zero: a year without a story is shown as one
+    counts = dict(zip(frame["year"].astype(int), frame["incidents"].astype(int), strict=True))
+    return pd.DataFrame(
+        {
+            "year": list(range(years[0], years[1] + 1)),
+            "incidents": [counts.get(y, 0) for y in range(years[0], years[1] + 1)],
+        }
+    )
+
+
+def by_cause(pub: data.Published, where: str, params: list):
+    return data.query(
+        pub,
+        f"SELECT coalesce(i.cause, 'unknown') AS cause, count(*) AS incidents "
+        f"FROM incidents AS i WHERE {where} GROUP BY ALL ORDER BY incidents DESC, cause",
+        params,
+    ).assign(cause=lambda f: f["cause"].map(ui.cause_text))
+
+
+def by_state(pub: data.Published, where: str, params: list, states: list[str]):
+    extra, extra_params = state_filter(states)
+    return data.query(
+        pub,
+        f"SELECT s AS state, count(*) AS incidents FROM incidents AS i, "
+        f"unnest(i.state_codes) AS t(s) WHERE {where} {extra} "
+        f"GROUP BY ALL ORDER BY incidents DESC, state",
+        params + extra_params,
+    )
 
 
 def by_provider(pub: data.Published, where: str, params: list):
@@ -198,14 +243,26 @@ def year_over_year(pub: data.Published, where: str, params: list):
 
 
 # ---------------------------------------------------------------------------- charts
+def safe_csv(frame: pd.DataFrame) -> bytes:
+    """The frame as CSV, with cells a spreadsheet would run as a formula neutralized (a
+    leading quote), as `outages export` writes them."""
+    from warehouse.export import neutralize_cell
+
+    safe = frame.copy()
+    for column in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[column]):
+            safe[column] = safe[column].map(neutralize_cell)
+    return safe.to_csv(index=False).encode()
+
+
 def chart_block(
     title: str, note: str, make: Callable[[], alt.Chart], frame: pd.DataFrame, name: str
 ) -> None:
-    """A chart with its downloads: PNG and SVG (drawn on request), and its data as CSV."""
+    """A chart with its downloads: PNG and SVG (drawn on request), and its data as CSV; and
+    the coverage sentence (what the counts are, and are not)."""
     with st.container(border=True, key=f"chart_{name}"):
         st.markdown(f"**{title}**")
-        if note:
-            st.caption(note)
+        st.caption(" ".join(filter(None, [note, ui.COVERAGE_NOTE])))
         if frame.empty:
             st.write("No incidents for these filters.")
             return
@@ -235,7 +292,7 @@ def chart_block(
         )
         cols[2].download_button(
             "Data (CSV)",
-            data=frame.to_csv(index=False).encode(),
+            data=safe_csv(frame),
             file_name=f"{name}.csv",
             mime="text/csv",
             key=f"{name}_csv",
@@ -299,7 +356,8 @@ def render() -> None:
     )
     if pub is None:
         return
-    span = data.query(pub, YEARS_SQL).iloc[0]
+    scope = ui.incident_scope(ui.record_banner(pub))
+    span = data.query(pub, YEARS_SQL.replace("/*scope*/", scope)).iloc[0]
     if pd.isna(span["first"]):
         ui.empty_note("incidents")
         return
@@ -321,15 +379,52 @@ def render() -> None:
             key="years",
             bind="query-params",
         )
-    where, params = where_clause(states, years)
+    where, params = where_clause(states, years, scope)
     total = int(data.scalar(pub, f"SELECT count(*) FROM incidents AS i WHERE {where}", params))
     st.caption(
         f"{total:,} incident{'s' * (total != 1)} began in {years[0]}–{years[1]}"
         + (f" in {', '.join(states)}" if states else "")
         + ". Every chart can be saved as PNG or SVG, with its data as CSV."
     )
-    if data.any_constructed(pub):
+    if scope == "true" and data.any_constructed(pub):
         st.caption("Demo data: incidents built from constructed reports are included.")
+
+    yearly = by_year(pub, where, params, years)
+    chart_block(
+        "Incidents per year",
+        "By the local date each outage began.",
+        lambda: (
+            alt.Chart(yearly)
+            .mark_bar()
+            .encode(
+                x=alt.X("year:O", title=None, axis=alt.Axis(labelAngle=0)),
+                y=alt.Y("incidents:Q", axis=alt.Axis(tickMinStep=1)),
+                tooltip=["year:O", "incidents:Q"],
+            )
+            .properties(height=260)
+        ),
+        yearly,
+        "incidents-per-year",
+    )
+    col1, col2 = st.columns(2)
+    with col1:
+        cause_totals = by_cause(pub, where, params)
+        chart_block(
+            "Incidents by cause",
+            "The cause from the most reliable source that states one; unknown where none does.",
+            lambda: horizontal_bars(cause_totals, "cause", "cause"),
+            cause_totals,
+            "incidents-by-cause",
+        )
+    with col2:
+        state_totals = by_state(pub, where, params, states)
+        chart_block(
+            "Incidents by state",
+            "A multi-state outage counts once in each of its states.",
+            lambda: horizontal_bars(state_totals, "state", "state"),
+            state_totals,
+            "incidents-by-state",
+        )
 
     months = by_state_month(pub, where, params, states)
     chart_block(

@@ -26,6 +26,19 @@ NO_DATA_IS_NOT_NO_OUTAGE = (
 )
 
 
+# An incident of the real record has at least one report that is not constructed (a curated
+# record, a recorded alert, a document); a constructed example is built from demo reports only.
+REAL_INCIDENT = "{alias}.report_count > {alias}.constructed_reports"
+RECORD_COUNTS_SQL = (
+    "SELECT count(*) FILTER (WHERE report_count > constructed_reports) AS real, "
+    "count(*) FILTER (WHERE report_count <= constructed_reports) AS constructed, "
+    "count(*) FILTER (WHERE constructed_reports > 0 AND report_count > constructed_reports) "
+    "AS mixed FROM incidents"
+)
+CONSTRUCTED_KEY = "constructed"  # the toggle's key and URL parameter (?constructed=true)
+COVERAGE_NOTE = "Documented outages; a year with fewer stories is not a year with fewer outages."
+
+
 def page(title: str, intro: str | None = None) -> data.Published | None:
     """Title, data version and demo label; None (with a note shown) when nothing is published."""
     st.title(title)
@@ -38,6 +51,48 @@ def page(title: str, intro: str | None = None) -> data.Published | None:
     if data.any_constructed(pub):
         st.warning(DEMO_LABEL, icon=":material/science:")
     return pub
+
+
+def record_counts(pub: data.Published) -> tuple[int, int, int]:
+    """Incidents of the real record, constructed examples, and real ones that also hold
+    constructed reports."""
+    row = data.query(pub, RECORD_COUNTS_SQL).iloc[0]
+    return int(row["real"]), int(row["constructed"]), int(row["mixed"])
+
+
+def record_banner(pub: data.Published) -> bool:
+    """The banner with how many incidents are real and how many constructed, and the toggle
+    that shows the constructed examples (off by default; `?constructed=true` in the URL).
+    Returns whether they are shown."""
+    real, constructed, mixed = record_counts(pub)
+    show = False
+    if constructed:
+        show = st.toggle(
+            "Show the constructed examples",
+            key=CONSTRUCTED_KEY,
+            bind="query-params",
+            help="Incidents built only from reports this project constructed to demonstrate "
+            "the alert pipeline (labelled demo). Hidden by default: the real record first.",
+        )
+    text = (
+        f"**{real:,} real incident{'s' * (real != 1)}** (documented or recorded sources) and "
+        f"**{constructed:,} constructed example{'s' * (constructed != 1)}** (demo reports only"
+        + ("; shown, marked demo)." if show else "; hidden).")
+        if constructed
+        else f"**{real:,} real incident{'s' * (real != 1)}** (documented or recorded sources)."
+    )
+    if mixed:
+        text += (
+            f" {mixed:,} real incident{'s' * (mixed != 1)} also hold{'s' * (mixed == 1)} "
+            "constructed demo reports and are marked demo."
+        )
+    st.info(text, icon=":material/fact_check:")
+    return show
+
+
+def incident_scope(show_constructed: bool, alias: str = "i") -> str:
+    """A SQL condition on incidents: the real record alone, or everything."""
+    return "true" if show_constructed else REAL_INCIDENT.format(alias=alias)
 
 
 def version_line(pub: data.Published) -> str:

@@ -46,7 +46,8 @@ CREATE TABLE crawled_reports_0010 (
     calls_affected BIGINT,
     source_kind VARCHAR,
     statewide_states VARCHAR[],
-    occurred_on DATE
+    occurred_on DATE,
+    started_precision VARCHAR
 );
 INSERT INTO crawled_reports_0010 SELECT * FROM crawled_reports;
 DROP TABLE crawled_reports;
