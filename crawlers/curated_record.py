@@ -152,9 +152,7 @@ def record_problems(record: Any, name: str | None = None) -> list[str]:
     if cause is not None and cause not in CAUSES:
         problems.append(f"unknown cause {cause!r} (one of: {', '.join(CAUSES)})")
     if provider is not None and provider not in providers():
-        problems.append(
-            f"unknown provider {provider!r} (see warehouse/taxonomies/providers.csv)"
-        )
+        problems.append(f"unknown provider {provider!r} (see warehouse/taxonomies/providers.csv)")
     problems += _citation_problems(record)
     return _unique(problems)
 

@@ -41,7 +41,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,145 +49,15 @@ from typing import Any
 
 import click
 
+from outages.health import Unhealthy, check_health
+from outages.runner import GOOD, parse_settings, publish_now, record_failure, run_one
 from warehouse.db import DataDir
-from warehouse.warc import archive_files, current_archive_path  # noqa: F401  (watch API)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 HEARTBEAT_SECONDS = 5.0
 STATUS_REFRESH_SECONDS = 60.0
-GOOD = ("ok", "partial")
 
 logger = logging.getLogger("outages.watch")
-
-
-# ---------------------------------------------------------------------------- one run (child)
-def parse_settings(pairs: Sequence[str]) -> dict[str, str]:
-    """`KEY=VALUE` pairs (like `scrapy crawl -s`) into a dict."""
-    settings = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}")
-        settings[key.strip()] = value
-    return settings
-
-
-def _crawl(data_dir: DataDir, spider: str, record: Path, overrides: Mapping[str, Any]) -> dict:
-    """`outages.crawl.run_crawl` for one spider, with extra Scrapy settings."""
-    from outages.crawl import run_crawl
-
-    return run_crawl(data_dir, [spider], record=record, extra_settings=overrides)[0]
-
-
-def run_one(
-    data_dir: DataDir,
-    spider: str,
-    *,
-    lock_wait: float,
-    overrides: Mapping[str, Any] | None = None,
-    max_publish_age: float | None = 3600.0,
-) -> dict[str, Any]:
-    """Crawl one spider, build, publish when something changed, write status.json."""
-    from warehouse import lock
-    from warehouse.db import work_connection
-    from warehouse.publish import build_and_publish
-    from warehouse.status import run_facts
-
-    try:
-        lock.acquire(data_dir.ensure().lock_file, wait_seconds=lock_wait)
-    except lock.LockBusy as exc:
-        return {"spider": spider, "status": "busy", "message": str(exc)}
-    try:
-        archive = current_archive_path(data_dir.archive_dir)
-        result = _crawl(data_dir, spider, archive, overrides or {})
-        # The crawl is over: a SIGTERM now must not cut the build and publish short.
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        started = time.monotonic()
-        con = work_connection(data_dir)
-        publication = build_and_publish(
-            con,
-            data_dir,
-            skip_build_if_current=True,
-            only_publish_if_changed=True,
-            max_publish_age=max_publish_age,
-        )
-        changed, published = publication["changed"], publication["published"]
-        fact = run_facts(con).get(spider, {})
-        row = con.execute(
-            "SELECT close_reason FROM crawl_runs WHERE run_id = ?", [result.get("run_id")]
-        ).fetchone()
-        result.update(
-            {
-                "close_reason": row[0] if row else None,
-                "changed": changed,
-                "published": published,
-                "publish_seconds": round(time.monotonic() - started, 2),
-                "archive": archive.name,
-                "last_error": fact.get("last_error") if result["status"] not in GOOD else None,
-            }
-        )
-        return result
-    finally:
-        lock.release(data_dir.lock_file)
-
-
-def publish_now(data_dir: DataDir, lock_wait: float = 0.0) -> dict[str, Any]:
-    """Build and publish what the working database holds (e.g. an empty first database)."""
-    from warehouse import lock
-    from warehouse.db import work_connection
-    from warehouse.publish import build_and_publish
-
-    lock.acquire(data_dir.ensure().lock_file, wait_seconds=lock_wait)
-    try:
-        publication = build_and_publish(work_connection(data_dir), data_dir)
-    finally:
-        lock.release(data_dir.lock_file)
-    return {"counts": publication["counts"], "published_at": publication["published_at"]}
-
-
-def record_failure(
-    data_dir: DataDir, spider: str, error_type: str, message: str, lock_wait: float
-) -> None:
-    """Record a run the child could not record itself (crash, timeout, kill)."""
-    from warehouse import lock
-    from warehouse.db import connect_work
-    from warehouse.load import finish_run, record_errors, start_run
-    from warehouse.status import write_status
-
-    lock.acquire(data_dir.ensure().lock_file, wait_seconds=lock_wait)
-    try:
-        con = connect_work(data_dir)
-        try:
-            stuck = [
-                row[0]
-                for row in con.execute(
-                    "SELECT run_id FROM crawl_runs WHERE spider = ? AND status = 'running'",
-                    [spider],
-                ).fetchall()
-            ]
-            if not stuck:
-                stuck = [start_run(con, spider, "live", {"recorded_by": "outages watch"})]
-            for run_id in stuck:
-                finish_run(
-                    con,
-                    run_id,
-                    status="failed",
-                    close_reason=error_type.lower(),
-                    counts={"errors": 1},
-                )
-            error = {
-                "spider": spider,
-                "url": "-",
-                "stage": "watch",
-                "error_type": error_type,
-                "message": message,
-            }
-            record_errors(con, [error], stuck[-1])
-            write_status(data_dir, con)
-        finally:
-            con.close()
-    finally:
-        lock.release(data_dir.lock_file)
 
 
 # ---------------------------------------------------------------------------- the watcher
@@ -845,18 +715,10 @@ def _interrupt(signum: int, frame: Any) -> None:
 @_data_dir_option
 def healthcheck(max_age: float, data_dir: Path) -> None:
     """Exit 0 when a watcher's heartbeat is recent and something is published."""
-    ddir = DataDir.resolve(data_dir)
     try:
-        info = json.loads((ddir.work_db.parent / "watch.json").read_text())
-        beat = datetime.fromisoformat(info["heartbeat_at"])
-    except (OSError, ValueError, KeyError) as exc:
-        raise click.ClickException(f"no watcher heartbeat: {exc}") from exc
-    age = (datetime.now(UTC) - beat).total_seconds()
-    if info.get("stopped_at") or age > max_age:
-        raise click.ClickException(f"watcher heartbeat is {age:.0f} s old")
-    if not ddir.published_db.exists():
-        raise click.ClickException("nothing published yet")
-    click.echo(f"ok: heartbeat {age:.0f} s ago, running {info.get('running') or 'nothing'}")
+        click.echo(check_health(DataDir.resolve(data_dir), max_age))
+    except Unhealthy as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @internal.command("publish")

@@ -25,12 +25,8 @@ import feedparser
 import pytest
 
 from crawlers.rewrite import rewrite_url
-from outages.watch import (
-    archive_files,
-    backoff_seconds,
-    bytecode_cache_dir,
-    current_archive_path,
-)
+from outages.watch import backoff_seconds, bytecode_cache_dir
+from warehouse.warc import archive_files, current_archive_path
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "spiders"
