@@ -24,6 +24,7 @@ from lxml import etree
 from crawlers.classify import AlertText
 from crawlers.items import OutageReport
 from crawlers.spiders.formats import cap as capmod
+from crawlers.spiders.formats.xml import XML_PARSER
 from crawlers.spiders.formats.cap import (
     CAP_NS,
     CapAlert,
@@ -51,7 +52,7 @@ def _reference_time(value: str | None) -> datetime | None:
 
 def _reference_cap(xml: bytes) -> CapAlert:
     """The reading parse_cap replaced: one namespaced `find` per field."""
-    root = etree.fromstring(xml, parser=capmod._PARSER)
+    root = etree.fromstring(xml, parser=XML_PARSER)
     ns = etree.QName(root).namespace or ""
 
     def find(node, path):
