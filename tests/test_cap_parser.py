@@ -24,7 +24,6 @@ from lxml import etree
 from crawlers.classify import AlertText
 from crawlers.items import OutageReport
 from crawlers.spiders.formats import cap as capmod
-from crawlers.spiders.formats.xml import XML_PARSER
 from crawlers.spiders.formats.cap import (
     CAP_NS,
     CapAlert,
@@ -33,6 +32,7 @@ from crawlers.spiders.formats.cap import (
     parse_cap,
     parse_time,
 )
+from crawlers.spiders.formats.xml import XML_PARSER
 
 ROOT = Path(__file__).resolve().parents[1]
 
