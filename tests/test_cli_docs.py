@@ -1,4 +1,5 @@
-"""docs/cli.md is the commands' own help (outages/clidoc.py), never a hand-kept copy."""
+"""docs/cli.md is the commands' own help and the README's table of sources is the spiders'
+own metadata (outages/clidoc.py), never hand-kept copies."""
 
 from __future__ import annotations
 
@@ -19,3 +20,20 @@ def test_the_reference_covers_every_command_and_option() -> None:
 
 def test_the_reference_does_not_depend_on_where_the_project_is() -> None:
     assert str(clidoc.DOC.parents[1]) not in clidoc.render()
+
+
+def test_the_readme_lists_every_source_as_it_declares_itself() -> None:
+    from warehouse.registry import spider_classes
+
+    readme = clidoc.README.read_text()
+    assert readme == clidoc.render_readme(readme), "run `uv run python -m outages.clidoc`"
+    table = readme.split(clidoc.TABLE_START, 1)[1].split(clidoc.TABLE_END, 1)[0]
+    for spider in spider_classes():
+        assert f"| `{spider.name}` | {spider.source_kind} |" in table
+
+
+def test_a_readme_without_the_table_markers_is_an_error() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="sources table"):
+        clidoc.render_readme("# no table here\n")
