@@ -259,3 +259,16 @@ def test_the_demo_snapshot_holds_every_record() -> None:
     archived = {r.url: r.body for r in iter_responses(SNAPSHOT) if "/curated/" in r.url}
     expected = {CURATED_URL.format(name=p.name): p.read_bytes() for p in record_files()}
     assert archived == expected, "rebuild the snapshot: uv run python demo/build_snapshot.py"
+
+
+def test_curated_md_counts_are_the_records_own() -> None:
+    """CURATED.md's "What the record holds" is generated from the files, never hand-kept."""
+    from crawlers.curated_record import load_records
+    from demo import curated_counts
+
+    records = load_records()
+    doc = curated_counts.DOC.read_text()
+    assert doc == curated_counts.render(doc, records), "run `uv run python demo/curated_counts.py`"
+    years, states = curated_counts.counts(records)
+    assert sum(years.values()) == len(records)
+    assert f"{len(records)} documented outages, {len(states)} states" in doc
