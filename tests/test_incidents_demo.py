@@ -164,3 +164,20 @@ def _stash_for_summary(request: pytest.FixtureRequest):
     yield
     request.config.stash.setdefault("curated_validation", []).extend(VALIDATION_ROWS)
     request.config.stash.setdefault("alert_path", []).extend(ALERT_ROWS)
+
+
+def test_the_demo_map_has_real_incidents_in_every_year_of_the_record(demo_dir: Path) -> None:
+    """The quick start's map animates across the record's years on real incidents: every year
+    from the first documented outage to the last has at least one incident that is not built
+    from constructed material."""
+    records = load_records()
+    first, last = min(int(r["date"][:4]) for r in records), max(int(r["date"][:4]) for r in records)
+    with duckdb.connect(str(demo_dir / "outages.duckdb"), read_only=True) as con:
+        years = {
+            year
+            for (year,) in con.sql(
+                "SELECT DISTINCT year(started_on) FROM incidents WHERE constructed_reports = 0"
+            ).fetchall()
+        }
+    assert (first, last) == (2012, 2026)
+    assert set(range(first, last + 1)) <= years
