@@ -73,6 +73,11 @@ class OutageSpider(scrapy.Spider):
     # "not found").
     robots_txt: ClassVar[str] = "not checked: no stored copy"
     terms: ClassVar[str] = "not found"
+    # The largest page this source is expected to send. A bigger body is refused while it
+    # streams in (Scrapy cancels the download at this size, or at once when Content-Length
+    # says so), recorded, and the crawl goes on: a 50 MB answer from a source whose pages are
+    # 200 KB is an error page or an attack, not data. DOWNLOAD_MAXSIZE stays the upper bound.
+    largest_page_bytes: ClassVar[int] = 16 * 1024 * 1024
 
     def __init__(
         self,
@@ -223,7 +228,23 @@ class OutageSpider(scrapy.Spider):
         return urls
 
     def request(self, url: str, callback: Any, **kwargs: Any) -> Request:
-        return Request(url, callback=callback, errback=self.on_download_error, **kwargs)
+        meta = dict(kwargs.pop("meta", None) or {})
+        maxsize, warnsize = self.page_limits()
+        meta.setdefault("download_maxsize", maxsize)
+        meta.setdefault("download_warnsize", warnsize)
+        return Request(url, callback=callback, errback=self.on_download_error, meta=meta, **kwargs)
+
+    def page_limits(self) -> tuple[int, int]:
+        """(refuse, warn) sizes in bytes for this source's pages: its `largest_page_bytes`
+        (warn at half), never above the DOWNLOAD_MAXSIZE / DOWNLOAD_WARNSIZE settings."""
+        settings = getattr(self, "settings", None)
+        limit, warn = self.largest_page_bytes, self.largest_page_bytes // 2
+        if settings is not None:
+            if settings.getint("DOWNLOAD_MAXSIZE"):
+                limit = min(limit, settings.getint("DOWNLOAD_MAXSIZE"))
+            if settings.getint("DOWNLOAD_WARNSIZE"):
+                warn = min(warn, settings.getint("DOWNLOAD_WARNSIZE"))
+        return limit, min(warn, limit)
 
     # ---- errors --------------------------------------------------------------------------
     def record_error(
@@ -266,8 +287,13 @@ class OutageSpider(scrapy.Spider):
             return
         detail = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
         if not detail and "Cancelled" in failure.type.__name__:
-            limit = self.settings.getint("DOWNLOAD_MAXSIZE") if self.settings else 0
-            detail = f"download cancelled (most likely the body passed DOWNLOAD_MAXSIZE, {limit} B)"
+            limit = (request.meta.get("download_maxsize") if request is not None else None) or (
+                self.page_limits()[0]
+            )
+            detail = (
+                f"download cancelled (most likely the body passed DOWNLOAD_MAXSIZE, {limit} B: "
+                f"the largest page {self.name} expects)"
+            )
         hops = request.meta.get("redirect_urls") if request is not None else None
         if hops:  # record the URL the crawl asked for, and where the redirects led
             detail = f"{detail or failure.type.__name__} (redirected to {url})"

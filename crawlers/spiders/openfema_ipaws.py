@@ -44,6 +44,8 @@ class OpenfemaIpawsSpider(OutageSpider):
     )
     cadence_minutes = 24 * 60
     page_size = 1000
+    # A day page holds up to 1,000 CAP messages of a few KB each, more when they carry polygons.
+    largest_page_bytes = 64 * 1024 * 1024
     # A page holds up to 1,000 CAP messages: a backfill's pages are parsed on every core.
     parse_in_workers = True
     allowed_domains = ["www.fema.gov"]
