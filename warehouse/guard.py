@@ -52,6 +52,10 @@ from warehouse.settings import setting
 
 TIME_LIMIT_SECONDS = 5.0
 ROW_CAP = 10_000
+# Rows times columns one query may return: a row cap alone lets `SELECT NULL, ... (1,000
+# columns) FROM range(10000)` through as ten million cells, which then take the app's process
+# tens of seconds to show and to write as CSV, for every visitor of the server.
+CELL_CAP = 200_000
 RESULT_BYTE_CAP = 16 * 1024**2  # pickled size of the rows one query may return
 EXPORT_BYTE_CAP = 32 * 1024**2  # size of a CSV or JSON export of a query result
 QUERY_MAX_CHARS = 20_000
@@ -331,7 +335,11 @@ def _answer(database: _Database, request: dict) -> tuple:
             timer.start()
         cursor.execute(request["query"])
         description = cursor.description or []
-        rows, limit = _fetch(cursor, int(request["row_cap"]), int(request["byte_cap"]))
+        row_cap = int(request["row_cap"])
+        cell_rows = max(1, int(request.get("cell_cap", CELL_CAP)) // max(1, len(description)))
+        rows, limit = _fetch(cursor, min(row_cap, cell_rows), int(request["byte_cap"]))
+        if limit == "row cap" and cell_rows < row_cap:
+            limit = f"cell cap ({int(request.get('cell_cap', CELL_CAP)):,} cells)"
         if limit == "byte cap" and not rows:
             return ("error", f"byte cap: one row is larger than {request['byte_cap']:,} bytes")
         return (
@@ -554,6 +562,7 @@ def run_public_query(
     time_limit: float = TIME_LIMIT_SECONDS,
     row_cap: int = ROW_CAP,
     byte_cap: int = RESULT_BYTE_CAP,
+    cell_cap: int = CELL_CAP,
 ) -> QueryResult:
     """Run one untrusted query against the published file under every limit above."""
     check_statement(query)
@@ -576,6 +585,7 @@ def run_public_query(
             "time_limit": time_limit,
             "row_cap": row_cap,
             "byte_cap": byte_cap,
+            "cell_cap": cell_cap,
         }
         try:
             max_size = byte_cap + byte_cap // 4 + (1 << 20)  # _size() is an estimate

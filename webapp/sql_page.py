@@ -34,6 +34,16 @@ def run_query(path: str, version: str, sql: str) -> guard.QueryResult:
     return guard.run_public_query(path, sql)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def result_csv(path: str, version: str, sql: str) -> bytes | str:
+    """The CSV of one query's result (or why there is none), made once per query and
+    published version: not again on every rerun of every visitor's page."""
+    try:
+        return guard.result_csv(run_query(path, version, sql))
+    except guard.QueryRefused as exc:
+        return str(exc)
+
+
 def result_frame(result: guard.QueryResult) -> pd.DataFrame:
     """The rows as a table; repeated column names get a suffix (a, a_2) so it can be shown."""
     seen: Counter[str] = Counter()
@@ -87,7 +97,8 @@ def render() -> None:
     pub = ui.page(
         "SQL",
         "Query the published database read-only with DuckDB SQL: one SELECT at a time, "
-        f"at most {guard.TIME_LIMIT_SECONDS:g} s and {guard.ROW_CAP:,} rows, no files, no "
+        f"at most {guard.TIME_LIMIT_SECONDS:g} s, {guard.ROW_CAP:,} rows and "
+        f"{guard.CELL_CAP:,} cells (rows times columns), no files, no "
         "network, no writes. The same guard as `outages sql --public`.",
     )
     if pub is None:
@@ -139,10 +150,9 @@ def show_result(pub: data.Published, query: str) -> None:
     st.caption(note + f". {ui.version_line(pub)}.")
     st.dataframe(frame, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(frame)))
     cols = st.columns([1, 1, 3])
-    try:
-        csv_bytes = guard.result_csv(result)
-    except guard.QueryRefused as exc:
-        cols[0].caption(str(exc))
+    csv_bytes = result_csv(str(pub.path), pub.version, query)
+    if isinstance(csv_bytes, str):
+        cols[0].caption(csv_bytes)
     else:
         cols[0].download_button(
             "CSV",
