@@ -407,7 +407,12 @@ def detail(pub: data.Published, incident_id: str) -> None:
         st.altair_chart(chart, width="stretch", height=int(chart.height) + 60)
         st.markdown(f"**Reports ({len(reports)})**")
         st.dataframe(
-            reports.assign(source_url=reports["source_url"].map(link_url)),
+            reports.assign(
+                source_url=[
+                    link_url(url, ui.source_domains(pub, source))
+                    for url, source in zip(reports["source_url"], reports["source"], strict=True)
+                ]
+            ),
             hide_index=True,
             column_config=REPORT_COLUMNS,
             column_order=list(REPORT_COLUMNS),
@@ -518,7 +523,7 @@ def sources(pub: data.Published, reports: pd.DataFrame) -> None:
         line.markdown(
             f"{i + 1}. {link} — {md_text(row.source)}, {md_text(row.status)}, {md_text(when)}{demo}"
         )
-        if row.archive_ref:
+        if isinstance(row.archive_ref, str) and row.archive_ref:  # NULL comes as NaN
             button.download_button(
                 "Archived copy",
                 data=archived_loader(pub, row.archive_ref),
