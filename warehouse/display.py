@@ -29,6 +29,8 @@ BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 # C0/C1 controls (ESC starts terminal escape sequences), except tab and newline, which
 # `display_text` turns into spaces anyway.
 CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Top-level domains under which the second label names the organisation ("sd.gov").
+GENERIC_TLDS = frozenset({"com", "org", "net", "gov", "edu", "mil", "int", "info"})
 # The ASCII punctuation CommonMark, GFM and Streamlit give a meaning to, each escaped with a
 # backslash: no link, image, emphasis, heading, list, table, HTML tag or entity (`&#x202e;`
 # would make a bidi control), autolink (`www.x.y`, `http://`, `a@b.c`: the dot and colon
