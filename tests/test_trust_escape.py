@@ -20,6 +20,7 @@ import duckdb
 import pytest
 from markdown_it import MarkdownIt
 
+from tests.conftest import outages
 from tests.test_app import open_page, texts
 from warehouse import display
 from warehouse.build import build
@@ -378,6 +379,23 @@ def test_feeds_and_webhooks_escape_source_text(hostile_dir: Path) -> None:
     assert RLO not in body and "<img" not in body
     payloads = json.dumps([incident_json(i) for i in incidents], ensure_ascii=False)
     assert RLO not in payloads and "javascript:" not in payloads and "data:text" not in payloads
+
+
+def test_the_terminal_gets_plain_text(tmp_path: Path) -> None:
+    """`outages sql` prints a table: no escape sequence or bidi control reaches the terminal."""
+    hostile = "\x1b]8;;http://beacon.example\x07click\x1b[2J " + RLO + "0010-555"
+    con = connect_work(DataDir(tmp_path))
+    try:
+        load_reports(con, [report("terminal", NOW, title=hostile)])
+        build(con)
+        publish(con, DataDir(tmp_path))
+    finally:
+        con.close()
+    result = outages(
+        "sql", "SELECT title FROM reports WHERE report_id = 'terminal'", data_dir=tmp_path
+    )
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert RLO not in result.stdout and "click[2J 0010-555" in result.stdout
 
 
 # ---------------------------------------------------------------------------- the pages

@@ -328,7 +328,7 @@ def pick(rows: pd.DataFrame) -> None:
         "Open an incident",
         options,
         index=options.index(current) if current in options else None,
-        format_func=lambda i: titles.get(i, i),
+        format_func=lambda i: display_text(titles.get(i, i)),
         key="open_incident",
         placeholder="choose one",
         on_change=open_picked,
