@@ -294,6 +294,9 @@ def test_backup_rule_in_the_incident_facts() -> None:
     assert authoritative_backup(disagree) is None
     same = [r("a", "alert", "913-555-0100"), r("b", "agency", "(913) 555-0100", "t")]
     assert authoritative_backup(same) is not None
+    # Who gave it: an agency's source title (as its spider declares it), an alert's sender.
+    agency = authoritative_backup([r("a", "agency", "512-555-0101", "tx_csec")])
+    assert agency[1].startswith("Texas Commission on State Emergency Communications")
     assert not is_corroborated([r("a", "news", None)])
     assert is_corroborated([r("a", "news", None), r("b", "news", None, "t")])
 
