@@ -401,6 +401,52 @@ def test_the_terminal_gets_plain_text(tmp_path: Path) -> None:
     assert RLO not in result.stdout and "click[2J 0010-555" in result.stdout
 
 
+# ---------------------------------------------------------------------------- a crawl
+def test_a_crawled_hostile_alert_reaches_the_app_as_text(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A saved NWS response (constructed here: the times must be now) whose sender name and
+    headline carry markdown and a bidi override, crawled by the real spider (`outages crawl
+    nws_alerts --from file://...`), built and published; then the map and incident pages."""
+    page = json.loads(
+        (ROOT / "tests/fixtures/spiders/nws_alerts/constructed_page1/response.json").read_text()
+    )
+    feature = page["features"][0]
+    props = feature["properties"]
+    sent = (NOW - timedelta(hours=1)).isoformat()
+    props.pop("note", None)
+    props.update(
+        id="HOSTILE-1",
+        sent=sent,
+        effective=sent,
+        expires=(NOW + timedelta(hours=3)).isoformat(),
+        senderName=f"Nevada DEM ![](http://{BEACON}/sender.png) {RLO}[x](http://{BEACON})",
+        headline=f"911 OUTAGE IN SOUTHERN NEVADA ![](http://{BEACON}/headline.png)",
+    )
+    props["@id"] = "https://api.weather.gov/alerts/HOSTILE-1"
+    feature["id"] = props["@id"]
+    saved = tmp_path / "response.json"
+    saved.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    data_dir = tmp_path / "data"
+    outages("crawl", "nws_alerts", "--from", saved.as_uri(), data_dir=data_dir)
+    ((sender, title),) = published(data_dir, "SELECT sender_name, title FROM reports")
+    assert BEACON in sender and BEACON in title  # stored as the source gave it: data
+    app = open_page(monkeypatch, data_dir)
+    banner = " ".join(shown(t) for t in texts(app.error))
+    assert "702-555-0188" in banner and "per Nevada DEM ![](http" in banner
+    for markdown in all_markdown(app):
+        assert all(urlsplit(t).hostname != BEACON for _, t in rendered(markdown)), markdown
+        assert RLO not in markdown
+    (incident,) = published(data_dir, "SELECT incident_id FROM incidents")
+    app = open_page(monkeypatch, data_dir, "incidents", params={"id": incident[0]})
+    made = [item for text in all_markdown(app) for item in rendered(text)]
+    assert not [m for m in made if m[0] in ("image", "html") or urlsplit(m[1]).hostname == BEACON]
+    # Read from a file, the report's URL is a file:// URL: shown as text, never a link.
+    ((url,),) = published(data_dir, "SELECT source_url FROM reports")
+    assert url.startswith("file://") and not [t for _, t in made if t.startswith("file:")]
+    assert "911 OUTAGE IN SOUTHERN NEVADA ![](http" in " ".join(shown(t) for t in all_markdown(app))
+
+
 # ---------------------------------------------------------------------------- the pages
 SOURCE_FIELDS = {
     "title",
