@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from warehouse.db import DataDir
+from warehouse.display import md_text
 from warehouse.sources import verified_text
 from webapp import data, ui
 from webapp.mapview import choropleth
@@ -192,7 +193,7 @@ def coverage(pub: data.Published) -> None:
     try:
         table = sources_table(str(pub.path), pub.version)
     except Exception as exc:  # the spider registry must not break the page
-        st.warning(f"The list of sources could not be read: {exc}")
+        st.warning(f"The list of sources could not be read: {md_text(exc)}")
         return
     if table.empty:
         st.write("No sources are registered.")
