@@ -281,7 +281,11 @@ def format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
         for row in rows:
             writer.writerow([neutralize_cell(jsonable(v)) for v in row])
         return out.getvalue().rstrip("\n")
-    cells = [[("" if v is None else str(jsonable(v))) for v in row] for row in rows]
+    # The terminal: source text loses escape sequences, control and bidi characters.
+    from warehouse.display import terminal_text
+
+    columns = [terminal_text(c) for c in columns]
+    cells = [[("" if v is None else terminal_text(jsonable(v))) for v in row] for row in rows]
     widths = [max([len(c)] + [min(len(r[i]), 60) for r in cells]) for i, c in enumerate(columns)]
     lines = [
         "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)),

@@ -30,7 +30,6 @@ webhooks on does not replay the whole history. The feeds are the complete record
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import logging
 import os
@@ -42,6 +41,7 @@ from typing import Any
 
 import duckdb
 
+from warehouse.display import display_text, html_link, html_text, safe_url
 from warehouse.settings import setting
 
 logger = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def is_demo(incident: Mapping[str, Any]) -> bool:
 
 
 def entry_title(incident: Mapping[str, Any]) -> str:
-    return (DEMO_LABEL if is_demo(incident) else "") + str(incident["title"])
+    return (DEMO_LABEL if is_demo(incident) else "") + display_text(incident["title"])
 
 
 def _when(value: datetime | None) -> str:
@@ -171,15 +171,16 @@ def summary_lines(incident: Mapping[str, Any], names: Mapping[str, str]) -> list
 
 
 def content_html(incident: Mapping[str, Any], names: Mapping[str, str]) -> str:
-    parts = [f"<p>{html.escape(line)}</p>" for line in summary_lines(incident, names)]
+    # Source text is data: escaped for HTML, bidi controls stripped, links only http(s).
+    parts = [f"<p>{html_text(line)}</p>" for line in summary_lines(incident, names)]
     items = []
     for report in incident.get("reports") or []:
         label = f"{report['source']}: {report.get('title') or report['url']}"
         when = _when(report.get("at"))
         note = " (constructed demo record)" if report.get("constructed") else ""
         items.append(
-            f'<li><a href="{html.escape(report["url"], quote=True)}">{html.escape(label)}</a>'
-            f" ({html.escape(when)}, {html.escape(str(report.get('status')))}){note}</li>"
+            f"<li>{html_link(label, report['url'])}"
+            f" ({html_text(when)}, {html_text(report.get('status'))}){note}</li>"
         )
     if items:
         parts.append("<ul>" + "".join(items) + "</ul>")
@@ -218,9 +219,9 @@ def build_feed(
         entry.updated(incident["updated_at"] or fallback_updated)
         if incident.get("first_reported_at"):
             entry.published(incident["first_reported_at"])
-        entry.summary(" ".join(summary_lines(incident, names)))
+        entry.summary(display_text(" ".join(summary_lines(incident, names))))
         entry.content(content_html(incident, names), type="html")
-        link = incident.get("first_report_url") or public_url
+        link = safe_url(incident.get("first_report_url")) or public_url
         entry.link(href=link, rel="alternate")
         for code in incident.get("state_codes") or []:
             entry.category(term=f"state-{code}", label=names.get(code, code))
@@ -294,17 +295,25 @@ def _write_if_changed(path: Path, body: bytes) -> None:
 
 
 # ---------------------------------------------------------------------------- webhooks
+URL_FIELDS = frozenset({"url", "first_report_url", "source_url"})
+
+
 def incident_json(incident: Mapping[str, Any]) -> dict[str, Any]:
-    def plain(value: Any) -> Any:
+    """The webhook document: JSON escapes by construction; source text loses bidi and control
+    characters (receivers show it), and a URL field holds only an http(s) URL or null."""
+
+    def plain(value: Any, key: str = "") -> Any:
         if isinstance(value, datetime):
             return value.astimezone(UTC).isoformat()
+        if isinstance(value, str):
+            return safe_url(value) if key in URL_FIELDS else display_text(value)
         if isinstance(value, list | tuple):
-            return [plain(v) for v in value]
+            return [plain(v, key) for v in value]
         if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
+            return {k: plain(v, k) for k, v in value.items()}
         return value
 
-    document = {k: plain(v) for k, v in incident.items()}
+    document = {k: plain(v, k) for k, v in incident.items()}
     document["id"] = tag_uri("incident", incident["incident_id"])
     document["demo_data"] = is_demo(incident)
     return document

@@ -60,6 +60,7 @@ class Report:
     confidence: float = 0.5
     source_url: str | None = None
     backup_phone: str | None = None
+    sender_name: str | None = None
     stated_duration_minutes: int | None = None
     is_constructed: bool = False
     statewide: tuple[str, ...] = ()  # states the source says were affected as a whole
@@ -83,6 +84,7 @@ class Report:
             confidence=row.get("confidence") or 0.5,
             source_url=row.get("source_url"),
             backup_phone=row.get("backup_phone"),
+            sender_name=row.get("sender_name"),
             stated_duration_minutes=row.get("stated_duration_minutes"),
             is_constructed=bool(row.get("is_constructed")),
             statewide=tuple(row.get("statewide_states") or ()),
@@ -270,6 +272,11 @@ class Incident:
     last_reported_at: datetime | None
     backup_phones: list[str]
     constructed_reports: int
+    authoritative_backup_number: str | None = None
+    authoritative_backup_source: str | None = None
+    authoritative_backup_at: datetime | None = None
+    backup_numbers_reported: list[str] = field(default_factory=list)
+    corroborated: bool = False
     report_ids: list[str] = field(default_factory=list)
 
 
@@ -433,9 +440,81 @@ def incident_facts(
         backup_phones=sorted({r.backup_phone for r in reports if r.backup_phone}),
         constructed_reports=sum(r.is_constructed for r in reports),
         report_ids=[r.report_id for r in reports],
+        backup_numbers_reported=backup_numbers_reported(reports),
+        corroborated=is_corroborated(reports),
     )
+    backup = authoritative_backup(reports)
+    if backup:
+        number, by, at = backup
+        incident.authoritative_backup_number = number
+        incident.authoritative_backup_source = by
+        incident.authoritative_backup_at = at
     incident.title = incident_title(incident, named, state_names, county_names or {})
     return incident
+
+
+# ---------------------------------------------------------------------------- backup rule
+# Kinds of source whose backup number may be shown as an instruction ("If you cannot reach
+# 911 there, call ..."): a curated record, the FCC, a government agency's own page, an
+# official alert by its sender. News, and sources that do not say what they are, never.
+AUTHORITATIVE_KINDS = frozenset({"curated", "regulator", "agency", "alert"})
+
+
+def is_authoritative(report: Report) -> bool:
+    return report.source_kind in AUTHORITATIVE_KINDS
+
+
+def authoritative_backup(reports: list[Report]) -> tuple[str, str, datetime | None] | None:
+    """(number, who gave it, when) when authoritative reports give a backup number and all of
+    them give the same one; None when none does or two of them disagree (a wrong number is
+    the worst thing this product can show, so a disagreement shows none). `who` is the
+    alert's sender name, else the source's title; `when` the latest report that gave it."""
+    given = [r for r in reports if is_authoritative(r) and r.backup_phone]
+    if not given or len({_numbers(r.backup_phone) for r in given}) != 1:
+        return None
+    latest = max(given, key=lambda r: r.order_key)
+    return latest.backup_phone, source_label(latest), latest.published_at
+
+
+def _numbers(text: str) -> frozenset[str]:
+    import re
+
+    return frozenset(re.sub(r"\D", "", n)[-10:] for n in text.split(",") if n.strip())
+
+
+def source_label(report: Report) -> str:
+    """Who said it, for "per <who>, 14:05": an alert's sender, else the source's title."""
+    if report.source_kind == "alert" and report.sender_name:
+        return report.sender_name
+    return source_titles().get(report.source, report.source)
+
+
+def source_titles() -> dict[str, str]:
+    """Spider name -> its declared source title (loaded once, only when a number needs it)."""
+    global _SOURCE_TITLES
+    if _SOURCE_TITLES is None:
+        try:
+            from warehouse.registry import spider_classes
+
+            _SOURCE_TITLES = {s.name: s.source_title for s in spider_classes()}
+        except Exception:  # no spider project here (a bare warehouse): names stand in
+            _SOURCE_TITLES = {}
+    return _SOURCE_TITLES
+
+
+_SOURCE_TITLES: dict[str, str] | None = None
+
+
+def backup_numbers_reported(reports: list[Report]) -> list[str]:
+    """Every backup number any report gave, with its source ("713-555-0100 (khou_news)"): shown
+    on the incident page as "reported by", never as an instruction."""
+    return sorted({f"{r.backup_phone} ({r.source})" for r in reports if r.backup_phone})
+
+
+def is_corroborated(reports: list[Report]) -> bool:
+    """An authoritative report, or reports from two or more independent sources: the rule for
+    showing an incident as "active now" (one low-confidence news item is not enough)."""
+    return any(is_authoritative(r) for r in reports) or len({r.source for r in reports}) >= 2
 
 
 def _started_on(started, reports, published, states) -> date | None:
@@ -529,11 +608,16 @@ INCIDENT_COLUMNS = (
     "last_reported_at",
     "backup_phones",
     "constructed_reports",
+    "authoritative_backup_number",
+    "authoritative_backup_source",
+    "authoritative_backup_at",
+    "backup_numbers_reported",
+    "corroborated",
 )
 REPORT_FIELDS_SQL = """
 SELECT report_id, source, source_kind, status, published_at, started_at, ended_at, state_codes,
        county_fips, thread_id, cause, provider, confidence, source_url, backup_phone,
-       stated_duration_minutes, is_constructed, statewide_states, occurred_on
+       sender_name, stated_duration_minutes, is_constructed, statewide_states, occurred_on
 FROM reports WHERE is_outage
 """
 
@@ -612,6 +696,8 @@ def _incident_schema():
         "started_on": pa.date32(),
         "first_reported_at": ts,
         "last_reported_at": ts,
+        "authoritative_backup_at": ts,
+        "corroborated": pa.bool_(),
         "duration_minutes": pa.int64(),
         "population_affected": pa.int64(),
         "report_count": pa.int64(),
@@ -628,6 +714,7 @@ def _incident_schema():
                 "providers_reported",
                 "sources",
                 "backup_phones",
+                "backup_numbers_reported",
             )
         },
     }

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from warehouse.db import DataDir
+from warehouse.display import md_text
 from warehouse.sources import verified_text
 from webapp import data, ui
 from webapp.mapview import choropleth
@@ -68,6 +69,14 @@ WHEN_911_IS_DOWN = """
 - **Call the 10-digit number your local agency gives** during an outage. Local alerts
   usually include one; the Map page shows the numbers of outages reported active now.
   Write your local police, fire and sheriff numbers down before you need them.
+- **Which backup numbers we show, and how.** A number is shown as "If you cannot reach 911
+  there, call ..." only when an official source gives it: an emergency alert (IPAWS, NWS)
+  by its sender, a government agency's own page, an FCC document, or a documented record,
+  and only when those sources agree. Who gave it and when stand beside it ("per Johnson
+  County Emergency Management, 2026-12-06 14:05 UTC"). A number that only news carries, or
+  that official sources disagree on, is never an instruction: the incident page lists it
+  as "reported by" its source. An outage is listed as **active now** only when an official
+  source reports it or two independent sources do, never on one news story alone.
 - **Go in person** to a fire station, police station or hospital if it is safe to.
 - **Follow your county's emergency management and the National Weather Service** for
   updates; outages are announced as local alerts, on radio and TV, and on agency websites.
@@ -184,7 +193,7 @@ def coverage(pub: data.Published) -> None:
     try:
         table = sources_table(str(pub.path), pub.version)
     except Exception as exc:  # the spider registry must not break the page
-        st.warning(f"The list of sources could not be read: {exc}")
+        st.warning(f"The list of sources could not be read: {md_text(exc)}")
         return
     if table.empty:
         st.write("No sources are registered.")

@@ -9,6 +9,7 @@ conf (minimum confidence, 0 to 1), id (an incident: opens its detail view), cons
 from __future__ import annotations
 
 import mimetypes
+import re
 from datetime import date
 from typing import Any
 
@@ -16,9 +17,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from warehouse.display import display_text, link_url, md_link, md_text
 from webapp import data, ui
 from webapp.mapview import choropleth
 
+INCIDENT_ID = re.compile(r"i-[0-9a-f]{16}")  # warehouse.incidents.incident_id_for
 TABLE_LIMIT = 1000
 REPORT_LIST_LIMIT = 60
 
@@ -176,6 +179,10 @@ def render() -> None:
         return
     scope = ui.incident_scope(ui.record_banner(pub))
     chosen = st.query_params.get("id")
+    if chosen and not INCIDENT_ID.fullmatch(chosen):
+        # Not an incident id at all: said in plain text, the parameter never shown as markup.
+        st.text("No such incident.")
+        chosen = None
     if chosen:
         detail(pub, chosen)
         st.divider()
@@ -321,7 +328,7 @@ def pick(rows: pd.DataFrame) -> None:
         "Open an incident",
         options,
         index=options.index(current) if current in options else None,
-        format_func=lambda i: titles.get(i, i),
+        format_func=lambda i: display_text(titles.get(i, i)),
         key="open_incident",
         placeholder="choose one",
         on_change=open_picked,
@@ -343,7 +350,7 @@ def close_detail() -> None:
 def detail(pub: data.Published, incident_id: str) -> None:
     found = data.query(pub, INCIDENT_SQL, (incident_id,))
     if found.empty:
-        st.warning(f"No incident {incident_id!r} in this data version.", icon=":material/search:")
+        st.text(f"No such incident in this data version: {incident_id}")
         st.button("Close", on_click=close_detail, key="close_missing")
         return
     inc = found.iloc[0]
@@ -353,7 +360,7 @@ def detail(pub: data.Published, incident_id: str) -> None:
     state_names = dict(zip(states["state_code"], states["state_name"], strict=True))
     with st.container(border=True, key="incident_detail"):
         head, close = st.columns([6, 1], vertical_alignment="center")
-        head.subheader(inc["title"], anchor=False)
+        head.subheader(md_text(inc["title"]), anchor=False)
         close.button("Close", on_click=close_detail, icon=":material/close:", key="close_detail")
         if int(inc["constructed_reports"]):
             st.warning(
@@ -400,7 +407,12 @@ def detail(pub: data.Published, incident_id: str) -> None:
         st.altair_chart(chart, width="stretch", height=int(chart.height) + 60)
         st.markdown(f"**Reports ({len(reports)})**")
         st.dataframe(
-            reports,
+            reports.assign(
+                source_url=[
+                    link_url(url, ui.source_domains(pub, source))
+                    for url, source in zip(reports["source_url"], reports["source"], strict=True)
+                ]
+            ),
             hide_index=True,
             column_config=REPORT_COLUMNS,
             column_order=list(REPORT_COLUMNS),
@@ -416,7 +428,7 @@ def detail(pub: data.Published, incident_id: str) -> None:
 def facts_markdown(inc: pd.Series, counties: pd.DataFrame, state_names: dict) -> str:
     state_list = ", ".join(state_names.get(s, s) for s in inc["state_codes"]) or "unknown"
     statewide = list(inc["statewide_states"])
-    county_names = [f"{r.county_name}, {r.state_code}" for r in counties.itertuples()]
+    county_names = [md_text(f"{r.county_name}, {r.state_code}") for r in counties.itertuples()]
     if statewide:
         county_text = "statewide in " + ", ".join(statewide)
         named = [n for n in county_names if n.rsplit(", ", 1)[-1] not in statewide]
@@ -429,9 +441,9 @@ def facts_markdown(inc: pd.Series, counties: pd.DataFrame, state_names: dict) ->
     else:
         county_text = "none named"
     people = inc["population_affected"]
-    causes = list(inc["causes_reported"])
-    providers = list(inc["providers_reported"])
-    phones = list(inc["backup_phones"])
+    causes = [md_text(c) for c in inc["causes_reported"]]
+    providers = [md_text(p) for p in inc["providers_reported"]]
+    reported_numbers = [md_text(n) for n in ui.as_list(inc.get("backup_numbers_reported"))]
     lines = [
         f"- **Began:** {ui.when(inc['started_at'])} (local date {inc['started_on']})",
         f"- **Ended:** {ui.when(inc['ended_at'])}"
@@ -444,15 +456,24 @@ def facts_markdown(inc: pd.Series, counties: pd.DataFrame, state_names: dict) ->
         + " (population of the counties, not the number who needed 911)",
         f"- **Cause:** {ui.cause_text(inc['cause'])}"
         + (f" (reported: {'; '.join(causes)})" if causes else ""),
-        f"- **Provider:** {inc['provider'] if pd.notna(inc['provider']) else 'not named'}"
+        f"- **Provider:** {md_text(inc['provider']) if pd.notna(inc['provider']) else 'not named'}"
         + (f" (reported: {'; '.join(providers)})" if providers else ""),
         f"- **Confidence:** {inc['confidence']:.2f} from {int(inc['source_count'])} "
-        f"source{'s' * (int(inc['source_count']) != 1)} ({', '.join(inc['sources'])}), "
+        f"source{'s' * (int(inc['source_count']) != 1)} ({md_text(', '.join(inc['sources']))}), "
         f"{int(inc['report_count'])} report{'s' * (int(inc['report_count']) != 1)}",
     ]
-    if phones:
-        lines.append(f"- **Backup numbers the alerts gave:** {', '.join(phones)}")
-    lines.append(f"- **Incident id:** `{inc['incident_id']}`")
+    number = inc.get("authoritative_backup_number")
+    if isinstance(number, str) and number:
+        at = inc.get("authoritative_backup_at")
+        lines.append(
+            f"- **If you cannot reach 911 there, call:** {md_text(number)} "
+            f"(per {md_text(inc.get('authoritative_backup_source'))}, {md_text(ui.when(at))})"
+        )
+    if reported_numbers:
+        # Every number a source gave, news included: listed as reported, never as an
+        # instruction (the backup-number rule, docs/security.md).
+        lines.append("- **Backup numbers reported by:** " + "; ".join(reported_numbers))
+    lines.append(f"- **Incident id:** {md_text(inc['incident_id'])}")
     return "\n".join(lines)
 
 
@@ -460,6 +481,9 @@ def timeline_chart(inc: pd.Series, reports: pd.DataFrame) -> alt.Chart:
     points = reports.dropna(subset=["published_at"]).assign(
         published=lambda f: f["published_at"].dt.tz_convert("UTC").dt.tz_localize(None),
         constructed=lambda f: f["is_constructed"].map({True: "constructed (demo)", False: "real"}),
+        # Vega tooltips are HTML: text is escaped there, bidi controls are stripped here.
+        title=lambda f: f["title"].map(display_text),
+        source=lambda f: f["source"].map(display_text),
     )[["published", "source", "status", "title", "constructed"]]
     base = alt.Chart(points).encode(
         x=alt.X("published:T", title="published (UTC)"),
@@ -494,12 +518,12 @@ def sources(pub: data.Published, reports: pd.DataFrame) -> None:
         label = row.title or row.report_id
         demo = " *(constructed demo record)*" if row.is_constructed else ""
         when = ui.when(row.published_at)
+        # The link only when it is http(s) and on the source's own domain family.
+        link = md_link(label, row.source_url, ui.source_domains(pub, row.source))
         line.markdown(
-            f"{i + 1}. [{label}]({row.source_url}) — {row.source}, {row.status}, {when}{demo}"
-            if row.source_url
-            else f"{i + 1}. {label} — {row.source}, {row.status}, {when}{demo}"
+            f"{i + 1}. {link} — {md_text(row.source)}, {md_text(row.status)}, {md_text(when)}{demo}"
         )
-        if row.archive_ref:
+        if isinstance(row.archive_ref, str) and row.archive_ref:  # NULL comes as NaN
             button.download_button(
                 "Archived copy",
                 data=archived_loader(pub, row.archive_ref),
@@ -524,7 +548,8 @@ def sources(pub: data.Published, reports: pd.DataFrame) -> None:
                 with_refs["archive_ref"].tolist(),
                 key="archive_preview",
                 format_func=lambda r: (
-                    f"{r}: " + str(with_refs.loc[with_refs["archive_ref"] == r, "title"].iloc[0])
+                    f"{r}: "
+                    + display_text(with_refs.loc[with_refs["archive_ref"] == r, "title"].iloc[0])
                 ),
             )
             if ref:
@@ -558,10 +583,10 @@ def preview(pub: data.Published, ref: str) -> None:
     try:
         status, headers, body = read_archive(pub, ref)
     except Exception as exc:  # a missing or damaged archive must not break the page
-        st.warning(f"The archived copy {ref} cannot be read here: {exc}")
+        st.text(f"The archived copy {ref} cannot be read here: {exc}")
         return
     kind = headers.get("Content-Type", "text/plain").split(";")[0]
-    st.caption(f"HTTP {status}, {kind}, {len(body):,} bytes")
+    st.caption(md_text(f"HTTP {status}, {kind}, {len(body):,} bytes"))
     text = body[:20_000].decode("utf-8", errors="replace")
     language = {"application/json": "json", "application/xml": "xml", "text/xml": "xml"}.get(
         kind, mimetypes.guess_extension(kind) or "text"

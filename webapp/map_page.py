@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
+from warehouse.display import md_text
 from webapp import data, ui
 from webapp.cube import cube, scoped
 from webapp.mapview import BLIND_LABEL, choropleth, coverage_arg
@@ -63,10 +64,12 @@ LIMIT 500
 """
 
 ACTIVE_SQL = """
-SELECT incident_id, title, started_at, state_codes, backup_phones,
+SELECT incident_id, title, started_at, state_codes, authoritative_backup_number,
+       authoritative_backup_source, authoritative_backup_at,
        coalesce(last_reported_at, started_at) AS last_report, constructed_reports > 0 AS demo
 FROM incidents AS i
-WHERE ended_at IS NULL AND coalesce(last_reported_at, started_at) >= ? AND /*scope*/
+WHERE ended_at IS NULL AND coalesce(last_reported_at, started_at) >= ?
+  AND coalesce(corroborated, false) AND /*scope*/
 ORDER BY started_at DESC
 """
 
@@ -170,17 +173,7 @@ def active_banner(pub: data.Published, scope: str = "true") -> None:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     active = data.query(pub, scoped(ACTIVE_SQL, scope), (now - ACTIVE_WINDOW,))
     if len(active):
-        lines = []
-        for row in active.itertuples():
-            phones = ", ".join(row.backup_phones) if len(row.backup_phones) else ""
-            line = (
-                f"**{', '.join(row.state_codes)}**: {row.title} (since {ui.when(row.started_at)})"
-            )
-            if phones:
-                line += f". If you cannot reach 911 there, call **{phones}**"
-            if row.demo:
-                line += " *(demo data)*"
-            lines.append(line)
+        lines = [active_line(row) for row in active.itertuples()]
         st.error(
             "**911 outages reported active now** (no all-clear yet):\n\n"
             + "\n\n".join(f"- {line}" for line in lines),
@@ -193,6 +186,27 @@ def active_banner(pub: data.Published, scope: str = "true") -> None:
             "through, text 911 where available (see About).",
             icon=":material/check_circle:",
         )
+
+
+def active_line(row) -> str:
+    """One incident of the banner, its source text escaped. The backup number is shown as an
+    instruction only when it is authoritative (warehouse/incidents.py, the backup-number
+    rule), with who gave it and when."""
+    line = (
+        f"**{md_text(', '.join(row.state_codes))}**: {md_text(row.title)} "
+        f"(since {md_text(ui.when(row.started_at))})"
+    )
+    number = row.authoritative_backup_number
+    if isinstance(number, str) and number:
+        at = row.authoritative_backup_at
+        stamp = f", {ui.when(at)}" if at is not None and not pd.isna(at) else ""
+        line += (
+            f". If you cannot reach 911 there, call **{md_text(number)}** "
+            f"(per {md_text(row.authoritative_backup_source)}{md_text(stamp)})"
+        )
+    if row.demo:
+        line += " *(demo data)*"
+    return line
 
 
 def stop_playing() -> None:
@@ -314,6 +328,12 @@ def map_view(pub: data.Published, first: date, last: date) -> None:
     peak = layer.peaks(step)[metric] if one_step else None
 
     selected = take_click(level)
+    if selected and selected not in set(ids["id"]):
+        # ?sel= from the URL is validated against the map's own places: an unknown value
+        # selects nothing (and is never shown).
+        selected = None
+        st.session_state["map_sel"] = None
+        st.query_params.pop("sel", None)
     stamp = f"{level}|{metric}|{start_label}|{end_label}|{selected or ''}"
     choropleth(
         level=level,
@@ -401,7 +421,9 @@ def selection_panel(
     found = data.query(pub, scoped(sql, scope), (selected, start, end))
     with st.container(border=True):
         head, button = st.columns([5, 1], vertical_alignment="center")
-        head.subheader(f"{name}: {len(found)} outage{'s' * (len(found) != 1)}", anchor=False)
+        head.subheader(
+            f"{md_text(name)}: {len(found)} outage{'s' * (len(found) != 1)}", anchor=False
+        )
         button.button("Clear", key="clear_sel", on_click=clear_selection, icon=":material/close:")
         st.caption(f"Outages that began {period_text(start_label, end_label, step)}.")
         if found.empty:

@@ -145,3 +145,21 @@ def as_list(value: Any) -> list:
 
 def empty_note(what: str) -> None:
     st.info(f"The published database has no {what} yet.", icon=":material/info:")
+
+
+# Kinds of source that publish on their own domain: a link from one of their reports goes
+# only to that domain's family. News and curated records cite other sites by design.
+OWN_DOMAIN_KINDS = ("agency", "regulator", "alert")
+
+
+def source_domains(pub: data.Published, source: str) -> list[str] | None:
+    """The home a report link of `source` must share a domain family with, or None when
+    any http(s) link will do (news, curated records, a source the table does not know)."""
+    try:
+        table = data.query(pub, "SELECT spider, kind, home FROM sources")
+    except Exception:  # an old file without the sources table: http(s) only
+        return None
+    row = table[table["spider"] == source]
+    if row.empty or row["kind"].iloc[0] not in OWN_DOMAIN_KINDS or not row["home"].iloc[0]:
+        return None
+    return [str(row["home"].iloc[0])]
