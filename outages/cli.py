@@ -441,6 +441,42 @@ def curated_check(paths: tuple[Path, ...], archives: tuple[Path, ...], data_dir:
         raise SystemExit(1)
 
 
+@main.group()
+def sources() -> None:
+    """The sources themselves: a first live run that says what drifted."""
+
+
+@sources.command("check")
+@click.argument("spiders", nargs=-1)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def sources_check(spiders: tuple[str, ...], fmt: str) -> None:
+    """For a machine with internet: one short real crawl of each source (all that fetch from
+    the web, or those named), robots.txt obeyed, in a throwaway data directory. Prints per
+    source: HTTP statuses, the robots.txt verdict, pages, reports, outage reports, the
+    expected structure found or missing, and the problems. Exit status 1 when a source has
+    drifted (unreachable, an error status, disallowed, structure missing, parse errors, or
+    empty where that is not normal)."""
+    from outages.sources_check import check_sources, table_rows
+
+    try:
+        checks = check_sources(spiders)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if fmt == "json":
+        click.echo(json.dumps([c.as_json() for c in checks], ensure_ascii=False, indent=1))
+    else:
+        rows = table_rows(checks)
+        columns = list(rows[0]) if rows else ["spider"]
+        click.echo(format_rows(columns, [tuple(r.values()) for r in rows], "table"))
+        for check in checks:
+            for error in check.errors[:5]:
+                click.echo(f"  {check.spider}: {error}")
+    if any(c.drifted for c in checks):
+        raise SystemExit(1)
+
+
 main.add_command(watch)
 main.add_command(feeds)
 

@@ -78,6 +78,11 @@ class OutageSpider(scrapy.Spider):
     # says so), recorded, and the crawl goes on: a 50 MB answer from a source whose pages are
     # 200 KB is an error page or an attack, not data. DOWNLOAD_MAXSIZE stays the upper bound.
     largest_page_bytes: ClassVar[int] = 16 * 1024 * 1024
+    # The structure the parser depends on, checked by `outages sources check` on a live run
+    # (and against the real fixtures by tests/test_sources_check.py): `json:a.b[].c` (a key
+    # path; `[]` is "some element of a list"), `css:SELECTOR`, `xpath:EXPR` (some page of the
+    # source matches). Empty: not declared.
+    expected_structure: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,

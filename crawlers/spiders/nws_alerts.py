@@ -54,6 +54,12 @@ class NwsAlertsSpider(OutageSpider):
     )
     cadence_minutes = 5
     allowed_domains = ["api.weather.gov"]
+    expected_structure = (
+        "json:features[].properties.id",
+        "json:features[].properties.sent",
+        "json:features[].properties.geocode",
+        "json:features[].properties.headline",
+    )
     custom_settings = {"DEFAULT_REQUEST_HEADERS": {"Accept": "application/geo+json"}}
 
     @classmethod
