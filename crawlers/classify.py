@@ -3,6 +3,11 @@
 Rules, not a model: every decision points at the exact span of input text that made it
 (``Classification.evidence`` is always a substring of one of the input fields, or None).
 
+The phrase tables, the vetoes and the event codes are data: crawlers/data/outage_phrases.csv,
+works_phrases.csv, restored_phrases.csv, not_outage_vetoes.csv, phrase_parts.csv and
+event_codes.csv, read by crawlers/phrase_tables.py (docs/classification.md, "What counts as
+an outage: the data files"). This module is the engine that applies them.
+
 Order of decisions in :func:`classify_alert`
 ============================================
 1. **Tests.** A SAME test code (``RMT``, ``RWT``, ``DMO``, ``NPT``, ``NAT``, ``NST``), a CAP
@@ -131,7 +136,7 @@ one without; a cause the text denies or guards against, "not the result of a
 cyberattack", "meant to prevent cyberattacks", is skipped); ``unknown`` when an outage
 states none. Provider comes from the aliases in ``warehouse/taxonomies/providers.csv``
 (whole-word matches; aliases that are ordinary words such as "Frontier", "Consolidated",
-"Charter", "Level 3" match only capitalised as written or in capitals, and not in names
+"Charter", "Level 3", ``match = cased``, match only as written or in capitals, and not in names
 like "Consolidated Dispatch Center"). The backup phone is the
 NANP number (via ``phonenumbers``) that the text tells people to call instead of 911:
 numbers next to call/dial/contact and to emergency/instead/backup/if you cannot score

@@ -218,3 +218,14 @@ def test_a_malformed_row_names_its_file_and_line(
     monkeypatch.setattr(phrase_tables, "DATA_DIR", tmp_path)
     with pytest.raises(TableError, match=re.escape(message)):
         getattr(phrase_tables, loader).__wrapped__()  # the uncached loader
+
+
+def test_the_tables_are_part_of_the_crawler_code_version() -> None:
+    """A page remembered as parsed is parsed again after a table changes (crawlers/pages.py)."""
+    from crawlers import pages
+
+    root = Path(pages._PACKAGE_ROOT)
+    covered = {p.resolve() for g in pages._CODE_GLOBS for p in root.glob(g)}
+    for table in TABLES + ("cause_phrases.csv",):
+        assert (DATA / table).resolve() in covered, table
+    assert (root / "warehouse/taxonomies/providers.csv").resolve() in covered
