@@ -3,6 +3,11 @@
 Rules, not a model: every decision points at the exact span of input text that made it
 (``Classification.evidence`` is always a substring of one of the input fields, or None).
 
+The phrase tables, the vetoes and the event codes are data: crawlers/data/outage_phrases.csv,
+works_phrases.csv, restored_phrases.csv, not_outage_vetoes.csv, phrase_parts.csv and
+event_codes.csv, read by crawlers/phrase_tables.py (docs/classification.md, "What counts as
+an outage: the data files"). This module is the engine that applies them.
+
 Order of decisions in :func:`classify_alert`
 ============================================
 1. **Tests.** A SAME test code (``RMT``, ``RWT``, ``DMO``, ``NPT``, ``NAT``, ``NST``), a CAP
@@ -131,7 +136,7 @@ one without; a cause the text denies or guards against, "not the result of a
 cyberattack", "meant to prevent cyberattacks", is skipped); ``unknown`` when an outage
 states none. Provider comes from the aliases in ``warehouse/taxonomies/providers.csv``
 (whole-word matches; aliases that are ordinary words such as "Frontier", "Consolidated",
-"Charter", "Level 3" match only capitalised as written or in capitals, and not in names
+"Charter", "Level 3", ``match = cased``, match only as written or in capitals, and not in names
 like "Consolidated Dispatch Center"). The backup phone is the
 NANP number (via ``phonenumbers``) that the text tells people to call instead of 911:
 numbers next to call/dial/contact and to emergency/instead/backup/if you cannot score
@@ -155,6 +160,7 @@ from pathlib import Path
 
 import phonenumbers
 
+from crawlers import phrase_tables
 from warehouse import taxonomy
 
 __all__ = [
@@ -176,9 +182,10 @@ CAUSES: tuple[str, ...] = taxonomy.CAUSES
 # SAME event codes that are tests only (they may still be sent with <status>Actual</status>):
 # Required Weekly/Monthly Test, Practice/Demo Warning, National Periodic Test,
 # National Audible Test, National Silent Test.
-TEST_EVENT_CODES: frozenset[str] = frozenset({"RWT", "RMT", "DMO", "NPT", "NAT", "NST"})
-TEST_CAP_STATUSES: frozenset[str] = frozenset({"test", "exercise", "draft"})
-OUTAGE_EVENT_CODES: frozenset[str] = frozenset({"TOE"})
+# (crawlers/data/event_codes.csv)
+TEST_EVENT_CODES: frozenset[str] = phrase_tables.codes("same_code", "test")
+TEST_CAP_STATUSES: frozenset[str] = phrase_tables.codes("cap_status", "test")
+OUTAGE_EVENT_CODES: frozenset[str] = phrase_tables.codes("same_code", "outage")
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -212,138 +219,19 @@ class Classification:
 
 _I = re.IGNORECASE
 
-_TOKENS: dict[str, str] = {}
-_TOKENS["TERM"] = (
-    r"(?<![\w.])(?:(?:E|NG)-?)?(?:9-1-1|9\.1\.1|9 1 1|911|nine[- ]one[- ]one)(?!\w|[-.]\d)"
-)
-_TOKENS["NOUN"] = (
-    r"(?:(?:emergency|phone|telephone|landline|wireless|cell(?:ular)?|voice|text|dispatch|"
-    r"center|communications?|call|trunk|network|answering|routing)\s+){0,2}"
-    r"(?:services?|systems?|lines?|calls?|calling|networks?|trunks?|access|connectivity|"
-    r"capabilit(?:y|ies)|circuits?|phones?|communications?|centers?|infrastructure|texting|"
-    r"texts?|dispatch)\b"
-)
-_TOKENS["SUBJ"] = r"(?:<TERM>(?:['’]s)?(?:\s+<NOUN>(?:['’]s)?)?)"
-# "phone service across Cook County, including 911, ..." is a 911 subject too
-_TOKENS["INCL_SUBJ"] = (
-    r"(?:(?:phone|telephone|landline|voice|cell(?:ular)?|wireless|communications?)\s+"
-    r"(?:services?|lines?|systems?|calls?)(?:\s+(?!<GAPVETO>)[\w'’&/-]+){0,4}?,\s+including\s+"
-    r"<TERM>(?:\s+<NOUN>)?,)"
-)
-_TOKENS["SUBJ_ANY"] = (
-    r"(?:(?:calls?|calling|access|connections?|services?)\s+(?:to|for)\s+(?:the\s+)?<TERM>"
-    r"(?:\s+<NOUN>)?|<INCL_SUBJ>|<SUBJ>)"
-)
-# headline subjects that name the service: "911 lines", "911 system", "calls to 911" (a bare
-# "911" or one "911 call" is no subject here: "911 call interrupted by gunfire")
-_TOKENS["SUBJ_SVC"] = (
-    r"(?:(?:calls?|calling|access|connections?|services?)\s+(?:to|for)\s+(?:the\s+)?<TERM>"
-    r"(?:\s+<NOUN>)?|<INCL_SUBJ>|<TERM>(?:['’]s)?\s+"
-    r"(?!call\b(?!\s+(?:centers?|systems?|networks?|lines?|routing|trunks?)\b))<NOUN>(?:['’]s)?)"
-)
-# a relative clause or aside between a subject and its verb: "911 service outages, which
-# affected multiple counties, have been restored"
-_TOKENS["REL"] = r"(?:,\s+(?:which|who|that)\b[^,.;!?\n]{1,80},)?"
-# "down" that is a state, not a number going down ("911 calls down 10 percent")
-_TOKENS["DOWN"] = (
-    r"down\b(?!\s*%|\s+(?:\d[\d,.]*\s*(?:%|percent\b|calls?\b|per\b|from\b)|by\s+(?:\d|about|"
-    r"nearly|more|almost|half)|from\s+(?:\d[\d,.]*\s+(?:calls?|in|last|a\s+year|per)\b|last\b|"
-    r"a\s+year|the\s+(?:previous|prior|same))|slightly\b|sharply\b|significantly\b|"
-    r"the\s+(?:street|road|hall|block)\b))"
-)
-# the object of a transitive outage verb: "knocked out 911 service", "blocked 25 million
-# 911 calls", "dropped 911 calls in 4 states", "affected 9-1-1, internet ..."
-_TOKENS["OBJ_SVC"] = (
-    r"(?:(?:the|all|some|many|several|most|its|their|more\s+than|over|about|nearly|almost|"
-    r"approximately|at\s+least|up\s+to|(?:tens\s+of\s+)?(?:thousands|hundreds|millions|dozens)"
-    r"\s+of|[\d][\d,.]*(?:\s+(?:million|thousand))?|an\s+estimated|local|regional|statewide|"
-    r"county|countywide|emergency|area|land\s*line|wireless|cellular|cell)\s+){0,4}"
-    r"<TERM>(?:\s+(?!call\b(?!\s+(?:centers?|systems?|networks?|lines?|routing|trunks?)\b))<NOUN>)?"
-    r"(?=\s*(?:[.,;:!?)”\"’—–]|$)|\s+(?:-\s|in|for|across|at|throughout|statewide|nationwide|on|"
-    r"to|from|after|during|around|and|or|but|by|with|since|until|over|into|as|while|when|"
-    r"leaving|forcing|making|overnight|early|late|this|last|today|tonight|yesterday|"
-    r"\w+day|\w+s\s+(?:in|across))\b)"
-)
-# Words that may not sit between a 911 subject and its predicate: clause joiners, verbs of
-# calling, auxiliaries (the subject already had its predicate) and nouns that make "911" an
-# agency or a fee rather than the service.
-_TOKENS["GAPVETO"] = (
-    r"(?:call|calls|calling|dial|dialing|text|please|if|and|but|or|nor|while|whereas|however|"
-    r"although|though|to|when|about|report|reporting|because|that|which|who|as|so|than|"
-    r"is|are|was|were|be|been|being|has|have|had|will|would|may|might|can|could|should|"
-    r"must|do|does|did|remains?|says?|said|reports?|reported|advises?|asks?|urges?|reminds?|"
-    r"dispatchers?|operators?|staff|telecommunicators?|directors?|coordinators?|board|fees?|"
-    r"tax(?:es)?|address(?:es|ing)?|signs?|call-?takers?|officials?|personnel|employees|"
-    r"workers|administrators?|authority|committee|district|agency|department|dept|office|"
-    r"building|facility|crews?|not|no)\b"
-)
-_TOKENS["GAP"] = r"(?:\s+(?!<GAPVETO>)[\w'’&/-]+){0,7}?"
-# between "911" and an outage noun ("911 landline outage"): no prepositions either
-_TOKENS["NGAP"] = (
-    r"(?:\s+(?!<GAPVETO>|(?:for|in|at|on|of|with|from|by|during|after|before|regarding|"
-    r"concerning|the|a|an)\b)[\w'’-]+){0,2}?"
-)
-_TOKENS["AUX"] = (
-    r"(?:is|are|was|were|has\s+been|have\s+been|had\s+been|may\s+be|might\s+be|could\s+be|"
-    r"will\s+be|would\s+be|appears?\s+to\s+be|seems?\s+to\s+be|remains?|remained|"
-    r"continues?\s+to\s+be|went|goes|has\s+gone|have\s+gone|became|has\s+become)"
-)
-_TOKENS["ADV"] = (
-    r"(?:\s+(?:currently|presently|temporarily|now|still|partially|intermittently|completely|totally|"
-    r"reportedly|possibly|also|largely|mostly|entirely|widely|briefly|apparently))*"
-)
-_TOKENS["EXPADV"] = r"(?:(?:currently|presently|temporarily|now|still)\s+)?"
-_TOKENS["ISSUE_STRONG"] = (
-    r"(?:an?\s+|some\s+|the\s+)?(?:[\w-]+\s+){0,2}?"
-    r"(?:outages?|disruptions?|interruptions?|failures?)\b"
-)
-_TOKENS["ISSUE_WEAK"] = (
-    r"(?:an?\s+|some\s+|the\s+)?(?:[\w-]+\s+){0,2}?"
-    r"(?:issues?|problems?|difficult(?:y|ies)|trouble|malfunctions?)\b"
-)
-_TOKENS["CALLVERB"] = (
-    r"(?:reach(?:ing)?|call(?:ing)?|dial(?:ing)?|connect(?:ing)?\s+(?:to|with)|"
-    r"get(?:ting)?\s+through\s+to|contact(?:ing)?|access(?:ing)?|text(?:ing)?|"
-    r"(?:make|making|place|placing|complete|completing)\s+(?:calls?\s+to\s+)?)"
-)
-_TOKENS["CANNOT"] = (
-    r"(?:unable|not\s+(?:be\s+)?able|cannot|can\s*not|can['’]t|could\s+not|couldn['’]t|"
-    r"won['’]t\s+be\s+able|will\s+not\s+be\s+able|fail(?:ed|ing|s)?)"
-)
-_TOKENS["NEGATE"] = r"(?:not|n['’]t|never)"
-_TOKENS["THROUGH"] = (
-    r"(?:going\s+through|go\s+through|getting\s+through|get\s+through|connect\w*|"
-    r"complet\w*|reach\w*|answered|received|delivered)"
-)
-_TOKENS["CALLS"] = (
-    r"(?:<TERM>\s+(?:[\w-]+\s+)?calls?|calls?\s+to\s+(?:the\s+)?<TERM>(?:\s+<NOUN>)?)"
-    r"(?!\s+(?:centers?|centres?|takers?|handl\w+|recordings?|logs?|records?|volumes?|data|"
-    r"audio|tapes?|transcripts?|reviews?|processing)\b)"
-    r"(?:\s+(?!<GAPVETO>)[\w'’-]+){0,6}?"
-)
-
-
 # Patterns whose every match starts at a 911 term or at "calls to 911": these are tried
 # only at those positions (``match``) instead of being scanned over the clause.
 _ANCHORED: set[re.Pattern[str]] = set()
 _ANCHOR_TOKENS = ("<SUBJ_ANY>", "<SUBJ_SVC>", "<SUBJ>", "<TERM>", "<CALLS>")
+_expand = phrase_tables.expand  # <NAME> building blocks: crawlers/data/phrase_parts.csv
 
 
-def _rx(template: str, flags: int = _I) -> re.Pattern[str]:
-    rx = re.compile(_expand(template), flags)
-    if template.startswith(_ANCHOR_TOKENS):
-        _ANCHORED.add(rx)
-    return rx
-
-
-def _expand(template: str) -> str:
-    out = template
-    for _ in range(5):
-        new = re.sub(r"<([A-Z_]+)>", lambda m: _TOKENS[m.group(1)], out)
-        if new == out:
-            break
-        out = new
-    return out
+def _rx(
+    phrase: phrase_tables.OutagePhrase | phrase_tables.WorksPhrase | phrase_tables.RestoredPhrase,
+) -> re.Pattern[str]:
+    if phrase.pattern.startswith(_ANCHOR_TOKENS):
+        _ANCHORED.add(phrase.regex)
+    return phrase.regex
 
 
 _TERM_RE = re.compile(_expand(r"<TERM>"), _I)
@@ -356,738 +244,22 @@ _CALLS_TO_RE = re.compile(
     _I,
 )
 
-# ---- outage families: (name, regex, weight) ------------------------------------------
-# Families whose subject comes first get a "called 911" veto (e.g. "CALL 911 LINES ...").
+# ---- the phrase tables (crawlers/data/*_phrases.csv) ---------------------------------
+# outage: (family, regex, weight, subject first, keywords); the regex runs only when one of
+# its keywords occurs in the clause
 _OUTAGE_PATTERNS: list[tuple[str, re.Pattern[str], float, bool, tuple[str, ...]]] = [
-    (
-        "subject_state",
-        _rx(
-            r"<SUBJ_ANY><GAP><REL>\s+<AUX><ADV>\s+"
-            r"(?:<DOWN>|out\s+of\s+(?:service|order)|out\b(?!\s+(?:to|and|there|for|of|looking|with)\b)|offline|off-line|unavailable|not\s+available|"
-            r"not\s+(?:currently\s+)?(?:working|functioning|operational|operating|accessible|"
-            r"reachable|in\s+service)|non-?operational|non-?functional|inoperable|"
-            r"inoperative|disrupted|interrupted|impaired|failing|dead\b|unreachable|"
-            r"inaccessible|disabled|knocked\s+out|cut\s+off|severed|"
-            r"without\s+(?:\w+\s+)?(?:power|service|connectivity))"
-        ),
-        0.9,
-        True,
-        (
-            "disabled",
-            "knocked",
-            "cut",
-            "severed",
-            "down",
-            "out",
-            "offline",
-            "off-line",
-            "unavailable",
-            "not",
-            "inoper",
-            "disrupt",
-            "interrupt",
-            "impair",
-            "failing",
-            "dead",
-            "unreach",
-            "inaccess",
-            "without",
-            "non-op",
-            "nonop",
-            "non-fun",
-            "nonfun",
-        ),
-    ),
-    (
-        "subject_state_weak",
-        _rx(
-            r"<SUBJ_ANY><GAP>\s+<AUX><ADV>\s+"
-            r"(?:affected|impacted|degraded|compromised|intermittent|limited)\b"
-        ),
-        0.75,
-        True,
-        ("affected", "impacted", "degraded", "compromised", "intermittent", "limited"),
-    ),
-    (
-        "subject_experiencing",
-        _rx(
-            r"<SUBJ_ANY><GAP>\s+(?:(?:is|are|was|were|has\s+been|have\s+been|may\s+be|"
-            r"might\s+be)\s+)?<EXPADV>(?:experiencing|having|suffering|encountering|experienced|"
-            r"had|suffered|encountered|has|have|(?:may|might|could|will|can)\s+(?:also\s+)?"
-            r"(?:experience|have|encounter))\s+<ISSUE_STRONG>"
-        ),
-        0.9,
-        True,
-        ("outage", "disruption", "interruption", "failure"),
-    ),
-    (
-        "subject_experiencing_weak",
-        _rx(
-            r"<SUBJ_ANY><GAP>\s+(?:(?:is|are|was|were|has\s+been|have\s+been|may\s+be|"
-            r"might\s+be)\s+)?<EXPADV>(?:experiencing|having|suffering|encountering|experienced|"
-            r"had|(?:may|might|could|will|can)\s+(?:also\s+)?(?:experience|have|encounter))\s+"
-            r"<ISSUE_WEAK>"
-        ),
-        0.8,
-        True,
-        ("issue", "problem", "difficult", "trouble", "malfunction"),
-    ),
-    (
-        "noun_outage",
-        _rx(
-            r"<TERM>(?:\s+<NOUN>|<NGAP>)\s+(?:outages?|disruptions?|interruptions?|failures?|"
-            r"blackout|<DOWN>|out\s+of\s+service|offline)"
-            r"(?!\s+(?:notifications?|plans?|procedures?|drills?|exercises?|training|protocols?|"
-            r"polic(?:y|ies)|preparedness)\b)"
-        ),
-        0.9,
-        True,
-        ("outage", "disruption", "interruption", "failure", "blackout", "down", "out", "offline"),
-    ),
-    (
-        "noun_issue",
-        _rx(
-            r"<TERM>(?:\s+<NOUN>|<NGAP>)\s+(?:issues?|problems?|difficult(?:y|ies)|malfunctions?)\b"
-        ),
-        0.75,
-        True,
-        ("issue", "problem", "difficult", "malfunction"),
-    ),
-    (
-        "outage_of_911",
-        _rx(
-            r"\b(?:outages?|disruptions?|interruptions?|failures?|loss)\s+(?:of|to|with|"
-            r"affecting|impacting|involving|in|on)\s+(?:the\s+)?"
-            r"(?:(?!call\b|dial\b|text\b|contact\b|please\b|reach\b|if\b|and\b)"
-            r"[\w'’&/-]+\s+){0,3}?<TERM>"
-        ),
-        0.9,
-        False,
-        ("outage", "disruption", "interruption", "failure", "loss"),
-    ),
-    (
-        "issue_with_911",
-        _rx(
-            r"\b(?:issues?|problems?|difficult(?:y|ies))\s+(?:with|affecting|impacting)\s+"
-            r"(?:the\s+)?(?:(?!call\b|dial\b|text\b|contact\b|please\b|if\b|and\b)"
-            r"[\w'’&/-]+\s+){0,3}?<TERM>"
-        ),
-        0.8,
-        False,
-        ("issue", "problem", "difficult"),
-    ),
-    (
-        "without_911",
-        _rx(
-            r"\b(?:lost|loss\s+of|losing|lose|without|no)\s+(?:all\s+|their\s+|its\s+|the\s+|"
-            r"an?\s+)?(?:[\w-]+\s+){0,2}?<TERM>\s+(?:[\w-]+\s+)?(?:service|services|access|"
-            r"connectivity|capabilit(?:y|ies)|coverage|systems?|lines?)\b"
-        ),
-        0.85,
-        False,
-        ("lost", "loss", "losing", "lose", "without", "no"),
-    ),
-    (
-        "cannot_reach",
-        _rx(r"<CANNOT>\s+(?:to\s+)?<CALLVERB>\s*(?:the\s+)?(?:[\w-]+\s+)?<TERM>"),
-        0.9,
-        False,
-        ("unable", "not", "cannot", "can", "can't", "can’t", "couldn", "won't", "won’t", "fail"),
-    ),
-    (
-        # "911 centers cannot receive 911 voice calls", "unable to answer calls to 911"
-        "cannot_receive",
-        _rx(
-            r"<CANNOT>\s+(?:to\s+)?(?:receive|receiving|answer|answering|take|taking|accept|"
-            r"accepting|process|processing|deliver|delivering|route|routing|transmit|"
-            r"transmitting|complete|completing)\s+(?:any\s+|all\s+|some\s+|incoming\s+)?"
-            r"(?:[\w-]+\s+)?(?:<TERM>\s+(?:[\w-]+\s+)?calls?\b|calls?\s+(?:to|on|from|for)\s+"
-            r"(?:the\s+)?<TERM>)"
-        ),
-        0.9,
-        False,
-        ("unable", "not", "cannot", "can", "can't", "can’t", "couldn", "won't", "won’t", "fail"),
-    ),
-    (
-        # "Douglas County 911 still cannot receive all voice calls"
-        "subject_cannot_receive",
-        _rx(
-            r"<SUBJ><GAP>\s+(?:(?:(?:still|currently|now|temporarily)\s+)+<CANNOT>\s+(?:to\s+)?"
-            r"(?:receive|answer|take|accept|process)\s+(?:any\s+|all\s+|some\s+|incoming\s+)?"
-            r"(?:[\w-]+\s+){0,2}?(?:calls?|texts?)|<CANNOT>\s+(?:to\s+)?"
-            r"(?:receive|answer|take|accept|process)\s+(?:any\s+|all\s+|some\s+|incoming\s+)?"
-            r"(?!(?:[\w-]+\s+){0,2}?(?:video|photo|picture|image|multimedia))(?:[\w-]+\s+){0,2}?"
-            r"calls?)\b"
-        ),
-        0.9,
-        True,
-        ("unable", "not", "cannot", "can", "can't", "can’t", "couldn", "won't", "won’t", "fail"),
-    ),
-    (
-        "trouble_reaching",
-        _rx(
-            r"\b(?:trouble|difficulty|difficulties|problems?|issues?)\s+(?:when\s+|while\s+)?"
-            r"<CALLVERB>\s*(?:the\s+)?<TERM>"
-        ),
-        0.85,
-        False,
-        ("trouble", "difficult", "problem", "issue"),
-    ),
-    (
-        "not_all_calls",
-        _rx(
-            r"\bnot\s+all\s+(?:[\w-]+\s+){0,2}?<CALLS>\s+(?:are|were|is|was|may|might|will|"
-            r"could)\s+(?:be\s+|been\s+)?<THROUGH>"
-        ),
-        0.9,
-        False,
-        ("not",),
-    ),
-    (
-        "calls_not_through",
-        _rx(
-            r"<CALLS>\s+(?:(?:are|were|is|was|may|might|will|could|do|does|did)\s*<NEGATE>\s+"
-            r"(?:be\s+|been\s+|being\s+)?(?:<THROUGH>|go\b|get\b|work\w*)|"
-            # headline style, no auxiliary: "911 VOICE CALLS NOT GOING THROUGH"
-            r"not\s+(?:going\s+through|getting\s+through|connecting|completing|working)\b)"
-        ),
-        0.9,
-        True,
-        ("not", "n't", "n’t", "never"),
-    ),
-    (
-        "calls_failing",
-        _rx(
-            r"<CALLS>\s+(?:(?:are|were|is|was|may\s+be|might\s+be|could\s+be|have\s+been|"
-            r"has\s+been)\s+(?:being\s+)?(?:failing|failed|dropped|dropping|blocked|lost|"
-            r"disconnected|rejected|unanswered|receiving\s+(?:a\s+)?busy\s+signals?)|"
-            r"(?:may|might|could|will)\s+(?:fail|drop|not\s+connect|not\s+go\s+through)|"
-            r"failing\s+to\s+(?:reach|connect|go\s+through|get\s+through|complete|be\s+"
-            r"(?:delivered|completed|connected|answered))|"
-            r"(?:fail|failed|fails))\b"
-        ),
-        0.9,
-        True,
-        ("fail", "drop", "block", "lost", "disconnect", "reject", "unanswered", "busy", "not"),
-    ),
-    (
-        "affecting_911",
-        _rx(
-            r"\b(?:is|are|was|were|has\s+been|have\s+been)\s+(?:currently\s+|also\s+)?"
-            r"(?:affecting|impacting|disrupting|interrupting|blocking)\s+(?:the\s+)?"
-            r"(?:(?!call\b|dial\b|text\b|contact\b|please\b|if\b|and\b)[\w'’&/-]+\s+){0,3}?"
-            r"<TERM>(?!\s+(?:dispatchers?|operators?|staff|center|centers|fees?|tax)\b)"
-        ),
-        0.85,
-        False,
-        ("affecting", "impacting", "disrupting", "interrupting", "blocking"),
-    ),
-    (
-        "preventing_911",
-        _rx(
-            r"\b(?:prevent\w*|keep\w*|kept|stop\w*|block\w*|inhibit\w*|bar(?:s|red|ring)?)\s+"
-            r"(?:[\w'’&/-]+\s+){0,6}?from\s+(?:<CALLVERB>|deliver\w*|receiv\w*|rout\w*|"
-            r"answer\w*|transmit\w*)\s*(?:the\s+)?(?:[\w-]+\s+)?<TERM>"
-        ),
-        0.85,
-        False,
-        ("prevent", "keep", "kept", "stop", "block", "inhibit", "bar"),
-    ),
-    (
-        "busy_signal",
-        _rx(
-            r"\b(?:busy\s+signals?|fast\s+busy|circuits?\s+(?:are\s+)?busy|all\s+circuits)"
-            r"[^.;!?\n]{0,60}?\b(?:calling|dialing|call|dial|calls?\s+to|reach)\s+<TERM>|"
-            r"\b(?:calling|dialing|call(?:er)?s?\s+to)\s+<TERM>[^.;!?\n]{0,60}?\b(?:busy\s+signals?|"
-            r"fast\s+busy|circuits?\s+(?:are\s+)?busy|all\s+circuits)"
-        ),
-        0.85,
-        False,
-        ("busy", "circuits"),
-    ),
-    (
-        "outage_including_911",
-        _rx(
-            r"\b(?:out|down|unavailable|not\s+working|disrupted|interrupted|outages?|cannot|"
-            r"can['’]t|unable|disruptions?|interruptions?|failures?)\b[^.;!?\n]{0,60}?"
-            r"(?:,|\s[–—-])?\s+(?:including|as\s+well\s+as|and\s+also|"
-            r"also\s+affecting)\s+(?:calls?\s+)?(?:to\s+)?<TERM>"
-            r"(?!\s+(?:dispatchers?|operators?|staff|center|centers|fees?|tax|addresses|signs?)\b)"
-        ),
-        0.85,
-        False,
-        ("including", "well", "also"),
-    ),
-    (
-        "psap_phones_down",
-        _rx(
-            r"\b(?:phone|telephone)\s+(?:lines?|service|system)s?\s+(?:are|is|were|was)\s+"
-            r"(?:currently\s+)?(?:down|out|not\s+working|unavailable)\s+(?:at|in|for)\s+"
-            r"(?:the\s+)?(?:[\w'’-]+\s+){0,3}?<TERM>\s+(?:center|dispatch|communications|"
-            r"psap|call\s+center|answering\s+point)"
-        ),
-        0.8,
-        False,
-        ("phone",),
-    ),
-    (
-        "trying_to_call",
-        _rx(
-            r"\b(?:trying|attempting|tries|try)\s+to\s+(?:call|dial|reach|contact|text)\s+<TERM>"
-            r"[^.;!?\n]{0,80}?\b(?:may|might|will|could|can|are|is|do|does)\s+(?:not\s+)?"
-            r"(?:\w+\s+)?(?:experienc\w*|hav\w*|encounter\w*|get\w*|receiv\w*|hear\w*)\s+"
-            r"(?:an?\s+|some\s+)?(?:[\w-]+\s+)?(?:difficult\w*|problems?|issues?|trouble|"
-            r"busy|errors?|recordings?|no\s+answer|dead\s+air)"
-        ),
-        0.85,
-        False,
-        ("try", "tries", "trying", "attempting"),
-    ),
-    (
-        "if_call_and_fails",
-        _rx(
-            r"\bif\s+(?:you\s+)?(?:call|dial|try|text)\s+(?:to\s+(?:call|reach)\s+)?<TERM>\s+and\s+"
-            r"(?:it|the\s+call|you|your\s+call)\s+(?:does|do|did|is|are|cannot|can['’]t|can\s+not|"
-            r"get|hear|receive)\s*(?:<NEGATE>\s+)?(?:go\s+through|get\s+through|connect\w*|"
-            r"answered|a\s+busy|busy|no\s+answer|(?:an?\s+)?error|(?:a\s+)?recording)"
-        ),
-        0.85,
-        False,
-        ("if",),
-    ),
-    (
-        "no_calls_reaching",
-        _rx(
-            r"\bno\s+calls?\s+(?:were|are|have\s+been|was|is)\s+(?:being\s+)?(?:reaching|"
-            r"getting\s+through\s+to|going\s+through\s+to|connecting\s+to|received\s+(?:by|at)|"
-            r"answered\s+(?:by|at))\s+(?:the\s+)?(?:[\w'’-]+\s+){0,2}?<TERM>"
-        ),
-        0.85,
-        False,
-        ("no",),
-    ),
-    (
-        "if_call_fails",
-        _rx(
-            r"\bif\s+(?:your\s+|a\s+)?(?:<TERM>\s+calls?|calls?\s+to\s+(?:the\s+)?<TERM>|<TERM>)"
-            r"\s+(?:does|do|did|is|are|will)\s*<NEGATE>\s+(?:go|get|going|connect\w*|"
-            r"answer\w*|complete|work\w*)"
-        ),
-        0.85,
-        False,
-        ("if",),
-    ),
-    (
-        "including_911",
-        _rx(
-            r"(?:<CANNOT>|may\s+not|might\s+not)\s+(?:to\s+)?(?:make|place|complete|receive)\s+"
-            r"(?:[\w-]+\s+){0,3}?calls?(?:,|\s[–—-])?\s+(?:including|even|such\s+as)\s+(?:calls?\s+)?"
-            r"(?:to\s+)?<TERM>"
-        ),
-        0.85,
-        False,
-        ("including", "even", "such"),
-    ),
-    (
-        "calls_including_911",
-        _rx(
-            r"\bcalls?,?\s+including\s+(?:calls?\s+)?(?:to\s+)?<TERM>(?:\s+calls?)?,?\s+"
-            r"(?:are|were|may|might|will|could)\s*(?:<NEGATE>\s+|be\s+(?:failing|affected))"
-        ),
-        0.85,
-        False,
-        ("including",),
-    ),
-    (
-        "emergency_lines",
-        _rx(
-            r"(?<!non-)(?<!non\s)(?<!non)\bemergency\s+(?:(?:services?|phone|telephone|"
-            r"communications?|call|dispatch)\s+){0,2}(?:lines?|phones?|phone\s+service|"
-            r"telephone\s+service|phone\s+system|telephone\s+system)\s+(?:is|are|was|were|"
-            r"have\s+been|has\s+been|may\s+be|remains?)\s+(?:currently\s+|temporarily\s+)?"
-            r"(?:down\b|out\b|out\s+of\s+service|not\s+working|unavailable|disrupted|"
-            r"interrupted|inoperable)"
-        ),
-        0.7,
-        False,
-        ("emergency",),
-    ),
-    (
-        "emergency_calls",
-        _rx(
-            r"(?:(?<!non-)(?<!non\s)(?<!non)\bemergency\s+calls?\s+(?:are|were|may|might|will|"
-            r"could)\s*<NEGATE>\s+(?:be\s+)?<THROUGH>|<CANNOT>\s+(?:to\s+)?(?:make|place|"
-            r"complete)\s+(?:[\w-]+\s+)?(?<!non-)emergency\s+calls?|<CANNOT>\s+(?:to\s+)?"
-            r"<CALLVERB>\s*(?:the\s+)?(?:local\s+)?(?<!non-)emergency\s+(?:phone\s+|"
-            r"telephone\s+)?(?:lines?|numbers?))"
-        ),
-        0.75,
-        False,
-        ("emergency",),
-    ),
-    (
-        # headline style, without an auxiliary: "911 lines crash in Las Vegas", "911 service
-        # disrupted Sunday", "911 Services Across Massachusetts Down", "911 calls fail"
-        "subject_headline",
-        _rx(
-            r"<SUBJ_SVC><GAP>\s+(?:crash(?:es|ed)?\b(?!\s+(?:course|test|victims?|scene|site|"
-            r"reports?|investigat\w*|involving|on)\b)|go(?:es)?\s+(?:down|dark|out|offline)\b|"
-            r"went\s+(?:down|dark|out|offline)\b|gone\s+(?:down|dark)\b|disrupted\b|"
-            r"interrupted\b|knocked\s+out\b|disabled\b|<DOWN>|offline\b|out\s+of\s+service\b|"
-            r"fail(?:s|ed)?(?=\s*(?:[.,;:!?)—–]|$)|\s+(?:in|across|for|at|on|statewide|"
-            r"nationwide|again|during|after|overnight|today|tonight|yesterday|briefly|"
-            r"temporarily|\w+day)\b|\s+to\s+(?:connect|go|get|reach|work|complete|ring)\b))"
-        ),
-        0.9,
-        True,
-        (
-            "crash",
-            "go",
-            "went",
-            "gone",
-            "disrupt",
-            "interrupt",
-            "knock",
-            "disabl",
-            "down",
-            "offline",
-            "out",
-            "fail",
-        ),
-    ),
-    (
-        # transitive: "a CenturyLink outage has knocked out 911 voice calls", "Faulty firewall
-        # blocked 911 calls", "Outage that dropped 911 calls", "Cut Fiber Line Downs 911
-        # System", "prevented more than 25,000 attempts to reach 911"
-        "knocked_out_911",
-        _rx(
-            r"(?<!\bto\s)(?<!\bhelp\s)\b(?:knock(?:s|ed|ing)?\s+out|took\s+(?:out|down)|"
-            r"tak(?:e|es|ing)\s+(?:out|down)|shut(?:s|ting)?\s+down|downs|downed|"
-            r"disrupt(?:s|ed|ing)|interrupt(?:s|ed|ing)|disabl(?:es|ed|ing)|crippl(?:es|ed|ing)|"
-            r"block(?:s|ed|ing)|drop(?:s|ped|ping)|cut(?:s|ting)?\s+off|wip(?:es|ed|ing)\s+out|"
-            r"prevent(?:s|ed|ing))\s+"
-            r"(?:<OBJ_SVC>|(?:(?!call\b|dial\b|please\b|if\b)[\w,.’'&-]+\s+){0,6}?"
-            r"(?:including\s+(?:[\w,.]+\s+){0,3}?)?(?:attempts?|calls?)\s+to\s+"
-            r"(?:reach\s+|call\s+|dial\s+|contact\s+)?(?:the\s+)?<TERM>)"
-        ),
-        0.85,
-        False,
-        (
-            "knock",
-            "took",
-            "tak",
-            "shut",
-            "downs",
-            "downed",
-            "disrupt",
-            "interrupt",
-            "disabl",
-            "crippl",
-            "block",
-            "drop",
-            "cut",
-            "wip",
-            "prevent",
-        ),
-    ),
-    (
-        # "CenturyLink outage affects 9-1-1", "an outage that affected 911 service"
-        "outage_affects_911",
-        _rx(
-            r"\b(?:outages?|disruptions?|failures?|interruptions?|(?:fib(?:er|re)|cable|line)\s+"
-            r"cuts?|crash(?:es)?)\b(?:\s+(?!call\b|dial\b|please\b|if\b)[\w'’&/-]+){0,8}?\s+"
-            r"(?:affect(?:s|ed|ing)?|impact(?:s|ed|ing)?|hit|hits|hitting)\s+<OBJ_SVC>"
-        ),
-        0.85,
-        False,
-        ("affect", "impact", "hit ", "hits", "hitting"),
-    ),
-    (
-        # "lost the ability to take 911 calls", "affected residents’ ability to call the 911
-        # emergency number", "affected AT&T’s ability to deliver 911 calls"
-        "ability_to_911",
-        _rx(
-            r"\b(?:los[te]|losing|loses|affect(?:s|ed|ing)|impact(?:s|ed|ing)|disrupt(?:s|ed|ing)|"
-            r"impair(?:s|ed|ing)|hamper(?:s|ed|ing)|hinder(?:s|ed|ing)|limit(?:s|ed|ing)|without|"
-            r"cut\s+off|prevent(?:s|ed|ing))\s+(?:(?!call\b|dial\b)[\w'’&/,-]+\s+){0,6}?"
-            r"(?:ability|abilities|capability|capacity)\s+to\s+(?:<CALLVERB>|receive|take|"
-            r"answer|deliver|route|process|transmit|complete)\s*(?:(?:or|and)\s+\w+\s+)?"
-            r"(?:the\s+|any\s+|incoming\s+)?(?:[\w-]+\s+)?(?:<TERM>|calls?\s+(?:to|from)\s+"
-            r"(?:the\s+)?<TERM>|(?<!non-)emergency\s+calls?)"
-        ),
-        0.85,
-        False,
-        ("ability", "abilities", "capability", "capacity"),
-    ),
-    (
-        # "No one has access to the 911 system in Nassau County"
-        "no_one_reaches_911",
-        _rx(
-            r"\b(?:no\s*one|nobody|no\s+callers?|no\s+residents?)\s+(?:can|could|was\s+able\s+to|"
-            r"were\s+able\s+to|is\s+able\s+to|are\s+able\s+to|has|had|have)\s+(?:access\s+to\s+|"
-            r"<CALLVERB>\s*|reached\s+|get\s+through\s+to\s+|got\s+through\s+to\s+)(?:the\s+)?<TERM>"
-            r"(?!\s+(?:call\s+)?(?:recordings?|tapes?|audio|records?|logs?|data|transcripts?|"
-            r"files?)\b)"
-        ),
-        0.85,
-        False,
-        ("no one", "noone", "nobody", "no caller", "no resident"),
-    ),
-    (
-        # FCC reports: "resulting in over 400 failed 911 calls"
-        "failed_911_calls",
-        _rx(
-            r"\b(?:failed|blocked|undelivered|uncompleted|incomplete|misrouted)\s+<TERM>\s+"
-            r"(?:voice\s+|emergency\s+|wireless\s+)?calls\b"
-        ),
-        0.85,
-        False,
-        ("failed", "blocked", "undeliver", "uncomplet", "incomplet", "misrout"),
-    ),
-    (
-        # FCC reports: "PSAPs were unable to receive calls", "the PSAP could not receive 911
-        # calls"
-        "psap_cannot_receive",
-        _rx(
-            r"\b(?:PSAPs?|public\s+safety\s+answering\s+points?|answering\s+points?)\b"
-            r"(?:\s+(?!<GAPVETO>)[\w'’&/()-]+){0,5}?\s+(?:(?:(?:were|was|remained)\s+(?:still\s+|"
-            r"temporarily\s+)?(?:unable|not\s+able)|could\s+not|couldn['’]t|did\s+not|didn['’]t|"
-            r"failed)\s+(?:to\s+)?|(?:(?:are|is|remain|remains)\s+)?(?:still|currently|temporarily|"
-            r"now)\s+(?:unable\s+to|not\s+able\s+to|cannot|can\s*not|can['’]t)\s+)(?:receive|"
-            r"answer|take|accept|process|get)\s+(?:any\s+|all\s+|some\s+|incoming\s+)?"
-            r"(?!(?:[\w-]+\s+){0,2}?(?:video|photo|picture|image|multimedia|text))"
-            r"(?:[\w-]+\s+){0,2}?calls?\b"
-        ),
-        0.9,
-        False,
-        ("unable", "not", "cannot", "can", "can't", "can’t", "couldn", "won't", "won’t", "fail"),
-    ),
+    (p.family, _rx(p), p.weight, p.subject_first, p.keywords)
+    for p in phrase_tables.outage_phrases()
 ]
-
-# ---- "911 works" phrases -------------------------------------------------------------
 _WORKS_PATTERNS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
-    (
-        _rx(
-            r"<SUBJ_ANY><GAP>\s+(?:is|are|remains?|remained|continues?\s+to\s+be|has\s+been|"
-            r"have\s+been|was|were|will\s+remain|will\s+be)(?:\s+(?:still|currently|fully|now|"
-            r"also|completely))*\s+(?:working(?!\s+(?:to|on|with|around|hard|diligently|"
-            r"closely)\b)|operational|functional|functioning|available|up\s+and\s+running|"
-            r"in\s+service|operating|unaffected|normal|open\b|not\s+(?:been\s+|be\s+)?"
-            r"(?:affected|impacted|disrupted|interrupted|down|out|experiencing|involved))"
-            r"(?:\s+(?:normally|properly|as\s+(?:normal|usual)))?"
-        ),
-        (
-            "work",
-            "operat",
-            "function",
-            "avail",
-            "running",
-            "service",
-            "unaffected",
-            "normal",
-            "open",
-            "not",
-        ),
-    ),
-    (
-        _rx(
-            r"(?:does|do|did|will|should|would|has|have|is|are|was|were)\s*<NEGATE>\s+"
-            r"(?:be\s+|been\s+)?(?:affect|impact|disrupt|interrupt|involv)\w*\s+(?:the\s+)?"
-            r"(?:[\w'’-]+\s+){0,3}?<TERM>(?:\s+<NOUN>)?"
-        ),
-        ("not", "n't", "n’t", "never"),
-    ),
-    (
-        _rx(
-            r"\bno\s+(?:known\s+|reported\s+)?(?:impacts?|effects?|disruptions?|interruptions?|"
-            r"outages?|issues?|problems?|changes?|loss)\s+(?:to|on|with|for|of|affecting|in)\s+"
-            r"(?:the\s+)?(?:[\w'’-]+\s+){0,2}?<TERM>(?:\s+<NOUN>)?"
-        ),
-        ("no",),
-    ),
-    (
-        _rx(
-            r"\b(?:no|not\s+an?|isn['’]t\s+an?|is\s+not\s+an?)\s+<TERM>\s+(?:[\w-]+\s+)?"
-            r"(?:outage|disruption|issue|problem)"
-        ),
-        ("no", "not", "isn"),
-    ),
-    (
-        _rx(
-            r"\b(?:reports?|rumou?rs?|claims?|posts?)\s+(?:of|that|about)\s+(?:an?\s+|the\s+)?<TERM>"
-            r"\s+(?:[\w-]+\s+)?(?:outage|being\s+down|is\s+down|was\s+down)\s+(?:are|is|were|was)\s+"
-            r"(?:false|incorrect|inaccurate|untrue|unfounded|not\s+true)"
-        ),
-        ("false", "incorrect", "inaccurate", "untrue", "unfounded", "true"),
-    ),
-    (
-        _rx(
-            r"\bno\s+<TERM>\s+calls?\s+(?:were|was|have\s+been|are|has\s+been)\s+"
-            r"(?:lost|affected|impacted|dropped|missed)"
-        ),
-        ("no",),
-    ),
-    (
-        _rx(
-            r"\b(?:can|may|should|will|are|is)\s+still\s+(?:be\s+able\s+to\s+)?"
-            r"(?:call|dial|reach|use|text|contact)\s+<TERM>"
-        ),
-        ("still",),
-    ),
-    (
-        _rx(r"<CALLS>\s+(?:are|is)\s+(?:still\s+)?going\s+through\b(?!\s+(?:again|now)\b)"),
-        ("going",),
-    ),
-    (
-        _rx(
-            r"<CALLS>\s+(?:are|is)\s+(?:still\s+)?(?:being\s+)?(?:answered|received|completed|"
-            r"connected)\s+normally"
-        ),
-        ("normally",),
-    ),
+    (_rx(p), p.keywords) for p in phrase_tables.works_phrases()
 ]
-_WORKS_PATTERNS += [
-    (
-        _rx(r"<SUBJ_ANY>\s+(?:not\s+(?:affected|impacted|disrupted|involved)|unaffected)\b"),
-        ("not", "unaffected"),
-    ),
-    (
-        _rx(
-            r"\b(?:not|n['’]t|never|no\s+longer)\s+(?:currently\s+)?(?:experiencing|having|"
-            r"seeing|affected\s+by|impacted\s+by)\s+(?:an?\s+|any\s+)?(?:[\w-]+\s+){0,2}?<TERM>\s+"
-            r"(?:[\w-]+\s+)?(?:outages?|disruptions?|interruptions?|issues?|problems?)"
-        ),
-        ("not", "n't", "n’t", "never", "longer"),
-    ),
-]
-_WORKS_PREFIX_VETO = re.compile(
-    r"\b(?:not\s+all|some|many|only|few|certain|several|most)\s+(?:[\w-]+\s+){0,2}$", _I
-)
-
-# ---- restoration phrases: (regex, strong) -------------------------------------------
+# restored: (regex, strong, keywords)
 _RESTORED_PATTERNS: list[tuple[re.Pattern[str], bool, tuple[str, ...]]] = [
-    (
-        _rx(
-            r"<SUBJ_ANY><GAP><REL>\s+(?:has|have|had)\s+(?:since\s+)?been\s+(?:fully\s+|"
-            r"successfully\s+|now\s+|since\s+|partially\s+|partly\s+|mostly\s+)*(?:restored|repaired|fixed|resolved|"
-            r"re-?established|brought\s+back)"
-        ),
-        True,
-        ("restor", "repair", "fixed", "resolv", "establish", "brought"),
-    ),
-    (
-        _rx(
-            r"<SUBJ_ANY><GAP>\s+(?:was|were|is|are|appears?\s+to\s+be|appeared\s+to\s+be|"
-            r"seems?\s+to\s+be)\s+(?:now\s+|fully\s+|successfully\s+|"
-            r"partially\s+|partly\s+|mostly\s+)*"
-            r"(?:restored|repaired|fixed|re-?established|back\s+(?:up|online|on-line|"
-            r"in\s+service|to\s+normal|in\s+operation|working|operational)\b|"
-            r"working\s+(?:normally\s+|properly\s+)?again|operational\s+again|"
-            r"functioning\s+(?:normally\s+)?again|up\s+and\s+running\s+again|"
-            r"going\s+through\s+(?:again|normally\s+again)|"
-            r"back(?=\s*(?:[.!,;]|$|\s+(?:and|in\s+service|online|up|to\s+normal)\b))|"
-            r"now\s+(?:working|operational|functioning|fully\s+operational|back))"
-        ),
-        True,
-        ("restor", "repair", "fixed", "establish", "back", "again", "now"),
-    ),
-    (
-        _rx(
-            r"\ball[\s-]+clear\b[^.;!?\n]{0,60}?(?:<TERM>(?:\s+[\w-]+)?\s+(?:outage|service|"
-            r"lines?|system|calls?)|outage)|<TERM>(?:\s+[\w-]+)?\s+(?:outage|service|lines?|"
-            r"system|calls?)[^.;!?\n]{0,60}?\ball[\s-]+clear\b"
-        ),
-        True,
-        ("clear",),
-    ),
-    (
-        _rx(
-            r"<SUBJ>\s+(?:(?:now\s+|fully\s+|partly\s+|partially\s+|mostly\s+)?restored|"
-            r"back\s+(?:up|online|on-line|in\s+service)|"
-            r"(?:service\s+)?(?:outage|disruption|interruption)s?\s+(?:now\s+|fully\s+)?"
-            r"(?:resolved|restored|over|ended|cleared|fixed|repaired))\b"
-        ),
-        True,
-        ("restor", "back", "resolv", "over", "ended", "cleared", "fixed", "repair"),
-    ),
-    (
-        _rx(
-            r"(?<!\bto\s)(?<!\bbe\s)(?<!\bbeen\s)\b(?:(?:has|have|had)\s+)?(?:now\s+|fully\s+|"
-            r"since\s+|partially\s+|partly\s+)*restored\s+(?:the\s+|all\s+)?"
-            r"(?:(?!power\b|electricity\b)[\w'’-]+\s+){0,2}?<TERM>"
-        ),
-        True,
-        ("restor",),
-    ),
-    (
-        _rx(
-            r"<TERM>\s+(?:[\w-]+\s+){0,2}?(?:outage|disruption|interruption|issue|problem)s?"
-            r"(?:\s+(?!<GAPVETO>)[\w'’-]+){0,4}?<REL>\s+(?:has|have|had)\s+(?:since\s+)?been\s+"
-            r"(?:fully\s+)?(?:resolved|fixed|repaired|corrected|cleared|restored)"
-        ),
-        True,
-        ("resolv", "fixed", "repair", "corrected", "cleared", "restor"),
-    ),
-    (
-        _rx(
-            r"<TERM>\s+(?:[\w-]+\s+){0,2}?(?:outage|disruption|interruption|issue|problem)s?"
-            r"\s+(?:is|are|was|were)\s+(?:now\s+)?(?:over|resolved|fixed|repaired|cleared)"
-        ),
-        True,
-        ("over", "resolv", "fixed", "repair", "cleared"),
-    ),
-    (
-        # "The 911 outage lasted about seven hours early Thursday and was resolved at 7 a.m."
-        _rx(
-            r"<TERM>\s+(?:[\w-]+\s+){0,2}?(?:outage|disruption|interruption|failure)s?\b"
-            r"[^.;!?\n]{0,80}?\s+and\s+(?:was|were|has\s+been|have\s+been|had\s+been)\s+"
-            r"(?:since\s+)?(?:fully\s+)?(?:resolved|restored|fixed|repaired|cleared)"
-        ),
-        True,
-        ("resolv", "restor", "fixed", "repair", "cleared"),
-    ),
-    (
-        # "Massachusetts can again make 911 phone calls", "residents could again call or
-        # text 911"
-        _rx(
-            r"\b(?:can|could|are\s+able\s+to|were\s+able\s+to|is\s+able\s+to|was\s+able\s+to)"
-            r"\s+(?:once\s+)?again\s+<CALLVERB>\s*(?:(?:or|and)\s+<CALLVERB>\s*)?(?:the\s+)?"
-            r"(?:[\w-]+\s+)?<TERM>"
-        ),
-        True,
-        ("again",),
-    ),
-    # weak ones count only when the document is otherwise about a 911 outage
-    (
-        _rx(
-            r"\b(?:outage|disruption|interruption|issue|problem)s?\s+(?:(?:has|have|had)\s+"
-            r"(?:since\s+)?been\s+(?:fully\s+)?(?:resolved|fixed|repaired|corrected|cleared)|"
-            r"(?:is|are|was|were)\s+(?:now\s+)?(?:over|resolved|fixed|repaired|cleared)|"
-            r"(?:has\s+|have\s+)?ended)"
-        ),
-        False,
-        ("resolv", "fixed", "repair", "corrected", "cleared", "over", "ended"),
-    ),
-    (
-        _rx(
-            r"\b(?:service|services|phone\s+service|telephone\s+service|it|phones|lines|"
-            r"calls|systems?)\s+(?:(?:(?:has|have|had)\s+(?:since\s+)?been|(?:was|were|is|are)"
-            r"(?:\s+now)?|now)\s+)?(?:fully\s+|successfully\s+|partially\s+|partly\s+)?"
-            r"(?:restored|back\s+(?:up|online|in\s+service|to\s+normal))"
-        ),
-        False,
-        ("restor", "back"),
-    ),
-    (
-        _rx(
-            r"<CALLS>\s+(?:are|is)\s+(?:now\s+)?(?:going\s+through|connecting|being\s+"
-            r"(?:answered|completed|received))\s+(?:again|now|normally)\b|"
-            r"<SUBJ>\s+(?:is|are)\s+now\s+(?:available|in\s+service|going\s+through|connecting)"
-        ),
-        False,
-        ("again", "now", "normally"),
-    ),
+    (_rx(p), p.strong, p.keywords) for p in phrase_tables.restored_phrases()
 ]
+# The vetoes (crawlers/data/not_outage_vetoes.csv), looked up by name where they apply.
+_VETOES: dict[str, re.Pattern[str]] = {name: v.regex for name, v in phrase_tables.vetoes().items()}
 _ALL_KEYWORDS: tuple[str, ...] = tuple(
     sorted(
         {k for *_, keys in _OUTAGE_PATTERNS for k in keys}
@@ -1095,14 +267,7 @@ _ALL_KEYWORDS: tuple[str, ...] = tuple(
         | {k for _, _, keys in _RESTORED_PATTERNS for k in keys}
     )
 )
-_RESTORE_VETO = re.compile(
-    r"\b(?:if|unless|whether|expect\w*|anticipat\w*|estimat\w*|hope\w*|working\s+to|"
-    r"work\s+to|will|should|could|may|might|not\s+yet)\b",
-    _I,
-)
-_RESTORE_VETO_TEMPORAL = re.compile(r"\b(?:when|once|until|till|as\s+soon\s+as|before)\b", _I)
-_NARRATED = re.compile(r"\b(?:was|were|had)\b", _I)
-_WORKS_VETO = re.compile(r"\b(?:when|once|until|till|if|unless|whether|as\s+soon\s+as)\b", _I)
+
 _ALL_CLEAR = re.compile(r"\ball[\s-]+clear\b", _I)
 _STILL = re.compile(
     r"\b(?:still|remains?|remained|continues?|continuing|partial\w*|some\s+areas)\b", _I
@@ -1110,47 +275,19 @@ _STILL = re.compile(
 _CONDITIONAL = re.compile(r"\b(?:if|in\s+the\s+event|in\s+case|should|whenever|unless|when)\b", _I)
 # a person kept from calling 911 (a crime story), not a network that fails
 _PERSON_BLOCKED_FAMILIES = frozenset(
-    {
-        "cannot_reach",
-        "preventing_911",
-        "knocked_out_911",
-        "ability_to_911",
-        "trouble_reaching",
-        "no_one_reaches_911",
-    }
-)
-_CRIME_CONTEXT = re.compile(
-    r"\b(?:abuser|abusive|(?:the|a)\s+suspect|boyfriend|girlfriend|husband|ex-\w+|domestic|assault\w*|"
-    r"charged|charges|arrested|kidnapp\w*|strangl\w*|hostage|victims?|"
-    r"(?:took|grabbed|smashed|broke|snatched|threw)\s+(?:away\s+)?(?:her|his|their|the\s+victim['’]s)"
-    r"\s+(?:cell\s*)?phone|interfer\w+\s+with)\b",
-    _I,
-)
-_CALLED_BEFORE = re.compile(r"\b(?:call|dial|text|contact|phone|use|using)\s*$", _I)
-_TEXT_TO_911_PSA = re.compile(
-    r"\b(?:deaf|hard\s+of\s+hearing|speech|unable\s+to\s+speak|can['’]t\s+speak|"
-    r"not\s+safe|unsafe)\b",
-    _I,
+    p.family for p in phrase_tables.outage_phrases() if p.crime_veto
 )
 
 # ---- tests, imperatives, TOE ---------------------------------------------------------
-_TEST_TEXT_RE = re.compile(
-    r"(?<!not\s)(?<!n['’]t\s)\bthis\s+is\s+(?:only\s+)?an?\s+(?:test|drill|exercise)\b|"
-    r"\b(?:this\s+is\s+)?only\s+an?\s+(?:test|drill|exercise)\b|"
-    r"\btest\s+(?:message|alert|only)\b|\bexercise[,\s]+exercise\b|"
-    r"\b(?:ipaws|eas|wea)\s+test\b",
-    _I,
-)
-_TEST_EVENT_RE = re.compile(
-    r"\brequired\s+(?:weekly|monthly)\s+test\b|\bpractice\s*/\s*demo\b|\bdemo\s+warning\b|"
-    r"\bnational\s+(?:periodic|audible|silent)\s+test\b|^\s*test\s*$",
-    _I,
-)
+
 _TOE_EVENT_RE = re.compile(
     r"\b(?:911|9-1-1)\s+telephone\s+outage\b|\btelephone\s+outage\s+emergency\b", _I
 )
-_IMPERATIVE_RE = _rx(
-    r"\b(?:call|dial|text|contact|phone|notify|reach)(?:\s+(?:the\s+)?(?:local\s+)?)?\s+<TERM>"
+_IMPERATIVE_RE = re.compile(
+    _expand(
+        r"\b(?:call|dial|text|contact|phone|notify|reach)(?:\s+(?:the\s+)?(?:local\s+)?)?\s+<TERM>"
+    ),
+    _I,
 )
 
 _PREFILTER_LITERALS = ("911", "9-1-1", "9 1 1", "9.1.1")
@@ -1176,47 +313,8 @@ _MAX_EVIDENCE = 280
 # Data files: providers and causes
 # --------------------------------------------------------------------------------------
 
-# Aliases that are ordinary words: matched only as written or in capitals, and not when
-# they begin the name of a place, agency or thing.
-_CASED_ALIASES = frozenset(
-    {
-        "Frontier",
-        "Consolidated",
-        "Charter",
-        "Spectrum",
-        "Cox",
-        "Sprint",
-        "Lumen",
-        "Optimum",
-        "ATT",
-        "TDS",
-        "GCI",
-        "Level 3",
-        "Hexagon Safety",
-        "Altice",
-        "Embarq",
-        "Vonage",
-        "Zayo",
-        "Carbyne",
-        "Peraton",
-        "Zetron",
-        "Solacom",
-        "Synergem",
-        "Comtech",
-        "Intrado",
-        "Brightspeed",
-        "Windstream",
-        "Mediacom",
-        "Sparklight",
-        "Xfinity",
-        "Comcast",
-        "Verizon",
-        "Motorola",
-        "Qwest",
-        "FairPoint",
-        "FirstNet",
-    }
-)
+# Aliases matched as written or in capitals (match = cased in providers.csv), or in any
+# case, get name guards: not when they begin the name of a place, agency or thing.
 _ALIAS_NAME_GUARD = (
     r"(?!\s+(?:Communications?\s+(?:Center|Centre|District|Authority|Agency|Board|Division|"
     r"Department|Unit|Office)|Dispatch|Emergency|911|9-1-1|E-?911|PSAP|Public|Regional|County|"
@@ -1237,15 +335,15 @@ class _Alias:
     regex: re.Pattern[str]
 
 
-def _alias_regex(alias: str) -> str:
+def _alias_regex(alias: str, match: str) -> str:
     body = re.escape(alias).replace(r"\ ", r"\s+")
-    if alias in _CASED_ALIASES:
+    if match == "cased":
         upper = re.escape(alias.upper()).replace(r"\ ", r"\s+")
         alt = body if upper == body else f"{body}|{upper}"
         core = f"(?-i:{alt})"
     else:
         core = body
-    ambiguous = alias in _CASED_ALIASES or alias.startswith("Consolidated")
+    ambiguous = match in ("cased", "guarded")
     prefix = _ALIAS_PREFIX_GUARD if ambiguous else ""
     suffix = _ALIAS_NAME_GUARD if ambiguous else ""
     return rf"(?<![\w&-]){prefix}(?:{core})(?![\w&]|-\w){suffix}"
@@ -1262,9 +360,17 @@ def _providers() -> tuple[_Alias, ...]:
             continue
         if kind not in ("carrier", "vendor"):
             raise ValueError(f"taxonomies/providers.csv: unknown kind {kind!r} for {alias!r}")
+        # any: any case; cased: as written or in capitals ("Frontier", not "frontier"), with
+        # the name guards; guarded: any case, with the name guards
+        match = (row.get("match") or "").strip()
+        if match not in ("any", "cased", "guarded"):
+            raise ValueError(
+                f"taxonomies/providers.csv: match must be any, cased or guarded, not {match!r}"
+                f" for {alias!r}"
+            )
         words = re.findall(r"[A-Za-z0-9]+", alias)
         key = max(words, key=len).lower() if words else alias.lower()
-        out.append(_Alias(provider, alias, key, re.compile(_alias_regex(alias), _I)))
+        out.append(_Alias(provider, alias, key, re.compile(_alias_regex(alias, match), _I)))
     return tuple(out)
 
 
@@ -1640,7 +746,7 @@ def _analyse(fields_: list[_Field]) -> dict[str, list[_Hit]]:
             continue
         low_all = t.lower()
         if any(k in low_all for k in ("test", "drill", "exercise", "broadcast")):
-            for m in _TEST_TEXT_RE.finditer(t):
+            for m in _VETOES["test_text"].finditer(t):
                 hits["test"].append(_Hit("test", fi, m.start(), m.end()))
         for m in _TERM_RE.finditer(t):
             hits["mention"].append(_Hit("mention", fi, m.start(), m.end()))
@@ -1656,7 +762,9 @@ def _analyse(fields_: list[_Field]) -> dict[str, list[_Hit]]:
                 for m in _matches(rx, t, lo_w, hi_w, anchors):
                     lo, _ = f.clause(m.start(), m.end())
                     prefix = t[lo : m.start()]
-                    if _WORKS_PREFIX_VETO.search(prefix) or _WORKS_VETO.search(prefix):
+                    if _VETOES["works_prefix"].search(prefix) or _VETOES[
+                        "works_conditional"
+                    ].search(prefix):
                         continue
                     alt = _is_alt_channel(t, m.start(), m.end(), lo)
                     hits["works"].append(_Hit("works", fi, m.start(), m.end(), alt=alt))
@@ -1672,13 +780,15 @@ def _analyse(fields_: list[_Field]) -> dict[str, list[_Hit]]:
                 for m in _matches(rx, t, lo_w, hi_w, anchors):
                     lo, hi = f.clause(m.start(), m.end())
                     prefix = t[lo : m.start()]
-                    if subject_first and _CALLED_BEFORE.search(
+                    if subject_first and _VETOES["called_before"].search(
                         t, max(0, m.start() - 12), m.start()
                     ):
                         continue
-                    if not subject_first and _TEXT_TO_911_PSA.search(t, lo, hi):
+                    if not subject_first and _VETOES["text_to_911_psa"].search(t, lo, hi):
                         continue  # "if you are deaf ... and cannot call 911, text 911"
-                    if _name in _PERSON_BLOCKED_FAMILIES and _CRIME_CONTEXT.search(t, lo, hi):
+                    if _name in _PERSON_BLOCKED_FAMILIES and _VETOES["crime_context"].search(
+                        t, lo, hi
+                    ):
                         continue  # "he took her phone to prevent her from calling 911"
                     conditional = bool(_CONDITIONAL.search(prefix)) or bool(
                         re.match(r"if\b", m.group(0), _I)
@@ -1766,9 +876,12 @@ def _restore_hits(
         lo, hi = f.clause(m.start(), m.end())
         prefix = t[lo : m.start()]
         if (
-            _RESTORE_VETO.search(prefix)
-            or _WORKS_PREFIX_VETO.search(prefix)
-            or (_RESTORE_VETO_TEMPORAL.search(prefix) and not _NARRATED.search(m.group(0)))
+            _VETOES["restore_future"].search(prefix)
+            or _VETOES["works_prefix"].search(prefix)
+            or (
+                _VETOES["restore_temporal"].search(prefix)
+                and not _VETOES["restore_narrated"].search(m.group(0))
+            )
         ):
             continue  # future, conditional or hoped-for restoration
         pm = _PARTIAL.search(t, lo, hi)
@@ -1847,7 +960,7 @@ def _classify(alert: AlertText, prose: bool) -> Classification:
 
     # 1. tests, by code, status or event name
     if code in TEST_EVENT_CODES or cap_status in TEST_CAP_STATUSES:
-        m = _TEST_EVENT_RE.search(event) if event else None
+        m = _VETOES["test_event"].search(event) if event else None
         if m:
             evidence = event[m.start() : m.end()]
         elif code in TEST_EVENT_CODES:
@@ -1857,7 +970,7 @@ def _classify(alert: AlertText, prose: bool) -> Classification:
         return _result(False, 0.99, evidence, "test")
     low_event = event.lower()
     if "test" in low_event or "demo" in low_event:  # every test event name has one
-        m = _TEST_EVENT_RE.search(event)
+        m = _VETOES["test_event"].search(event)
         if m:
             return _result(False, 0.99, event[m.start() : m.end()], "test")
 

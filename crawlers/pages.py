@@ -44,6 +44,8 @@ _CODE_GLOBS = (
     "crawlers/**/*.csv",
     "crawlers/**/*.json",
     "warehouse/reference/*",
+    # the classifier reads causes and provider aliases (with their match rule) from here
+    "warehouse/taxonomies/*.csv",
 )
 
 
