@@ -182,5 +182,5 @@ def test_a_saved_page_is_keyed_by_its_canonical_url() -> None:
     response = HtmlResponse(path.as_uri(), body=path.read_bytes(), encoding="utf-8")
     assert (
         parse_article(response).url
-        == "https://news.sd.gov/news/2024-04-18-dps-911-service-restored"
+        == "https://news.sd.gov/news?id=news_kb_article_view&sysparm_article=KB9000001"
     )

@@ -35,3 +35,29 @@ class MaState911Spider(NewsListingSpider):
     text_css = ".ma__rich-text"
     title_css = ".ma__page-header__title"
     date_css = ".ma__press-status__date"
+    expected_structure: tuple[str, ...] = (
+        "css:.ma__press-teaser",
+        "css:.ma__press-teaser__title a",
+        "css:.ma__page-header__title",
+        "css:.ma__press-status__date",
+        "css:.ma__rich-text",
+    )
+    unverified_because = (
+        "no recorded mass.gov news page found. Searched: corpus 'pages' for 'Massachusetts "
+        "State 911 Department outage mass.gov news' (only news outlets' copies of the June 18, "
+        "2024 outage, as text), corpus 'code' for 'mass.gov news press release html "
+        "ma__page-header__title ma__rich-text' and 'saved html fixture www.mass.gov/news'; "
+        "find_string 'ma__press-status__date', 'ma__press-teaser', 'ma__press-status', "
+        "'| Mass.gov</title>', 'mass.gov/robots.txt'. What was found supports the selectors "
+        "without being a recorded page: mass.gov's own source (massgov/openmass, "
+        "docroot/themes/custom/mass_theme/templates/content/node--news.html.twig: a press "
+        "release is page-header + press-status + rich-text) and third-party scrapers that "
+        'read div.ma__press-status__date ("10/09/2024")'
+    )
+    robots_txt = (
+        "allowed: /orgs/state-911-department/news and /news/<slug> are not disallowed "
+        "(Disallow covers /node/*, /search/, /media/*, /taxonomy/term/*, /admin/, /*?auHash=); "
+        "evidence: mass.gov's robots.txt in its public source, massgov/openmass "
+        "docroot/robots.txt (stored copy, commit 486d3f8e6830d200821339b9bc25309f9f347414)"
+    )
+    terms = "not found in stored copies"

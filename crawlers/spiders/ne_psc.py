@@ -67,6 +67,26 @@ class NePscSpider(NewsListingSpider):
     text_css = ".field--name-body, .field-name-body"
     title_css = "h1"
     date_css = ".field--name-post-date, .date-display-single"
+    expected_structure: tuple[str, ...] = (
+        "css:.views-row",
+        "css:.views-field-title a",
+        "css:h1",
+        "css:.field--name-body",
+    )
+    unverified_because = (
+        "no recorded HTML of psc.nebraska.gov found: the search tool's corpus 'pages' holds "
+        "the TEXT of real releases (https://psc.nebraska.gov/for-consumers/psc-sets-hearing-"
+        "dates-911-outage-investigations, /for-consumers/psc-closes-lumen-investigation-issues-"
+        "findings, /for-consumers/psc-sets-hearing-date-lumen-outage-investigations, "
+        "/node/1963), which confirm the release URL forms the spider accepts and the wording "
+        '("FOR IMMEDIATE RELEASE", "Lincoln, January 14, 2025-", docket numbers '
+        "911-075/PI-248), but not the markup. Searched: corpus 'pages' for 'Nebraska Public "
+        "Service Commission 911 outage news release', 'psc.nebraska.gov press release 911 "
+        "outage Lumen restored'; find_string 'psc.nebraska.gov', 'psc.nebraska.gov/for-"
+        "consumers' (only link lists in other projects)"
+    )
+    robots_txt = "not checked: no stored copy of https://psc.nebraska.gov/robots.txt found"
+    terms = "not found in stored copies"
 
     def live_requests(self) -> Iterator[Request]:
         yield from super().live_requests()

@@ -43,3 +43,18 @@ class NvLvmpdSpider(NewsListingSpider):
     text_css = "#ctl00_PlaceHolderMain_ctl01__ControlWrapper_RichHtmlField, .news-body"
     title_css = "h1"
     date_css = ".news-date"
+    expected_structure: tuple[str, ...] = (
+        "css:.news-release, .ms-listviewtable tr",
+        "css:#ctl00_PlaceHolderMain_ctl01__ControlWrapper_RichHtmlField, .news-body",
+        "css:h1",
+    )
+    unverified_because = (
+        "no recorded lvmpd.com page found. Searched: corpus 'pages' for 'Las Vegas "
+        "Metropolitan Police 911 outage' and 'lvmpd.com NewsReleases 9-1-1 phone service "
+        "restored' (news outlets only; AP, 2024-04-18, says LVMPD announced the April 17, 2024 "
+        "outage and its restoration in social media posts, so a news release of it may not "
+        "exist); find_string 'lvmpd.com' (link lists in other projects: /en-us/Pages/"
+        "CommunityAlerts.aspx, /News/Pages/default.aspx), 'lvmpd.com/robots.txt'"
+    )
+    robots_txt = "not checked: no stored copy of https://www.lvmpd.com/robots.txt found"
+    terms = "not found in stored copies"

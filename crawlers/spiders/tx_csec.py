@@ -33,3 +33,18 @@ class TxCsecSpider(NewsListingSpider):
     text_css = ".field--name-body"
     title_css = "h1"
     date_css = ".field--name-created, time"
+    expected_structure: tuple[str, ...] = (
+        "css:.views-row",
+        "css:h3 a, .views-field-title a",
+        "css:h1",
+        "css:.field--name-body",
+    )
+    unverified_because = (
+        "no recorded csec.texas.gov page found. Searched: corpus 'pages' for 'Texas "
+        "Commission on State Emergency Communications 911 outage' and 'csec.texas.gov news "
+        "9-1-1 call delivery issue' (Sunset Commission, TML, Texas Register texts of CSEC's "
+        "rule 251.2, not its news pages); find_string 'csec.texas.gov' (link lists in other "
+        "projects: /9-1-1-entities/, /news/)"
+    )
+    robots_txt = "not checked: no stored copy of https://www.csec.texas.gov/robots.txt found"
+    terms = "not found in stored copies"
