@@ -49,9 +49,12 @@ def reports_table(rows: Iterable[Mapping]) -> pa.Table:
     return pa.table(columns, schema=REPORT_SCHEMA)
 
 
-def load_reports(con: duckdb.DuckDBPyConnection, rows: Iterable[Mapping]) -> int:
-    """Insert or replace a batch of reports in one statement; return how many."""
-    return _insert(con, reports_table(rows))
+def load_reports(
+    con: duckdb.DuckDBPyConnection, rows: Iterable[Mapping], *, crawl_run_id: str | None = None
+) -> int:
+    """Insert or replace report rows in one statement; return how many. The same path as a
+    crawl's (`load_table`), so what tests load is loaded as production loads it."""
+    return load_table(con, [reports_table(rows)], crawl_run_id=crawl_run_id)
 
 
 def load_table(
