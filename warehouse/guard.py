@@ -58,6 +58,9 @@ QUERY_MAX_CHARS = 20_000
 WORKER_MEMORY_BYTES = 2 * 1024**3  # OS cap on the worker's address space
 DUCKDB_MEMORY_LIMIT = "512MB"
 POOL_SIZE = setting("OUTAGES_SQL_WORKERS")
+# Rows alone do not bound a result: 1,000 NULL columns x 10,000 rows is 10 million cells,
+# which the page would then have to show and export. The cell cap bounds the work after.
+CELL_CAP = setting("OUTAGES_SQL_CELL_CAP")
 KILL_GRACE_SECONDS = 1.0  # after the time limit, how long the worker's own interrupt may take
 START_TIMEOUT_SECONDS = 30.0  # a worker that is not ready by then is broken
 WORKER_RETIRE_RSS_KB = 768 * 1024  # a worker that grew this large is replaced after answering
@@ -107,7 +110,7 @@ class QueryResult:
     rows: list[tuple]
     truncated: bool = False
     column_types: list[str] = field(default_factory=list)
-    limit: str | None = None  # "row cap" or "byte cap" when `truncated`
+    limit: str | None = None  # "row cap", "cell cap" or "byte cap" when `truncated`
     seconds: float = 0.0
 
 
@@ -282,8 +285,15 @@ def _size(value: Any) -> int:
     return 64 if value is not None else 1
 
 
-def _fetch(cursor: duckdb.DuckDBPyConnection, row_cap: int, byte_cap: int) -> tuple:
-    """Rows up to the row cap and the byte cap, fetched in chunks sized to the byte budget."""
+def _fetch(
+    cursor: duckdb.DuckDBPyConnection, row_cap: int, byte_cap: int, cell_cap: int = 0
+) -> tuple:
+    """Rows up to the row cap, the cell cap and the byte cap, fetched in chunks sized to the
+    byte budget."""
+    columns = len(cursor.description or []) or 1
+    if cell_cap and cell_cap // columns < row_cap:
+        rows, limit = _fetch(cursor, max(1, cell_cap // columns), byte_cap)
+        return rows, ("cell cap" if limit == "row cap" else limit)
     rows: list[tuple] = []
     size = 0
     chunk = 64
@@ -331,7 +341,12 @@ def _answer(database: _Database, request: dict) -> tuple:
             timer.start()
         cursor.execute(request["query"])
         description = cursor.description or []
-        rows, limit = _fetch(cursor, int(request["row_cap"]), int(request["byte_cap"]))
+        rows, limit = _fetch(
+            cursor,
+            int(request["row_cap"]),
+            int(request["byte_cap"]),
+            int(request.get("cell_cap") or 0),
+        )
         if limit == "byte cap" and not rows:
             return ("error", f"byte cap: one row is larger than {request['byte_cap']:,} bytes")
         return (
@@ -554,6 +569,7 @@ def run_public_query(
     time_limit: float = TIME_LIMIT_SECONDS,
     row_cap: int = ROW_CAP,
     byte_cap: int = RESULT_BYTE_CAP,
+    cell_cap: int = CELL_CAP,
 ) -> QueryResult:
     """Run one untrusted query against the published file under every limit above."""
     check_statement(query)
@@ -576,6 +592,7 @@ def run_public_query(
             "time_limit": time_limit,
             "row_cap": row_cap,
             "byte_cap": byte_cap,
+            "cell_cap": cell_cap,
         }
         try:
             max_size = byte_cap + byte_cap // 4 + (1 << 20)  # _size() is an estimate
