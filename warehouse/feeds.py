@@ -109,9 +109,7 @@ def read_incidents(
             cleaned, dirty = clean_strings(report)
             incident["reports"].append(cleaned)
             if dirty and problems is not None:
-                problems.append(
-                    _problem(stage, cleaned["source"], cleaned["url"], "report")
-                )
+                problems.append(_problem(stage, cleaned["source"], cleaned["url"], "report"))
     return incidents
 
 

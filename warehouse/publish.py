@@ -196,9 +196,7 @@ def after_publish(data_dir: DataDir, con: Any | None = None) -> dict[str, Any]:
     steps = [
         (
             "feeds",
-            lambda: write_feeds(
-                data_dir.published_db, data_dir.root / "feeds", problems=problems
-            ),
+            lambda: write_feeds(data_dir.published_db, data_dir.root / "feeds", problems=problems),
         ),
         ("webhooks", lambda: deliver_webhooks(data_dir.published_db, data_dir.root, problems)),
         ("status", lambda: write_status(data_dir, con)["summary"]),

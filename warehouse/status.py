@@ -31,8 +31,8 @@ from typing import Any
 
 import duckdb
 
-from warehouse.db import DataDir
 from warehouse.cleantext import clean_strings
+from warehouse.db import DataDir
 from warehouse.jsonable import dumps, jsonable
 from warehouse.settings import setting
 
