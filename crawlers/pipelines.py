@@ -24,6 +24,7 @@ from crawlers.items import REPORT_COLUMNS, OutageReport, PageRecord, ReportBatch
 from crawlers.pages import PageMemory
 from crawlers.report_errors import dropped_report_error, failed_report_error
 from warehouse import geography as geo
+from warehouse.cleantext import clean_strings
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,32 @@ class CrawlerPipeline:
     @property
     def spider(self) -> Spider:
         return self.crawler.spider
+
+
+def clean_text(step: CrawlerPipeline, item: OutageReport) -> None:
+    """Remove what UTF-8, Arrow, DuckDB and XML cannot carry from every text of a report.
+
+    The one place for every spider and format: a NUL byte or a lone surrogate in one
+    alert's text (JSON's "\\u0000", "\\ud800" decode to them) made Arrow refuse the whole
+    batch, and the run failed with every good report of the page. The report is kept,
+    cleaned, and recorded in crawl_errors with its URL, so the run is `partial`.
+    """
+    dirty = []
+    for name in list(item.keys()):
+        value = item.get(name)
+        if isinstance(value, str | list | tuple | dict):
+            cleaned, changed = clean_strings(value)
+            if changed:
+                item[name] = cleaned
+                dirty.append(name)
+    if dirty:
+        step.record(
+            item,
+            f"text held characters UTF-8/XML cannot carry (NUL, control characters or lone "
+            f"surrogates) in {', '.join(dirty)}; they were removed",
+            "validate",
+            "InvalidCharacters",
+        )
 
 
 class NormalizePipeline(CrawlerPipeline):
@@ -228,6 +255,7 @@ class ValidatePipeline(CrawlerPipeline):
     REQUIRED = ("report_id", "source", "source_url", "status")
 
     def process_report(self, item: OutageReport) -> OutageReport:
+        clean_text(self, item)  # last step before storage: sees fields classify derived too
         missing = [name for name in self.REQUIRED if not item.get(name)]
         if missing:
             raise DropItem(f"missing {', '.join(missing)}")
