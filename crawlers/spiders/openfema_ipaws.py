@@ -27,6 +27,7 @@ RECORDS_KEY = "IpawsArchivedAlerts"
 
 class OpenfemaIpawsSpider(OutageSpider):
     name = "openfema_ipaws"
+    page_maxsize = 32 * 1024 * 1024  # one page of 1,000 archived alerts is about 10 MB
     source_title = "OpenFEMA IPAWS Archived Alerts"
     source_home = "https://www.fema.gov/openfema-data-page/ipaws-archived-alerts-v1"
     coverage_since = "2012-06-01"
