@@ -173,7 +173,8 @@ def main() -> None:
                 )
             ],
             [
-                f"{args.hostile} hostile Chromium tabs, each reopening the SQL page with a 1,000-column query over a new range"
+                f"{args.hostile} hostile Chromium tabs, each reopening the SQL page with a "
+                "1,000-column query over a new range"
             ],
             result,
         )
