@@ -7,7 +7,6 @@ Each step is small and does one thing. Problems with one item are recorded in
 from __future__ import annotations
 
 import logging
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,36 +24,13 @@ from crawlers.items import REPORT_COLUMNS, OutageReport, PageRecord, ReportBatch
 from crawlers.pages import PageMemory
 from crawlers.report_errors import dropped_report_error, failed_report_error
 from warehouse import geography as geo
+from warehouse.cleantext import clean_strings
 
 logger = logging.getLogger(__name__)
 
 TIME_FIELDS = ("fetched_at", "published_at", "started_at", "ended_at", "expires_at")
 EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC)
 WARNING_STAGES = ("geocode",)
-# What no database or file of ours can hold: NUL (DuckDB and C strings end there) and lone
-# UTF-16 surrogates (not encodable as UTF-8: Arrow refuses the whole batch). JSON's `\u0000`
-# and `\ud800` escapes bring them in from an otherwise valid page.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def storable_text(value: Any) -> tuple[Any, int]:
-    """`value` (a string, or lists and dicts of them) with NUL removed and lone surrogates
-    replaced by U+FFFD; and how many characters were changed."""
-    if isinstance(value, str):
-        if _UNSTORABLE.search(value) is None:
-            return value, 0
-        changed = len(_UNSTORABLE.findall(value))
-        return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value), changed
-    if isinstance(value, list):
-        cleaned = [storable_text(v) for v in value]
-        return [v for v, _ in cleaned], sum(n for _, n in cleaned)
-    if isinstance(value, dict):
-        cleaned_items = {storable_text(k)[0]: storable_text(v) for k, v in value.items()}
-        return (
-            {k: v for k, (v, _) in cleaned_items.items()},
-            sum(n for _, n in cleaned_items.values()),
-        )
-    return value, 0
 
 
 class CrawlerPipeline:
@@ -137,6 +113,32 @@ class CrawlerPipeline:
     @property
     def spider(self) -> Spider:
         return self.crawler.spider
+
+
+def clean_text(step: CrawlerPipeline, item: OutageReport) -> None:
+    """Remove what UTF-8, Arrow, DuckDB and XML cannot carry from every text of a report.
+
+    The one place for every spider and format: a NUL byte or a lone surrogate in one
+    alert's text (JSON's "\\u0000", "\\ud800" decode to them) made Arrow refuse the whole
+    batch, and the run failed with every good report of the page. The report is kept,
+    cleaned, and recorded in crawl_errors with its URL, so the run is `partial`.
+    """
+    dirty = []
+    for name in list(item.keys()):
+        value = item.get(name)
+        if isinstance(value, str | list | tuple | dict):
+            cleaned, changed = clean_strings(value)
+            if changed:
+                item[name] = cleaned
+                dirty.append(name)
+    if dirty:
+        step.record(
+            item,
+            f"text held characters UTF-8/XML cannot carry (NUL, control characters or lone "
+            f"surrogates) in {', '.join(dirty)}; they were removed",
+            "validate",
+            "InvalidCharacters",
+        )
 
 
 class NormalizePipeline(CrawlerPipeline):
@@ -252,25 +254,8 @@ class ValidatePipeline(CrawlerPipeline):
 
     REQUIRED = ("report_id", "source", "source_url", "status")
 
-    def make_storable(self, item: OutageReport) -> None:
-        """Make every text field storable; a report that needed it is kept, cleaned, and the
-        change recorded (so the run is `partial`, and the page is parsed again next time)."""
-        fields = []
-        for name in list(item.keys()):
-            value, changed = storable_text(item[name])
-            if changed:
-                item[name] = value
-                fields.append(f"{name} ({changed})")
-        if fields:
-            self.record(
-                item,
-                "NUL bytes or lone surrogates removed from " + ", ".join(fields),
-                "validate",
-                "UnstorableText",
-            )
-
     def process_report(self, item: OutageReport) -> OutageReport:
-        self.make_storable(item)
+        clean_text(self, item)  # last step before storage: sees fields classify derived too
         missing = [name for name in self.REQUIRED if not item.get(name)]
         if missing:
             raise DropItem(f"missing {', '.join(missing)}")

@@ -34,7 +34,9 @@ REDIRECT_MAX_TIMES = 5
 DOWNLOAD_FAIL_ON_DATALOSS = True
 # An endless chain of ever-changing pagination URLs stops here.
 DEPTH_LIMIT = 1000
-# One OpenFEMA page of 1,000 alerts is about 10 MB; anything far beyond that is hostile.
+# The project-wide ceiling. Each spider sets its own, smaller limit (`page_maxsize` in
+# crawlers/spiders/base.py: 8 MB unless a source's pages are bigger). One OpenFEMA page of
+# 1,000 alerts is about 10 MB; anything far beyond that is hostile.
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 32 * 1024 * 1024
 HTTPCACHE_ENABLED = False

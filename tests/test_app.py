@@ -656,27 +656,3 @@ def test_schema_descriptions_come_from_the_data_dictionary() -> None:
     assert relations["reports"].startswith("one row per")
     assert "incident_id" in columns["incidents"] and "archive_ref" in columns["reports"]
     assert "source_coverage" in relations
-
-
-def test_sql_page_bounds_a_result_by_cells_not_rows_only(
-    monkeypatch: pytest.MonkeyPatch, demo_dir: Path
-) -> None:
-    """1,000 columns of 10,000 rows pass a row cap as ten million cells, which then took the
-    app's process about 20 s to format, on every rerun (issue 17): cut at the cell cap, said
-    so, and the CSV is made once per query."""
-    from warehouse import guard
-
-    made = []
-    real_csv = guard.result_csv
-    monkeypatch.setattr(guard, "result_csv", lambda r, **kw: made.append(1) or real_csv(r, **kw))
-    columns = 1000
-    sql = "SELECT " + ", ".join(f"NULL AS c{n}" for n in range(columns)) + " FROM range(10000)"
-    app = open_page(monkeypatch, demo_dir, "sql", params={"sql": sql})
-    table = app.dataframe[-1].value
-    assert table.shape == (guard.CELL_CAP // columns, columns)
-    assert any("cell cap" in text for text in texts(app.caption)), texts(app.caption)
-    rows = list(csv.reader(io.StringIO(downloaded(app, "sql_csv").decode())))
-    assert len(rows) == guard.CELL_CAP // columns + 1
-    app.run()  # a rerun (any widget, any visitor) does not format the CSV again
-    assert app.dataframe[-1].value.shape == table.shape
-    assert made == [1]

@@ -82,7 +82,16 @@ def cap_with_sent(case: str, n: int, sent: str) -> str:
 def fema_page(records: list) -> bytes:
     wrapped = [r if not isinstance(r, str) else {"originalMessage": r} for r in records]
     page = {"metadata": {"count": len(wrapped)}, "IpawsArchivedAlerts": wrapped}
-    return json.dumps(page, ensure_ascii=False).encode()
+    return json_bytes(page)
+
+
+def json_bytes(page: object) -> bytes:
+    """UTF-8 JSON; a page holding lone surrogates gets them as \\u escapes (as a source
+    would send them: UTF-8 cannot carry them raw)."""
+    try:
+        return json.dumps(page, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return json.dumps(page).encode()
 
 
 def fema_url(case: str) -> str:
@@ -99,11 +108,15 @@ def feature(case: str, n: int, **props: object) -> dict:
 
 def nws_page(features: list, **extra: object) -> bytes:
     page = {"type": "FeatureCollection", "features": features, **extra}
-    return json.dumps(page, ensure_ascii=False).encode()
+    return json_bytes(page)
 
 
 def nws_url(case: str) -> str:
     return f"{NWS_API}?{urlencode({'case': case})}"
+
+
+def with_good_features(case: str, bad: list) -> list:
+    return [feature(case, 1), *bad, feature(case, 2)]
 
 
 def with_good(case: str, bad: list) -> list:
@@ -188,6 +201,19 @@ def replay_corpus() -> tuple[list[Case], list[ArchiveRecord]]:
             )
         ),
     )
+    # A lone surrogate inside a CAP message (a JSON string): the CAP is cleaned and loaded.
+    fema(
+        "fema_lone_surrogate",
+        None,
+        3,
+        fema_page(
+            with_good(
+                "fema_lone_surrogate",
+                [good_cap("fema_lone_surrogate", 3, **{"<headline>": "<headline>\udfff\ud800 "})],
+            )
+        ),
+        stage="validate",
+    )
     latin = fema_page(
         [good_cap("fema_latin1_declared", 1, **{"<headline>": "<headline>Caf\u00e9 "})]
     )
@@ -257,6 +283,18 @@ def replay_corpus() -> tuple[list[Case], list[ArchiveRecord]]:
     )
 
     nws("nws_good", None, 2, nws_page([feature("nws_good", 1), feature("nws_good", 2)]))
+    # Issue 17: NUL bytes and lone surrogates in one alert's text used to fail the whole
+    # run (Arrow cannot encode a lone surrogate); the alert is cleaned and recorded.
+    bad_text = json.loads((HOSTILE / "nul_surrogate_alert.json").read_text())["properties"]
+    nws(
+        "nws_nul_surrogate",
+        "InvalidCharacters",
+        3,
+        nws_page(
+            with_good_features("nws_nul_surrogate", [feature("nws_nul_surrogate", 3, **bad_text)])
+        ),
+        stage="validate",
+    )
     page = nws_page([feature("nws_truncated", 1), feature("nws_truncated", 2)])
     nws("nws_truncated", "is not JSON", 0, page[: len(page) - 40])
     nws(
@@ -618,3 +656,15 @@ def test_unreadable_and_implausible_times_are_dropped_not_guessed(crawls: dict) 
 
 def test_corpus_size() -> None:
     assert len(REPLAY_CASES) + len(HTTP_CASE_NAMES) >= 30
+
+
+def test_a_bad_record_makes_the_run_partial_not_failed(crawls: dict) -> None:
+    """Issue 17: the NUL/surrogate alert is one record's problem, not the run's."""
+    runs = dict(query(crawls["replay"]["data_dir"], "SELECT spider, status FROM crawl_runs"))
+    assert runs["nws_alerts"] == "partial", runs
+    titles = query(
+        crawls["replay"]["data_dir"],
+        "SELECT title FROM reports WHERE source_url = ? ORDER BY title",
+        [nws_url("nws_nul_surrogate")],
+    )
+    assert titles and all("\x00" not in t and "\x0b" not in t for (t,) in titles)

@@ -18,7 +18,7 @@ from tests.conftest import ROOT, query
 GOOD = (
     Path(__file__).parent / "fixtures/spiders/nws_alerts/constructed_page1/response.json"
 ).read_bytes()
-DECLARED = NwsAlertsSpider.largest_page_bytes + 1  # one byte more than nws_alerts expects
+DECLARED = NwsAlertsSpider.page_maxsize + 1  # one byte more than nws_alerts expects
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -49,8 +49,8 @@ class Handler(BaseHTTPRequestHandler):
 def test_each_source_has_a_page_limit_under_the_global_one() -> None:
     from crawlers import settings
 
-    assert NwsAlertsSpider.largest_page_bytes < settings.DOWNLOAD_MAXSIZE
-    assert OpenfemaIpawsSpider.largest_page_bytes > NwsAlertsSpider.largest_page_bytes
+    assert NwsAlertsSpider.page_maxsize < settings.DOWNLOAD_MAXSIZE
+    assert OpenfemaIpawsSpider.page_maxsize > NwsAlertsSpider.page_maxsize
 
 
 def test_a_page_over_the_sources_limit_is_refused_and_the_crawl_goes_on(tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ def test_a_page_over_the_sources_limit_is_refused_and_the_crawl_goes_on(tmp_path
     errors = query(data_dir, "SELECT url, stage, message FROM crawl_errors")
     big = [e for e in errors if e[0] == f"{base}/big?case=1"]
     assert big and big[0][1] == "download", errors
-    assert str(NwsAlertsSpider.largest_page_bytes) in big[0][2] or "max size" in big[0][2], big
+    assert str(NwsAlertsSpider.page_maxsize) in big[0][2] or "max size" in big[0][2], big
     good = json.loads(GOOD)["features"]
     kept = query(
         data_dir, "SELECT count(*) FROM reports WHERE source_url = ?", [f"{base}/good?case=2"]

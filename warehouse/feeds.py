@@ -41,6 +41,7 @@ from typing import Any
 
 import duckdb
 
+from warehouse.cleantext import clean_strings
 from warehouse.display import display_text, html_link, html_text, safe_url
 from warehouse.settings import setting
 
@@ -77,8 +78,53 @@ ORDER BY incident_id, reported_at NULLS LAST, report_id
 
 
 # ---------------------------------------------------------------------------- reading
-def read_incidents(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Incidents (newest update first), each with its `reports` (source, url, title, at)."""
+def read_incidents(
+    con: duckdb.DuckDBPyConnection,
+    problems: list[dict[str, Any]] | None = None,
+    stage: str = "feeds",
+) -> list[dict[str, Any]]:
+    """Incidents (newest update first), each with its `reports` (source, url, title, at).
+
+    Every string is cleaned of the characters XML and UTF-8 cannot carry (a NUL or a
+    control character in one headline made lxml refuse the whole feed); each record that
+    needed it is appended to `problems` as a `crawl_errors` row (its URL, this `stage`).
+    """
+    incidents = _read_incidents(con)
+    for incident in incidents:
+        reports = incident.pop("reports")
+        cleaned, dirty = clean_strings(incident)
+        incident.clear()
+        incident.update(cleaned)
+        if dirty and problems is not None:
+            problems.append(
+                _problem(
+                    stage,
+                    (incident.get("sources") or ["publish"])[0],
+                    incident.get("first_report_url") or f"incident:{incident['incident_id']}",
+                    f"incident {incident['incident_id']}",
+                )
+            )
+        incident["reports"] = []
+        for report in reports:
+            cleaned, dirty = clean_strings(report)
+            incident["reports"].append(cleaned)
+            if dirty and problems is not None:
+                problems.append(_problem(stage, cleaned["source"], cleaned["url"], "report"))
+    return incidents
+
+
+def _problem(stage: str, spider: str, url: str, what: str) -> dict[str, Any]:
+    return {
+        "spider": spider,
+        "url": url,
+        "stage": stage,
+        "error_type": "InvalidCharacters",
+        "message": f"{what}: text held characters XML/UTF-8 cannot carry (NUL, control "
+        "characters or lone surrogates); they were removed from the published output",
+    }
+
+
+def _read_incidents(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     cursor = con.execute(_INCIDENTS_SQL)
     columns = [d[0] for d in cursor.description]
     incidents = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
@@ -239,8 +285,12 @@ def write_feeds(
     *,
     public_url: str | None = None,
     limit: int = FEED_LIMIT,
+    problems: list[dict[str, Any]] | None = None,
 ) -> dict[str, int]:
     """Write `incidents.xml` and one `state-XX.xml` per state; return entries per file.
+
+    A record whose text XML cannot carry is cleaned and listed in `problems` (rows for
+    `crawl_errors`); it never stops the other entries or the other feeds.
 
     `public_url` (default: environment `OUTAGES_PUBLIC_URL`, else http://localhost:8501/)
     is where the map is served; feeds are linked as `<public_url>feeds/<file>`.
@@ -251,7 +301,7 @@ def write_feeds(
     if not public_url.endswith("/"):
         public_url += "/"
     with duckdb.connect(str(published_db_path), read_only=True) as con:
-        incidents = read_incidents(con)
+        incidents = read_incidents(con, problems, "feeds")
         names = state_names(con)
         published = _published_at(con)
     fallback = published or datetime(2000, 1, 1, tzinfo=UTC)
@@ -392,13 +442,18 @@ def post_json(
 
 
 def deliver_webhooks(
-    published_db_path: os.PathLike | str, data_root: os.PathLike | str
+    published_db_path: os.PathLike | str,
+    data_root: os.PathLike | str,
+    problems: list[dict[str, Any]] | None = None,
 ) -> dict[str, int]:
-    """POST new and updated incidents to the hooks in `DIR/webhooks.json`; return counts."""
+    """POST new and updated incidents to the hooks in `DIR/webhooks.json`; return counts.
+
+    Text is cleaned as for the feeds (a lone surrogate cannot be encoded as UTF-8 JSON);
+    records that needed it go to `problems`."""
     root = Path(data_root)
     seen_path = root / "feeds" / SEEN_FILE
     with duckdb.connect(str(published_db_path), read_only=True) as con:
-        incidents = read_incidents(con)
+        incidents = read_incidents(con, problems, "webhooks")
     events, now_seen, first = changed_incidents(incidents, seen_path)
     hooks = load_webhooks(root / WEBHOOKS_FILE)
     counts = {"events": len(events), "delivered": 0, "failed": 0, "first_publish": int(first)}

@@ -52,16 +52,15 @@ from warehouse.settings import setting
 
 TIME_LIMIT_SECONDS = 5.0
 ROW_CAP = 10_000
-# Rows times columns one query may return: a row cap alone lets `SELECT NULL, ... (1,000
-# columns) FROM range(10000)` through as ten million cells, which then take the app's process
-# tens of seconds to show and to write as CSV, for every visitor of the server.
-CELL_CAP = 200_000
 RESULT_BYTE_CAP = 16 * 1024**2  # pickled size of the rows one query may return
 EXPORT_BYTE_CAP = 32 * 1024**2  # size of a CSV or JSON export of a query result
 QUERY_MAX_CHARS = 20_000
 WORKER_MEMORY_BYTES = 2 * 1024**3  # OS cap on the worker's address space
 DUCKDB_MEMORY_LIMIT = "512MB"
 POOL_SIZE = setting("OUTAGES_SQL_WORKERS")
+# Rows alone do not bound a result: 1,000 NULL columns x 10,000 rows is 10 million cells,
+# which the page would then have to show and export. The cell cap bounds the work after.
+CELL_CAP = setting("OUTAGES_SQL_CELL_CAP")
 KILL_GRACE_SECONDS = 1.0  # after the time limit, how long the worker's own interrupt may take
 START_TIMEOUT_SECONDS = 30.0  # a worker that is not ready by then is broken
 WORKER_RETIRE_RSS_KB = 768 * 1024  # a worker that grew this large is replaced after answering
@@ -111,7 +110,7 @@ class QueryResult:
     rows: list[tuple]
     truncated: bool = False
     column_types: list[str] = field(default_factory=list)
-    limit: str | None = None  # "row cap" or "byte cap" when `truncated`
+    limit: str | None = None  # "row cap", "cell cap" or "byte cap" when `truncated`
     seconds: float = 0.0
 
 
@@ -286,8 +285,15 @@ def _size(value: Any) -> int:
     return 64 if value is not None else 1
 
 
-def _fetch(cursor: duckdb.DuckDBPyConnection, row_cap: int, byte_cap: int) -> tuple:
-    """Rows up to the row cap and the byte cap, fetched in chunks sized to the byte budget."""
+def _fetch(
+    cursor: duckdb.DuckDBPyConnection, row_cap: int, byte_cap: int, cell_cap: int = 0
+) -> tuple:
+    """Rows up to the row cap, the cell cap and the byte cap, fetched in chunks sized to the
+    byte budget."""
+    columns = len(cursor.description or []) or 1
+    if cell_cap and cell_cap // columns < row_cap:
+        rows, limit = _fetch(cursor, max(1, cell_cap // columns), byte_cap)
+        return rows, ("cell cap" if limit == "row cap" else limit)
     rows: list[tuple] = []
     size = 0
     chunk = 64
@@ -335,11 +341,12 @@ def _answer(database: _Database, request: dict) -> tuple:
             timer.start()
         cursor.execute(request["query"])
         description = cursor.description or []
-        row_cap = int(request["row_cap"])
-        cell_rows = max(1, int(request.get("cell_cap", CELL_CAP)) // max(1, len(description)))
-        rows, limit = _fetch(cursor, min(row_cap, cell_rows), int(request["byte_cap"]))
-        if limit == "row cap" and cell_rows < row_cap:
-            limit = f"cell cap ({int(request.get('cell_cap', CELL_CAP)):,} cells)"
+        rows, limit = _fetch(
+            cursor,
+            int(request["row_cap"]),
+            int(request["byte_cap"]),
+            int(request.get("cell_cap") or 0),
+        )
         if limit == "byte cap" and not rows:
             return ("error", f"byte cap: one row is larger than {request['byte_cap']:,} bytes")
         return (

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
+from warehouse.cleantext import clean_strings
 from warehouse.schema import REPORT_COLUMNS
 
 _TS = pa.timestamp("us", tz="UTC")
@@ -101,6 +102,9 @@ def record_errors(con: duckdb.DuckDBPyConnection, errors: list[Mapping], run_id:
     now = datetime.now(UTC)
     merged: dict[str, dict] = {}
     for err in errors:
+        # An error's own text may quote the bad record (a NUL, a lone surrogate): clean it,
+        # or recording the error would fail like the record did.
+        err = clean_strings(dict(err))[0]
         message = str(err["message"])[:2000]
         eid = error_id(err["spider"], err["url"], err["stage"], err["error_type"], message)
         if eid in merged:

@@ -123,6 +123,7 @@ def _fsync(path: os.PathLike) -> None:
 
 # ---------------------------------------------------------------------------- build and publish
 FINGERPRINT_FILE = "published.fingerprint"
+PUBLISH_RUN_ID = "publish"  # crawl_errors rows of the steps after a publish (no crawl run)
 
 
 def build_and_publish(
@@ -191,9 +192,13 @@ def after_publish(data_dir: DataDir, con: Any | None = None) -> dict[str, Any]:
     from warehouse.status import write_status
 
     done: dict[str, Any] = {}
+    problems: list[dict[str, Any]] = []  # bad records cleaned on the way: crawl_errors rows
     steps = [
-        ("feeds", lambda: write_feeds(data_dir.published_db, data_dir.root / "feeds")),
-        ("webhooks", lambda: deliver_webhooks(data_dir.published_db, data_dir.root)),
+        (
+            "feeds",
+            lambda: write_feeds(data_dir.published_db, data_dir.root / "feeds", problems=problems),
+        ),
+        ("webhooks", lambda: deliver_webhooks(data_dir.published_db, data_dir.root, problems)),
         ("status", lambda: write_status(data_dir, con)["summary"]),
     ]
     if con is not None:
@@ -204,6 +209,14 @@ def after_publish(data_dir: DataDir, con: Any | None = None) -> dict[str, Any]:
         except Exception as exc:  # never let a side output break the publish
             logger.warning("after publish: %s failed: %s: %s", name, type(exc).__name__, exc)
             done[name] = f"failed: {exc}"
+    if problems and con is not None:
+        from warehouse.load import record_errors
+
+        try:
+            # a cursor of its own: an earlier step may have left a result open on `con`
+            done["bad_records"] = record_errors(con.cursor(), problems, PUBLISH_RUN_ID)
+        except Exception as exc:  # recording is a side output too
+            logger.warning("after publish: recording bad records failed: %s", exc)
     return done
 
 

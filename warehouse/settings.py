@@ -68,6 +68,18 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("OUTAGES_SQL_WORKERS", 2, "worker processes of the public SQL page", int),
         Setting(
+            "OUTAGES_SQL_CELL_CAP",
+            200_000,
+            "most cells (rows x columns) one public SQL query may return",
+            int,
+        ),
+        Setting(
+            "OUTAGES_SQL_CONCURRENT",
+            2,
+            "public SQL queries one app server runs at once; more get a 'busy' message",
+            int,
+        ),
+        Setting(
             "OUTAGES_PUBLIC_URL",
             "http://localhost:8501/",
             "the map's public address, for links in feeds and webhooks",

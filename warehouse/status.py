@@ -31,8 +31,9 @@ from typing import Any
 
 import duckdb
 
+from warehouse.cleantext import clean_strings
 from warehouse.db import DataDir
-from warehouse.jsonable import dumps
+from warehouse.jsonable import dumps, jsonable
 from warehouse.settings import setting
 
 GOOD_STATUSES = ("ok", "partial")
@@ -322,7 +323,9 @@ def write_json_atomic(path: Path, document: Any) -> None:
     """Write JSON to a temporary file next to `path`, then `os.replace` it in."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_text(dumps(document, indent=2) + "\n")
+    # Source text (an error message, a title) may hold a NUL or a lone surrogate: clean it
+    # so one bad record never stops status.json (issue 17).
+    temp.write_text(dumps(clean_strings(jsonable(document))[0], indent=2) + "\n")
     os.replace(temp, path)
 
 

@@ -8,6 +8,7 @@ read-only statement, a time limit, a row cap, no file or network access, no writ
 from __future__ import annotations
 
 import io
+import threading
 from collections import Counter
 from urllib.parse import quote
 
@@ -15,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from warehouse import guard
+from warehouse.settings import setting
 from webapp import cookbook, data, schema, ui
 
 SCHEMA_SQL = """
@@ -28,20 +30,40 @@ MAX_PERMALINK_CHARS = 6000
 FIRST_RELATIONS = ["incidents", "reports", "incident_counties", "report_counties"]
 
 
+# Public queries one server runs at once, over every session: a visitor beyond it gets a
+# "busy" message at once instead of queueing, so heavy queries cannot starve the others.
+QUERY_SLOTS = threading.BoundedSemaphore(setting("OUTAGES_SQL_CONCURRENT"))
+BUSY_MESSAGE = (
+    "The SQL page is busy with other visitors' queries: try again in a moment "
+    "(at most {n} public queries run at once)."
+)
+
+
+class Busy(Exception):
+    """Every query slot of this server is taken."""
+
+
+def normalise(sql: str) -> str:
+    """The cache key of a query: surrounding blanks and a trailing `;` do not make it new."""
+    return sql.strip().rstrip(";").strip()
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def run_query(path: str, version: str, sql: str) -> guard.QueryResult:
-    """One guarded query, cached per published version (refusals are not cached)."""
-    return guard.run_public_query(path, sql)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def result_csv(path: str, version: str, sql: str) -> bytes | str:
-    """The CSV of one query's result (or why there is none), made once per query and
-    published version: not again on every rerun of every visitor's page."""
+    """One guarded query, cached per published version and normalised SQL (refusals and
+    'busy' are exceptions, so they are not cached)."""
+    if not QUERY_SLOTS.acquire(blocking=False):
+        raise Busy(BUSY_MESSAGE.format(n=setting("OUTAGES_SQL_CONCURRENT")))
     try:
-        return guard.result_csv(run_query(path, version, sql))
-    except guard.QueryRefused as exc:
-        return str(exc)
+        return guard.run_public_query(path, sql)
+    finally:
+        QUERY_SLOTS.release()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def csv_bytes_for(path: str, version: str, sql: str) -> bytes:
+    """The CSV of a query, made once per query and published version, not on every rerun."""
+    return guard.result_csv(run_query(path, version, sql))
 
 
 def result_frame(result: guard.QueryResult) -> pd.DataFrame:
@@ -134,8 +156,12 @@ def render() -> None:
 
 
 def show_result(pub: data.Published, query: str) -> None:
+    query = normalise(query)
     try:
         result = run_query(str(pub.path), pub.version, query)
+    except Busy as exc:
+        st.warning(str(exc), icon=":material/hourglass_top:")
+        return
     except guard.QueryRefused as exc:
         st.error(f"**Refused:** {exc}", icon=":material/block:")
         return
@@ -144,15 +170,22 @@ def show_result(pub: data.Published, query: str) -> None:
         return
     frame = result_frame(result)
     note = f"{len(frame):,} row{'s' * (len(frame) != 1)} in {result.seconds:g} s"
-    if result.truncated:
+    if result.limit == "cell cap":
+        note += (
+            f" (cut at the cell cap: at most {guard.CELL_CAP:,} cells, rows x columns, per "
+            f"query; this result has {len(result.columns):,} columns: select fewer columns, "
+            "add a LIMIT or aggregate)"
+        )
+    elif result.truncated:
         note += f" (cut at the {result.limit or 'row cap'}: add a LIMIT or aggregate)"
     st.subheader("Result", anchor=False)
     st.caption(note + f". {ui.version_line(pub)}.")
     st.dataframe(frame, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(frame)))
     cols = st.columns([1, 1, 3])
-    csv_bytes = result_csv(str(pub.path), pub.version, query)
-    if isinstance(csv_bytes, str):
-        cols[0].caption(csv_bytes)
+    try:
+        csv_bytes = csv_bytes_for(str(pub.path), pub.version, query)
+    except (guard.QueryRefused, Busy) as exc:
+        cols[0].caption(str(exc))
     else:
         cols[0].download_button(
             "CSV",

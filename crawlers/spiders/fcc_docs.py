@@ -40,6 +40,7 @@ MAX_BODY_CHARS = 400_000
 
 class FccDocsSpider(OutageSpider):
     name = "fcc_docs"
+    page_maxsize = 32 * 1024 * 1024  # FCC documents are PDFs, some of them long
     source_title = "FCC documents: outage reports, consent decrees, DIRS status reports"
     source_home = "https://www.fcc.gov/news-events/headlines"
     coverage_states = "all"

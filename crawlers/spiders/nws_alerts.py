@@ -34,6 +34,7 @@ EVENT_NAMES = {
 
 class NwsAlertsSpider(OutageSpider):
     name = "nws_alerts"
+    page_maxsize = 16 * 1024 * 1024  # a page of the alerts API with geometries can reach a few MB
     source_title = "National Weather Service alerts API"
     source_home = "https://www.weather.gov/documentation/services-web-api"
     coverage_since = "(rolling 7 days)"

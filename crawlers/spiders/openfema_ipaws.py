@@ -27,6 +27,7 @@ RECORDS_KEY = "IpawsArchivedAlerts"
 
 class OpenfemaIpawsSpider(OutageSpider):
     name = "openfema_ipaws"
+    page_maxsize = 32 * 1024 * 1024  # one page of 1,000 archived alerts is about 10 MB
     source_title = "OpenFEMA IPAWS Archived Alerts"
     source_home = "https://www.fema.gov/openfema-data-page/ipaws-archived-alerts-v1"
     coverage_since = "2012-06-01"
@@ -44,8 +45,6 @@ class OpenfemaIpawsSpider(OutageSpider):
     )
     cadence_minutes = 24 * 60
     page_size = 1000
-    # A day page holds up to 1,000 CAP messages of a few KB each, more when they carry polygons.
-    largest_page_bytes = 64 * 1024 * 1024
     # A page holds up to 1,000 CAP messages: a backfill's pages are parsed on every core.
     parse_in_workers = True
     allowed_domains = ["www.fema.gov"]

@@ -17,6 +17,7 @@ from lxml import etree
 from crawlers.classify import AlertText
 from crawlers.items import OutageReport, make_report_id
 from crawlers.spiders.formats.xml import parse_xml
+from warehouse.cleantext import xml_safe
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 # <references>: whitespace-separated "sender,identifier,sent" triples.
@@ -178,7 +179,10 @@ def parse_cap(xml: bytes | str) -> CapAlert:
         declaration = _XML_DECLARATION_RE.match(xml)
         if declaration is not None:
             xml = xml[declaration.end() :]
-        data = xml.encode("utf-8")
+        # A CAP message inside JSON (OpenFEMA's originalMessage) can hold "\\ud800" or
+        # "\\u0000" escapes: characters neither UTF-8 nor XML can carry. Drop them so the
+        # alert still parses (issue 17) instead of failing on encode.
+        data = xml_safe(xml).encode("utf-8")
     else:
         data = xml
     try:
