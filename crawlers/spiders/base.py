@@ -71,6 +71,10 @@ class OutageSpider(scrapy.Spider):
     # The source's robots.txt verdict for the start URLs' paths, with the evidence URL (or
     # "not checked: no stored copy"), and its terms of use (URL and a one-line summary, or
     # "not found").
+    # What the parser reads from a start URL's answer, probed by `outages sources check`
+    # (crawlers/structure.py): "json:<dotted.path>" ("[]" = each element of a list),
+    # "css:<selector>", "xpath:<expr>". Empty: not declared (shown, but not drift).
+    expected_structure: ClassVar[tuple[str, ...]] = ()
     robots_txt: ClassVar[str] = "not checked: no stored copy"
     terms: ClassVar[str] = "not found"
 
@@ -121,9 +125,12 @@ class OutageSpider(scrapy.Spider):
         """
         try:
             for output in self.parse_page(response):
-                if isinstance(output, Request) and self.from_urls:
-                    # --from parses the saved pages given, and never goes to the network.
-                    self.logger.info("--from: not following %s", output.url)
+                if isinstance(output, Request) and (
+                    self.from_urls or getattr(self, "no_follow", False)
+                ):
+                    # --from parses the saved pages given, and never goes to the network;
+                    # `outages sources check` (no_follow) makes one request per start URL.
+                    self.logger.info("not following %s", output.url)
                     continue
                 yield output
         except PageError as exc:

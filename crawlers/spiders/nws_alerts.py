@@ -34,6 +34,13 @@ EVENT_NAMES = {
 
 class NwsAlertsSpider(OutageSpider):
     name = "nws_alerts"
+    # What parse_page/feature_report read (see crawlers/structure.py).
+    expected_structure = (
+        "json:features",
+        "json:features[].properties.id",
+        "json:features[].properties.sender",
+        "json:features[].properties.sent",
+    )
     source_title = "National Weather Service alerts API"
     source_home = "https://www.weather.gov/documentation/services-web-api"
     coverage_since = "(rolling 7 days)"
