@@ -437,7 +437,6 @@ def curated_check(paths: tuple[Path, ...], archives: tuple[Path, ...], data_dir:
         raise SystemExit(1)
 
 
-
 @main.group()
 def sources() -> None:
     """Check the live sources (for a machine with internet)."""
@@ -482,6 +481,7 @@ def sources_check(spiders: tuple[str, ...], as_json: bool, settings: tuple[str, 
         render(results)
     if any(r["drifted"] for r in results):
         raise SystemExit(1)
+
 
 main.add_command(watch)
 main.add_command(feeds)

@@ -56,6 +56,7 @@ def check_sources(names: list[str], extra_settings: dict[str, Any] | None = None
         settings.set("LOG_LEVEL", "ERROR", priority="cmdline")
         process = CrawlerProcess(settings)
         results: list[dict] = []
+        handlers: list[Any] = []  # Scrapy's signals hold receivers weakly: keep them alive
         for name in names:
             crawler = process.create_crawler(name)
             result: dict[str, Any] = {
@@ -74,9 +75,14 @@ def check_sources(names: list[str], extra_settings: dict[str, Any] | None = None
             def on_opened(spider: Any, result: dict = result, start_urls: set = start_urls) -> None:
                 result["expected_structure"] = list(spider.expected_structure)
                 result["empty_ok_because"] = spider.empty_ok_because
-                for request in spider.live_requests():
+
+            def on_scheduled(request: Request, spider: Any, start_urls: set = start_urls) -> None:
+                # With no_follow, every scheduled request that is not a redirect hop is a
+                # start request (robots.txt is downloaded past the scheduler). Taken from the
+                # engine, not by calling live_requests() again: some spiders' start requests
+                # have side effects (ipaws_feed remembers its last poll).
+                if not request.meta.get("redirect_urls"):
                     start_urls.add(request.url)
-                result["start_urls"] = sorted(start_urls)
 
             def on_response(
                 response: Any, request: Request, spider: Any, result: dict = result
@@ -95,14 +101,23 @@ def check_sources(names: list[str], extra_settings: dict[str, Any] | None = None
                 result["responses"].append(entry)
 
             def on_item(item: Any, spider: Any, result: dict = result, **_: Any) -> None:
-                result["items"] += 1
-                result["outages"] += bool(item.get("is_outage"))
+                from crawlers.items import ReportBatch
+
+                if isinstance(item, ReportBatch):  # one page's reports as one item
+                    result["items"] += len(item)
+                    result["outages"] += item.outages()
+                else:
+                    result["items"] += 1
+                    result["outages"] += bool(item.get("is_outage"))
 
             def on_error(result: dict = result, **kw: Any) -> None:
                 if kw.get("error_type") == "RobotsTxtForbidden":
                     result["robots"] = "disallowed by robots.txt"
-                result["errors"].append(f"{kw.get('error_type')}: {kw.get('message')} ({kw.get('url')})")
+                error = f"{kw.get('error_type')}: {kw.get('message')} ({kw.get('url')})"
+                result["errors"].append(error)
 
+            handlers += [on_opened, on_scheduled, on_response, on_item, on_error]
+            crawler.signals.connect(on_scheduled, signal=scrapy_signals.request_scheduled)
             crawler.signals.connect(on_opened, signal=scrapy_signals.spider_opened)
             crawler.signals.connect(on_response, signal=scrapy_signals.response_received)
             crawler.signals.connect(on_item, signal=scrapy_signals.item_scraped)
@@ -111,7 +126,7 @@ def check_sources(names: list[str], extra_settings: dict[str, Any] | None = None
         process.start()
     checked_at = datetime.now(UTC).isoformat(timespec="seconds")
     for result in results:
-        result.pop("_start", None)
+        result["start_urls"] = sorted(result.pop("_start"))
         result["checked_at"] = checked_at
         result["problems"] = problems(result)
         result["drifted"] = bool(result["problems"])

@@ -1,0 +1,228 @@
+"""`outages sources check` offline: the real command, the real Scrapy engine and parsers,
+against a local HTTP server serving the recorded REAL responses of the spiders' fixtures
+(case.json "constructed": false) and drifted versions of them made here.
+
+The spiders keep their real URLs; OUTAGES_URL_REWRITE (crawlers/rewrite.py) sends each
+download, robots.txt included, to `http://127.0.0.1:PORT/<host>/<path>`.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import outages
+
+FIXTURES = Path(__file__).parent / "fixtures" / "spiders"
+ALLOW_ALL = b"User-agent: *\nAllow: /\n"
+
+
+def real(spider: str, case: str) -> tuple[str, bytes]:
+    folder = FIXTURES / spider / case
+    meta = json.loads((folder / "case.json").read_text())
+    assert meta["constructed"] is False, f"{spider}/{case} is not real recorded material"
+    (response,) = folder.glob("response.*")
+    return meta["content_type"], response.read_bytes()
+
+
+# Where each spider's live start URLs go (host + path prefix; queries and times vary) and the
+# recorded real answer served there.
+REAL = {
+    "nws_alerts": ("/api.weather.gov/alerts", real("nws_alerts", "real_2024-05-25_active")),
+    "openfema_ipaws": (
+        "/www.fema.gov/api/open/v1/IpawsArchivedAlerts",
+        real("openfema_ipaws", "real_2026-07-29_page1"),
+    ),
+    "ipaws_feed": (
+        "/apps.fema.gov/IPAWSOPEN_EAS_SERVICE/rest/public/recent/",
+        real("ipaws_feed", "real_2026-07-29_feed"),
+    ),
+    "iem_afos": (
+        "/mesonet.agron.iastate.edu/api/1/nws/afos/list.json",
+        real("iem_afos", "real_2026-07-10_list_CLINYC"),
+    ),
+}
+
+
+class Site:
+    """What the local server answers: {path prefix: (status, headers, body)}."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
+        self.requests: list[str] = []
+
+    def serve(self, prefix: str, body: bytes, content_type: str, status: int = 200) -> None:
+        self.routes[prefix] = (status, {"Content-Type": content_type}, body)
+
+    def redirect(self, prefix: str, location: str) -> None:
+        self.routes[prefix] = (302, {"Location": location}, b"")
+
+
+@pytest.fixture
+def site() -> Iterator[tuple[Site, str]]:
+    state = Site()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            state.requests.append(self.path)
+            match = [p for p in state.routes if self.path.startswith(p)]
+            if match:
+                status, headers, body = state.routes[max(match, key=len)]
+            elif self.path.endswith("/robots.txt"):
+                status, headers, body = 200, {"Content-Type": "text/plain"}, ALLOW_ALL
+            else:
+                status, headers, body = 404, {"Content-Type": "text/plain"}, b"not found"
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def check(base: str, tmp_path: Path, *spiders: str, as_json: bool = True):
+    args = ["sources", "check", *spiders, "--set", f"OUTAGES_URL_REWRITE={base}"]
+    result = outages(*args, *(["--json"] if as_json else []), data_dir=tmp_path, check=False)
+    assert result.returncode in (0, 1), result.stderr
+    if not as_json:
+        return result, None
+    return result, {r["spider"]: r for r in json.loads(result.stdout)}
+
+
+def serve_real(state: Site, *spiders: str) -> None:
+    for spider in spiders:
+        prefix, (content_type, body) = REAL[spider]
+        state.serve(prefix, body, content_type)
+
+
+def test_real_responses_pass(site: tuple[Site, str], tmp_path: Path) -> None:
+    state, base = site
+    serve_real(state, *REAL)
+    result, by_spider = check(base, tmp_path, *REAL)
+    assert result.returncode == 0, result.stdout
+    for name, r in by_spider.items():
+        assert not r["drifted"], (name, r["problems"])
+        assert r["robots"] == "allowed"
+        assert r["responses"] and all(x["status"] == 200 for x in r["responses"])
+        assert all(all(x["structure"].values()) for x in r["responses"]), name
+    assert by_spider["nws_alerts"]["items"] == 1
+    assert by_spider["openfema_ipaws"]["items"] > 0
+    assert by_spider["ipaws_feed"]["items"] == 6
+    # one request per start URL: no follow-up pages (iem_afos' product texts) were fetched
+    assert not [p for p in state.requests if "/nwstext/" in p]
+    # nothing was written to the warehouse of record
+    assert not (tmp_path / "outages.duckdb").exists()
+
+
+def test_table_output_names_the_checks(site: tuple[Site, str], tmp_path: Path) -> None:
+    state, base = site
+    serve_real(state, "nws_alerts")
+    result, _ = check(base, tmp_path, "nws_alerts", as_json=False)
+    assert result.returncode == 0
+    for word in ("reachable", "HTTP status", "robots.txt", "items parsed", "outage items"):
+        assert word in result.stdout
+    assert "found json:features" in result.stdout
+
+
+def test_renamed_json_key_drifts(site: tuple[Site, str], tmp_path: Path) -> None:
+    state, base = site
+    prefix, (content_type, body) = REAL["nws_alerts"]
+    state.serve(prefix, body.replace(b'"features"', b'"alerts"'), content_type)
+    result, by_spider = check(base, tmp_path, "nws_alerts")
+    assert result.returncode == 1
+    problems = by_spider["nws_alerts"]["problems"]
+    assert any("structure missing: json:features" in p for p in problems), problems
+    assert by_spider["nws_alerts"]["items"] == 0
+
+
+def test_renamed_xml_element_drifts(site: tuple[Site, str], tmp_path: Path) -> None:
+    state, base = site
+    prefix, (content_type, body) = REAL["ipaws_feed"]
+    state.serve(prefix, body.replace(b"ns1:alerts", b"ns1:alertList"), content_type)
+    result, by_spider = check(base, tmp_path, "ipaws_feed")
+    assert result.returncode == 1
+    problems = by_spider["ipaws_feed"]["problems"]
+    assert any("structure missing: xpath://*[local-name()='alerts']" in p for p in problems)
+
+
+def test_html_error_page_with_status_200_drifts(site: tuple[Site, str], tmp_path: Path) -> None:
+    state, base = site
+    page = b"<html><body><h1>Service temporarily unavailable</h1></body></html>"
+    state.serve(REAL["nws_alerts"][0], page, "text/html")
+    result, by_spider = check(base, tmp_path, "nws_alerts")
+    assert result.returncode == 1
+    r = by_spider["nws_alerts"]
+    assert r["responses"][0]["status"] == 200
+    assert any("structure missing" in p for p in r["problems"])
+    assert any("PageError" in e and "not JSON" in e for e in r["errors"]), r["errors"]
+
+
+def test_redirect_to_login_page_drifts(site: tuple[Site, str], tmp_path: Path) -> None:
+    state, base = site
+    state.redirect(REAL["nws_alerts"][0], "https://api.weather.gov/login?next=/alerts")
+    state.serve("/api.weather.gov/login", b"<html><form>Sign in</form></html>", "text/html")
+    result, by_spider = check(base, tmp_path, "nws_alerts")
+    assert result.returncode == 1
+    problems = by_spider["nws_alerts"]["problems"]
+    assert any("redirected to https://api.weather.gov/login" in p for p in problems), problems
+    assert any("structure missing" in p for p in problems)
+
+
+def test_robots_txt_disallowing_the_path_drifts(site: tuple[Site, str], tmp_path: Path) -> None:
+    state, base = site
+    serve_real(state, "nws_alerts")
+    state.serve("/api.weather.gov/robots.txt", b"User-agent: *\nDisallow: /alerts\n", "text/plain")
+    result, by_spider = check(base, tmp_path, "nws_alerts")
+    assert result.returncode == 1
+    r = by_spider["nws_alerts"]
+    assert r["robots"] == "disallowed by robots.txt"
+    assert "disallowed by robots.txt" in r["problems"]
+    # the start URL was never requested
+    assert not [p for p in state.requests if p.startswith("/api.weather.gov/alerts")]
+    table, _ = check(base, tmp_path, "nws_alerts", as_json=False)
+    assert "disallowed by robots.txt" in table.stdout
+
+
+def test_http_500_drifts(site: tuple[Site, str], tmp_path: Path) -> None:
+    state, base = site
+    state.serve(REAL["nws_alerts"][0], b"oops", "text/plain", status=500)
+    result, by_spider = check(base, tmp_path, "nws_alerts")
+    assert result.returncode == 1
+    problems = by_spider["nws_alerts"]["problems"]
+    assert any(p.startswith("HTTP 500") for p in problems), problems
+
+
+def test_connection_refused_drifts(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a port nobody listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result, by_spider = check(f"http://127.0.0.1:{port}", tmp_path, "nws_alerts")
+    assert result.returncode == 1
+    r = by_spider["nws_alerts"]
+    assert not r["responses"]
+    assert any(p.startswith("unreachable") for p in r["problems"])
+    assert any("ConnectionRefused" in e for e in r["errors"]), r["errors"]
+
+
+def test_unknown_spider_is_an_error(tmp_path: Path) -> None:
+    result = outages("sources", "check", "no_such_spider", data_dir=tmp_path, check=False)
+    assert result.returncode == 1
+    assert "unknown spider" in result.stderr
