@@ -226,3 +226,64 @@ def test_unknown_spider_is_an_error(tmp_path: Path) -> None:
     result = outages("sources", "check", "no_such_spider", data_dir=tmp_path, check=False)
     assert result.returncode == 1
     assert "unknown spider" in result.stderr
+
+
+# ---------------------------------------------------------------- the watcher's source check
+def watcher(tmp_path: Path, **kwargs: object):
+    from outages.watch import Source, Watcher
+    from warehouse.db import DataDir
+
+    data_dir = DataDir.resolve(tmp_path / "data").ensure()
+    return Watcher(data_dir=data_dir, sources=[Source("nws_alerts", 60.0)], **kwargs)
+
+
+def test_watcher_schedules_the_check_at_start_up_and_daily(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime(2026, 7, 29, 12, 0, tzinfo=UTC)  # an injected clock
+    job = watcher(tmp_path, source_check_minutes=1440.0, scale=0.5).source_check_job(now)
+    assert job is not None and job["id"] == "source_check"
+    assert job["next_run_time"] == now  # at start-up
+    trigger = job["trigger"]
+    assert trigger.interval == timedelta(minutes=720)  # daily, scaled like the cadences
+    first = trigger.get_next_fire_time(None, now)
+    assert trigger.get_next_fire_time(first, first) - first == timedelta(minutes=720)
+    assert watcher(tmp_path, source_check_minutes=0.0).source_check_job(now) is None
+
+
+def test_watcher_writes_the_check_into_status_json(tmp_path: Path) -> None:
+    from warehouse.status import read_status
+
+    results = [
+        {
+            "spider": "nws_alerts",
+            "checked_at": "2026-07-29T12:00:00+00:00",
+            "drifted": True,
+            "problems": ["structure missing: json:features"],
+        },
+    ]
+    w = watcher(tmp_path, source_check_minutes=1440.0, source_check=lambda: results)
+    assert w.run_source_check() == results
+    status = read_status(w.data_dir)
+    assert status["source_checks"] == results
+    assert status["source_checks"][0]["checked_at"] == "2026-07-29T12:00:00+00:00"
+
+
+def test_watcher_survives_a_failing_check(tmp_path: Path) -> None:
+    def broken() -> list[dict]:
+        raise RuntimeError("no network")
+
+    w = watcher(tmp_path, source_check_minutes=1440.0, source_check=broken)
+    assert w.run_source_check() is None
+
+
+def test_watcher_child_check_against_the_local_server(
+    site: tuple[Site, str], tmp_path: Path
+) -> None:
+    """The default check: a child `outages sources check`, with the watcher's --set."""
+    state, base = site
+    serve_real(state, "nws_alerts")
+    w = watcher(tmp_path, source_check_minutes=1440.0, settings={"OUTAGES_URL_REWRITE": base})
+    (result,) = w.run_source_check()
+    assert result["spider"] == "nws_alerts" and not result["drifted"], result
+    assert result["checked_at"]
