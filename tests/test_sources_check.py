@@ -287,3 +287,61 @@ def test_watcher_child_check_against_the_local_server(
     (result,) = w.run_source_check()
     assert result["spider"] == "nws_alerts" and not result["drifted"], result
     assert result["checked_at"]
+
+
+# ---------------------------------------------------------------- the About page's table
+def _render_checks(data_dir: str) -> None:
+    from pathlib import Path
+
+    from webapp.source_checks import render
+
+    render(Path(data_dir))
+
+
+def test_about_table_shows_the_last_check_as_data(tmp_path: Path) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from warehouse.db import DataDir
+    from warehouse.status import write_json_atomic
+
+    data_dir = DataDir.resolve(tmp_path / "data").ensure()
+    hostile = "PageError: <script>alert(1)</script> **not markup**"
+    write_json_atomic(
+        data_dir.root / "status.json",
+        {
+            "source_checks": [
+                {
+                    "spider": "nws_alerts",
+                    "checked_at": "2026-07-29T12:00:00+00:00",
+                    "drifted": True,
+                    "robots": "allowed",
+                    "responses": [{"status": 200, "structure": {"json:features": False}}],
+                    "expected_structure": ["json:features"],
+                    "items": 0,
+                    "problems": [hostile],
+                },
+                {"spider": "gdelt_news", "drifted": False, "robots": "disallowed by robots.txt"},
+            ]
+        },
+    )
+    app = AppTest.from_function(_render_checks, args=(str(data_dir.root),)).run()
+    assert not app.exception
+    (frame,) = [f.value for f in app.dataframe]
+    rows = {row["spider"]: row for row in frame.to_dict("records")}
+    assert rows["nws_alerts"]["verdict"] == "drifted"
+    assert rows["nws_alerts"]["structure"] == "missing: json:features"
+    assert rows["nws_alerts"]["problems"] == hostile  # verbatim, as data
+    assert rows["gdelt_news"]["structure"] == "not declared"
+    assert rows["gdelt_news"]["robots"] == "disallowed by robots.txt"
+    assert not any("<script>" in m.value for m in app.markdown)
+
+
+def test_about_table_without_a_check(tmp_path: Path) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from warehouse.db import DataDir
+
+    data_dir = DataDir.resolve(tmp_path / "data").ensure()
+    app = AppTest.from_function(_render_checks, args=(str(data_dir.root),)).run()
+    assert not app.exception and not app.dataframe
+    assert any("No live source check has run here yet" in c.value for c in app.caption)
