@@ -10,6 +10,7 @@ follow-up pages are fetched (one request per start URL).
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,6 +68,7 @@ def check_sources(names: list[str], extra_settings: dict[str, Any] | None = None
                 "outages": 0,
                 "errors": [],
                 "robots": "allowed",
+                "disallowed": [],
             }
             results.append(result)
             start_urls: set[str] = set()
@@ -113,6 +115,7 @@ def check_sources(names: list[str], extra_settings: dict[str, Any] | None = None
             def on_error(result: dict = result, **kw: Any) -> None:
                 if kw.get("error_type") == "RobotsTxtForbidden":
                     result["robots"] = "disallowed by robots.txt"
+                    result["disallowed"].append(kw.get("url"))
                 error = f"{kw.get('error_type')}: {kw.get('message')} ({kw.get('url')})"
                 result["errors"].append(error)
 
@@ -140,7 +143,7 @@ def problems(result: dict) -> list[str]:
         found.append("disallowed by robots.txt")
     answered = {r["url"] for r in result["responses"]}
     for url in result["start_urls"]:
-        if url not in answered and result["robots"] == "allowed":
+        if url not in answered and url not in result["disallowed"]:
             found.append(f"unreachable: {url}")
     for response in result["responses"]:
         if not 200 <= response["status"] < 300:
@@ -168,7 +171,8 @@ def render(results: list[dict]) -> None:
         table = Table(title=escape(f"{r['spider']}: {'DRIFTED' if r['drifted'] else 'ok'}"))
         table.add_column("check")
         table.add_column("result")
-        statuses = ", ".join(str(x["status"]) for x in r["responses"]) or "-"
+        counts = Counter(x["status"] for x in r["responses"])
+        statuses = ", ".join(f"{s} x{n}" if n > 1 else str(s) for s, n in counts.items()) or "-"
         structure: dict[str, bool] = {}
         for x in r["responses"]:
             for k, ok in (x.get("structure") or {}).items():
