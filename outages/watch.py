@@ -41,7 +41,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,6 +52,7 @@ import click
 from outages.health import Unhealthy, check_health
 from outages.runner import GOOD, parse_settings, publish_now, record_failure, run_one
 from warehouse.db import DataDir
+from warehouse.settings import setting
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 HEARTBEAT_SECONDS = 5.0
@@ -95,6 +96,10 @@ class Watcher:
     max_publish_age: float | None = 3600.0
     settings: dict[str, str] = field(default_factory=dict)
     verbose: bool = False
+    # `outages sources check` at start-up and every this many minutes (0: never); the check
+    # itself is injectable (tests: no network), by default a child `outages sources check`.
+    source_check_minutes: float = 0.0
+    source_check: Callable[[], list[dict[str, Any]]] | None = None
 
     def __post_init__(self) -> None:
         self.stop_event = threading.Event()
@@ -373,6 +378,56 @@ class Watcher:
             lock.release(self.data_dir.lock_file)
             self.db_lock.release()
 
+    # ---- source check -----------------------------------------------------------------------
+    def source_check_job(self, now: datetime) -> dict[str, Any] | None:
+        """The scheduler job of the source check (add_job keyword arguments): first run at
+        `now` (start-up), then every `source_check_minutes` (scaled); None when disabled."""
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        if self.source_check_minutes <= 0:
+            return None
+        seconds = self.source_check_minutes * 60.0 * self.scale
+        return {
+            "func": self.run_source_check,
+            "trigger": IntervalTrigger(seconds=seconds),
+            "id": "source_check",
+            "name": "source_check",
+            "next_run_time": now,
+        }
+
+    def run_source_check(self) -> list[dict[str, Any]] | None:
+        """Check every watched source's live start URLs; keep the result for status.json."""
+        from warehouse.status import write_source_checks
+
+        if self.stopping.is_set():
+            return None
+        try:
+            results = (self.source_check or self._source_check_child)()
+        except Exception as exc:  # the check must never stop the watcher
+            self.say(f"source check failed: {exc}")
+            return None
+        write_source_checks(self.data_dir, results)
+        drifted = [r["spider"] for r in results if r.get("drifted")]
+        self.say(
+            f"source check: {len(results)} sources, "
+            + (f"drifted: {', '.join(drifted)}" if drifted else "none drifted")
+        )
+        self.refresh_status()
+        return results
+
+    def _source_check_child(self) -> list[dict[str, Any]]:
+        # A child process, as for runs: Scrapy's Twisted reactor cannot restart in-process.
+        command = [sys.executable, "-m", "outages.cli", "sources", "check", "--json"]
+        command += [s.name for s in self.sources]
+        for key, value in self.settings.items():
+            command += ["--set", f"{key}={value}"]
+        proc = subprocess.run(
+            command, capture_output=True, text=True, timeout=self.run_timeout, check=False
+        )
+        if proc.returncode not in (0, 1):
+            raise RuntimeError(f"exit {proc.returncode}: {_one_line(proc.stderr[-500:])}")
+        return json.loads(proc.stdout)
+
     # ---- startup ----------------------------------------------------------------------------
     def first_runs(self) -> dict[str, datetime]:
         """When each source first runs: when it is due by its last run, staggered."""
@@ -434,6 +489,9 @@ class Watcher:
                     name=source.name,
                     next_run_time=firsts[source.name],
                 )
+            check_job = self.source_check_job(datetime.now(UTC))
+            if check_job is not None:
+                self.scheduler.add_job(**check_job)
             self.scheduler.start()
             self.heartbeat()
             deadline = time.monotonic() + for_seconds if for_seconds else None
@@ -643,6 +701,7 @@ def watch(
         max_publish_age=max_publish_age,
         settings=parse_settings(settings),
         verbose=verbose,
+        source_check_minutes=0.0 if once else float(setting("OUTAGES_SOURCE_CHECK_MINUTES")),
     )
     code = watcher.run_once() if once else watcher.run(for_seconds)
     raise SystemExit(code)

@@ -130,6 +130,7 @@ def watch_command() -> list[str]:
 
 def offline_env(data_dir: Path) -> dict[str, str]:
     env = dict(os.environ, OUTAGES_DATA=str(data_dir), NO_PROXY="*", no_proxy="*")
+    env["OUTAGES_SOURCE_CHECK_MINUTES"] = "0"  # its own tests: tests/test_sources_check.py
     for key in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "OUTAGES_LOG_LEVEL"):
         env.pop(key, None)
     if env.pop("PYTHONDONTWRITEBYTECODE", None):  # as the watcher does for its runs

@@ -94,6 +94,13 @@ SETTINGS: dict[str, Setting] = {
             float,
         ),
         Setting(
+            "OUTAGES_SOURCE_CHECK_MINUTES",
+            1440.0,
+            "how often `outages watch` runs `outages sources check` (and once at start-up); "
+            "0 = never",
+            float,
+        ),
+        Setting(
             "OUTAGES_TEST_PAUSE",
             "",
             "tests: stop at a named point (load, publish) so a test can kill the process",

@@ -42,6 +42,7 @@ STATES = ("fresh", "late", "failing", "never")
 LATE_FACTOR = 2
 STATUS_FILE = "status.json"
 WATCH_FILE = "watch.json"  # under DIR/work/, written by the running watcher
+SOURCE_CHECKS_FILE = "source_checks.json"  # under DIR/work/, the watcher's last source check
 FACT_FIELDS = (
     "last_run_at",
     "last_finished_at",
@@ -201,7 +202,22 @@ def status_document(
         "data": data_age(data_dir, facts),
         "summary": summary,
         "sources": rows,
+        "source_checks": read_source_checks(data_dir),
     }
+
+
+def write_source_checks(data_dir: DataDir, results: list[dict[str, Any]]) -> None:
+    """Keep the last `outages sources check` result (one entry per source, each with its
+    checked_at) for status.json's "source_checks" and the About page."""
+    write_json_atomic(data_dir.work_db.parent / SOURCE_CHECKS_FILE, results)
+
+
+def read_source_checks(data_dir: DataDir) -> list[dict[str, Any]]:
+    try:
+        results = json.loads((data_dir.work_db.parent / SOURCE_CHECKS_FILE).read_text())
+    except (OSError, ValueError):
+        return []
+    return results if isinstance(results, list) else []
 
 
 def write_status(data_dir: DataDir, con: duckdb.DuckDBPyConnection | None = None) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from warehouse.display import md_text
 from warehouse.sources import verified_text
 from webapp import data, ui
 from webapp.mapview import choropleth
+from webapp.source_checks import render as source_checks
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 CURATED_DOC = Path(__file__).resolve().parents[1] / "crawlers" / "data" / "CURATED.md"
@@ -142,6 +143,7 @@ def render() -> None:
     if pub is None:
         return
     coverage(pub)
+    source_checks(pub.data_dir)
     documented_record(pub)
     methodology()
     licence(pub)

@@ -73,6 +73,10 @@ class OutageSpider(scrapy.Spider):
     # "not found").
     robots_txt: ClassVar[str] = "not checked: no stored copy"
     terms: ClassVar[str] = "not found"
+    # What the parser reads from a start URL's answer, probed by `outages sources check`
+    # (crawlers/structure.py): "json:<dotted.path>" ("[]" = each element of a list),
+    # "css:<selector>", "xpath:<expr>". Empty: not declared (shown, but not drift).
+    expected_structure: ClassVar[tuple[str, ...]] = ()
     # The largest page this source sends, with room: a body over it is refused while it
     # streams (Scrapy's DOWNLOAD_MAXSIZE; at once when Content-Length says so), recorded in
     # crawl_errors as a download error with its URL, and the crawl goes on. A 50 MB hostile
@@ -80,12 +84,6 @@ class OutageSpider(scrapy.Spider):
     # Named `page_maxsize`, not Scrapy's deprecated `download_maxsize` spider attribute,
     # which would override `-s DOWNLOAD_MAXSIZE=...` given on the command line.
     page_maxsize: ClassVar[int] = 8 * 1024 * 1024
-
-    # The structure the parser depends on, checked by `outages sources check` on a live run
-    # (and against the real fixtures by tests/test_sources_check.py): `json:a.b[].c` (a key
-    # path; `[]` is "some element of a list"), `css:SELECTOR`, `xpath:EXPR` (some page of the
-    # source matches). Empty: not declared.
-    expected_structure: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -142,9 +140,12 @@ class OutageSpider(scrapy.Spider):
         """
         try:
             for output in self.parse_page(response):
-                if isinstance(output, Request) and self.from_urls:
-                    # --from parses the saved pages given, and never goes to the network.
-                    self.logger.info("--from: not following %s", output.url)
+                if isinstance(output, Request) and (
+                    self.from_urls or getattr(self, "no_follow", False)
+                ):
+                    # --from parses the saved pages given, and never goes to the network;
+                    # `outages sources check` (no_follow) makes one request per start URL.
+                    self.logger.info("not following %s", output.url)
                     continue
                 yield output
         except PageError as exc:

@@ -53,6 +53,9 @@ def first_day() -> str:
 
 class CuratedSpider(OutageSpider):
     name = "curated"
+    # None declared: the curated record is this project's own files (format 2), checked
+    # by `outages curated check`, not a remote page whose layout can drift.
+    expected_structure = ()
     source_title = "The documented record: real 911 outages, every fact cited (911 Outage Watch)"
     source_home = "https://github.com/outage-watch/outage-watch/blob/main/crawlers/data/CURATED.md"
     coverage_states = "all"

@@ -47,6 +47,8 @@ PRODUCT_ID = re.compile(r"^(\d{12})-([A-Z0-9]{4})-([A-Z0-9]{6})-([A-Z0-9]{4,6})(
 
 class IemAfosSpider(OutageSpider):
     name = "iem_afos"
+    # The product list parse_page reads (start URLs are list.json answers).
+    expected_structure = ("json:data", "json:data[].product_id")
     source_title = "Iowa Environmental Mesonet: NWS text product archive"
     source_home = "https://mesonet.agron.iastate.edu/wx/afos/list.phtml"
     coverage_since = "2008-01-01"

@@ -43,6 +43,8 @@ LAST_POLL_FILE = "ipaws_feed_last_poll.txt"
 
 class IpawsFeedSpider(OutageSpider):
     name = "ipaws_feed"
+    # The feed envelope parse_page requires (CAP alerts inside it may be none: quiet feed).
+    expected_structure = ("xpath://*[local-name()='alerts']",)
     source_title = "FEMA IPAWS-OPEN public alert feed"
     source_home = "https://www.fema.gov/emergency-managers/practitioners/integrated-public-alert-warning-system"
     coverage_since = "(live: alerts active in the last ~30 minutes)"

@@ -43,11 +43,9 @@ class NvLvmpdSpider(NewsListingSpider):
     text_css = "#ctl00_PlaceHolderMain_ctl01__ControlWrapper_RichHtmlField, .news-body"
     title_css = "h1"
     date_css = ".news-date"
-    expected_structure: tuple[str, ...] = (
-        "css:.news-release, .ms-listviewtable tr",
-        "css:#ctl00_PlaceHolderMain_ctl01__ControlWrapper_RichHtmlField, .news-body",
-        "css:h1",
-    )
+    # No expected_structure: no real start page (listing) of this source is recorded, and
+    # `outages sources check` probes the start page only; guessed selectors would report
+    # drift that is not there. The parser's selectors are the ones above.
     unverified_because = (
         "no recorded lvmpd.com page found. Searched: corpus 'pages' for 'Las Vegas "
         "Metropolitan Police 911 outage' and 'lvmpd.com NewsReleases 9-1-1 phone service "

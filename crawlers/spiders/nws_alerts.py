@@ -35,6 +35,13 @@ EVENT_NAMES = {
 class NwsAlertsSpider(OutageSpider):
     name = "nws_alerts"
     page_maxsize = 16 * 1024 * 1024  # a page of the alerts API with geometries can reach a few MB
+    # What parse_page/feature_report read (see crawlers/structure.py).
+    expected_structure = (
+        "json:features",
+        "json:features[].properties.id",
+        "json:features[].properties.sender",
+        "json:features[].properties.sent",
+    )
     source_title = "National Weather Service alerts API"
     source_home = "https://www.weather.gov/documentation/services-web-api"
     coverage_since = "(rolling 7 days)"
@@ -55,12 +62,6 @@ class NwsAlertsSpider(OutageSpider):
     )
     cadence_minutes = 5
     allowed_domains = ["api.weather.gov"]
-    expected_structure = (
-        "json:features[].properties.id",
-        "json:features[].properties.sent",
-        "json:features[].properties.geocode",
-        "json:features[].properties.headline",
-    )
     custom_settings = {"DEFAULT_REQUEST_HEADERS": {"Accept": "application/geo+json"}}
 
     @classmethod

@@ -28,6 +28,11 @@ RECORDS_KEY = "IpawsArchivedAlerts"
 class OpenfemaIpawsSpider(OutageSpider):
     name = "openfema_ipaws"
     page_maxsize = 32 * 1024 * 1024  # one page of 1,000 archived alerts is about 10 MB
+    # What parse_page reads: the records list and each record's CAP message.
+    expected_structure = (
+        "json:IpawsArchivedAlerts",
+        "json:IpawsArchivedAlerts[].originalMessage",
+    )
     source_title = "OpenFEMA IPAWS Archived Alerts"
     source_home = "https://www.fema.gov/openfema-data-page/ipaws-archived-alerts-v1"
     coverage_since = "2012-06-01"
