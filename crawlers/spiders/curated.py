@@ -63,9 +63,9 @@ class CuratedSpider(OutageSpider):
     cadence_minutes = 24 * 60
     source_kind = "curated"
     unverified_because = (
-        "nothing to record: the source is this project's own file "
-        "crawlers/data/curated_incidents.json, read through a file:// URL, not a page of "
-        "another site; every record cites its sources (url, title, exact quote)"
+        "nothing to record: the source is this project's own files in crawlers/data/curated/ "
+        "(one per incident), read through file:// URLs, not pages of another site; every "
+        "record cites its sources (url, publisher, date, exact quote)"
     )
     robots_txt = "not applicable: a local file, no host is fetched"
     terms = "not applicable: this project's own data (its licence: the project's)"
