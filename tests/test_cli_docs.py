@@ -37,3 +37,13 @@ def test_a_readme_without_the_table_markers_is_an_error() -> None:
 
     with pytest.raises(ValueError, match="sources table"):
         clidoc.render_readme("# no table here\n")
+
+
+def test_the_deploy_page_lists_every_source_with_its_cadence() -> None:
+    from warehouse.registry import spider_classes
+
+    deploy = clidoc.DEPLOY.read_text()
+    assert deploy == clidoc.render_deploy(deploy), "run `uv run python -m outages.clidoc`"
+    table = deploy.split(clidoc.CADENCE_START, 1)[1].split(clidoc.CADENCE_END, 1)[0]
+    for spider in spider_classes():
+        assert f"| `{spider.name}` | {clidoc._every(spider.cadence_minutes)} |" in table

@@ -77,6 +77,9 @@ class OutageSpider(scrapy.Spider):
     # (crawlers/structure.py): "json:<dotted.path>" ("[]" = each element of a list),
     # "css:<selector>", "xpath:<expr>". Empty: not declared (shown, but not drift).
     expected_structure: ClassVar[tuple[str, ...]] = ()
+    # What one run with no --since reaches, in words, where "the last `default_days()` days"
+    # would not say it (docs/deploy.md's cadence table is generated from these).
+    run_window: ClassVar[str | None] = None
     # The largest page this source sends, with room: a body over it is refused while it
     # streams (Scrapy's DOWNLOAD_MAXSIZE; at once when Content-Length says so), recorded in
     # crawl_errors as a download error with its URL, and the crawl goes on. A 50 MB hostile

@@ -61,6 +61,7 @@ class CuratedSpider(OutageSpider):
     coverage_states = "all"
     coverage_since = first_day()
     cadence_minutes = 24 * 60
+    run_window = "every record file"
     source_kind = "curated"
     unverified_because = (
         "nothing to record: the source is this project's own files in crawlers/data/curated/ "

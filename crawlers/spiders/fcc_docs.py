@@ -46,6 +46,7 @@ class FccDocsSpider(OutageSpider):
     coverage_states = "all"
     coverage_since = "2014-05-16"
     cadence_minutes = 24 * 60
+    run_window = "every known document"
     source_kind = "regulator"
     verified_with = (
         "consent_decree_DA-21-1543A1_lumen",

@@ -49,6 +49,7 @@ class OpenfemaIpawsSpider(OutageSpider):
         "no re-identification of individuals"
     )
     cadence_minutes = 24 * 60
+    run_window = "the previous two days and today"
     page_size = 1000
     # A page holds up to 1,000 CAP messages: a backfill's pages are parsed on every core.
     parse_in_workers = True
