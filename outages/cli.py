@@ -466,19 +466,14 @@ def sources_check(spiders: tuple[str, ...], as_json: bool, settings: tuple[str, 
     import json as json_module
 
     from outages.crawl import spider_names
+    from outages.runner import parse_settings
     from outages.sources_check import check_sources, render
 
     known = spider_names()
     unknown = [s for s in spiders if s not in known]
     if unknown:
         raise CliError(f"unknown spider(s): {', '.join(unknown)}")
-    extra = {}
-    for pair in settings:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise CliError(f"--set wants KEY=VALUE, not {pair!r}")
-        extra[key] = value
-    results = check_sources(list(spiders) or known, extra)
+    results = check_sources(list(spiders) or known, parse_settings(settings))
     if as_json:
         click.echo(json_module.dumps(results, indent=1, default=str))
     else:

@@ -84,7 +84,8 @@ def sources_table() -> str:
     return "\n".join(lines)
 
 
-def _between(text: str, start: str, end: str, table: str, name: str) -> str:
+def replace_block(text: str, start: str, end: str, table: str, name: str) -> str:
+    """`text` with the lines between the `start` and `end` marker lines replaced by `table`."""
     head, found, rest = text.partition(start + "\n")
     if not found or end not in rest:
         raise ValueError(f"{name} has no {start!r} ... {end!r} block")
@@ -93,7 +94,7 @@ def _between(text: str, start: str, end: str, table: str, name: str) -> str:
 
 def render_readme(readme: str) -> str:
     """The README with its sources table regenerated (the rest untouched)."""
-    return _between(readme, TABLE_START, TABLE_END, sources_table(), "README.md")
+    return replace_block(readme, TABLE_START, TABLE_END, sources_table(), "README.md")
 
 
 def _every(minutes: int) -> str:
@@ -123,7 +124,7 @@ def cadence_table() -> str:
 
 def render_deploy(deploy: str) -> str:
     """docs/deploy.md with its cadence table regenerated (the rest untouched)."""
-    return _between(deploy, CADENCE_START, CADENCE_END, cadence_table(), "docs/deploy.md")
+    return replace_block(deploy, CADENCE_START, CADENCE_END, cadence_table(), "docs/deploy.md")
 
 
 def main(argv: list[str] | None = None) -> int:

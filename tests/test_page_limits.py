@@ -15,8 +15,9 @@ from crawlers.spiders.nws_alerts import NwsAlertsSpider
 from crawlers.spiders.openfema_ipaws import OpenfemaIpawsSpider
 from tests.conftest import ROOT, query
 
+# The recorded real api.weather.gov answer (one alert), served as the good page.
 GOOD = (
-    Path(__file__).parent / "fixtures/spiders/nws_alerts/constructed_page1/response.json"
+    Path(__file__).parent / "fixtures/spiders/nws_alerts/real_2024-05-25_active/response.json"
 ).read_bytes()
 DECLARED = NwsAlertsSpider.page_maxsize + 1  # one byte more than nws_alerts expects
 

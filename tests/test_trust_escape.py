@@ -22,6 +22,7 @@ from markdown_it import MarkdownIt
 
 from tests.conftest import outages
 from tests.test_app import open_page, texts
+from tests.test_app import report as app_report
 from warehouse import display
 from warehouse.build import build
 from warehouse.db import DataDir, connect_work
@@ -37,23 +38,8 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def report(report_id: str, when: datetime, **fields) -> dict:
-    row = {
-        "report_id": report_id,
-        "source": "test",
-        "source_url": f"https://example.org/{report_id}",
-        "published_at": when,
-        "started_at": when,
-        "ended_at": None,
-        "is_outage": True,
-        "status": "outage",
-        "title": f"911 outage {report_id}",
-        "state_codes": ["CT"],
-        "county_fips": ["09110"],
-        "references_keys": [],
-        "is_constructed": False,
-    }
-    row.update(fields)
-    return row
+    """tests/test_app.py's report row, still going on (no end) unless `fields` say so."""
+    return app_report(report_id, when, **{"ended_at": None, **fields})
 
 
 HOSTILE_TITLE = (
