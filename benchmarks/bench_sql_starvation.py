@@ -12,12 +12,22 @@ Starts `outages serve` on a free port, then in one run, side by side:
    time so no cache helps; the same visitor measures are taken meanwhile.
 
 Reports the medians and the ratio attack / idle. Target: the map render within 2x idle.
+
+On one machine the hostile tabs' own browsers compete with the server and the visitor for
+the same cores, which a real attack from elsewhere does not. Two options separate that:
+
+- ``--attack light``: the control. The same tabs reopen the SQL page with a trivial query
+  (``SELECT n``), so what remains is the cost of 4 browsers reloading any page.
+- ``--pin``: the hostile browsers run on the last CPU only, the server (with its query
+  workers) and the visitor's browser on the others, so the ratio measures what the
+  server's work for the attack costs the visitor, not the attackers' rendering.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -46,10 +56,28 @@ def heavy_sql(n: int) -> str:
     return "SELECT " + ", ".join(["NULL"] * 1000) + f" FROM range({n})"
 
 
-def hostile_client(base: str, chromium: str, seconds: float, seed: int) -> None:
-    """One hostile tab: open the SQL page with a new heavy query until time is up."""
+def light_sql(n: int) -> str:
+    return f"SELECT {n} AS n"
+
+
+ATTACKS = {"heavy": heavy_sql, "light": light_sql}
+
+
+def cpu_split() -> tuple[set[int], set[int]]:
+    """(CPUs for the server and the visitor, CPUs for the hostile browsers)."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        raise SystemExit("--pin needs at least 2 CPUs")
+    return set(cpus[:-1]), {cpus[-1]}
+
+
+def hostile_client(
+    base: str, chromium: str, seconds: float, seed: int, attack: str = "heavy"
+) -> None:
+    """One hostile tab: open the SQL page with a new query until time is up."""
     from playwright.sync_api import sync_playwright
 
+    make_sql = ATTACKS[attack]
     deadline = time.monotonic() + seconds
     done = 0
     with sync_playwright() as pw:
@@ -60,7 +88,7 @@ def hostile_client(base: str, chromium: str, seconds: float, seed: int) -> None:
             context = browser.new_context()
             page = context.new_page()
             try:
-                page.goto(f"{base}sql?sql={quote(heavy_sql(n), safe='')}", wait_until="commit")
+                page.goto(f"{base}sql?sql={quote(make_sql(n), safe='')}", wait_until="commit")
                 page.wait_for_timeout(300)
                 wait_idle(page, timeout=60_000)
                 done += 1
@@ -93,6 +121,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--hostile", type=int, default=4)
     ap.add_argument("--chromium")
+    ap.add_argument("--attack", choices=sorted(ATTACKS), default="heavy")
+    ap.add_argument("--pin", action="store_true", help="hostile browsers on their own CPU")
     ap.add_argument("--no-append", action="store_true")
     ap.add_argument(
         "--client", nargs=3, metavar=("BASE", "SECONDS", "SEED"), help=argparse.SUPPRESS
@@ -100,7 +130,11 @@ def main() -> None:
     args = ap.parse_args()
     chromium = find_chromium(args.chromium)
     if args.client:
-        hostile_client(args.client[0], chromium, float(args.client[1]), int(args.client[2]))
+        if args.pin:
+            os.sched_setaffinity(0, cpu_split()[1])  # the browser it starts inherits it
+        hostile_client(
+            args.client[0], chromium, float(args.client[1]), int(args.client[2]), args.attack
+        )
         return
     if args.data_dir is None:
         ap.error("--data-dir is required")
@@ -109,6 +143,8 @@ def main() -> None:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     port = free_port()
     base = f"http://localhost:{port}/"
+    if args.pin:  # the server, its query workers and the visitor's browser inherit it
+        os.sched_setaffinity(0, cpu_split()[0])
     proc = start_server(args.data_dir.resolve(), port, OUT_DIR / "sql-starvation-serve.log")
     clients: list[subprocess.Popen] = []
     try:
@@ -119,7 +155,17 @@ def main() -> None:
             seconds = 30 + 15 * args.runs
             clients = [
                 subprocess.Popen(
-                    [sys.executable, __file__, "--client", base, str(seconds), str(i)],
+                    [
+                        sys.executable,
+                        __file__,
+                        "--client",
+                        base,
+                        str(seconds),
+                        str(i),
+                        "--attack",
+                        args.attack,
+                        *(["--pin"] if args.pin else []),
+                    ],
                     stdout=subprocess.PIPE,
                     text=True,
                 )
@@ -130,9 +176,11 @@ def main() -> None:
             browser.close()
         hostile_done = []
         for client in clients:
-            client.terminate()
-            out, _ = client.communicate(timeout=60)
-            hostile_done.append(out.strip())
+            # each tab stops at its own deadline (after the visitor's measures) and says
+            # how many pages it loaded; a tab can be 60 s into its last page
+            out, _ = client.communicate(timeout=seconds + 120)
+            lines = out.strip().splitlines()
+            hostile_done.append(json.loads(lines[-1])["queries"] if lines else None)
     finally:
         for client in clients:
             if client.poll() is None:
@@ -148,13 +196,18 @@ def main() -> None:
         "idle_health_median_s": round(med["health_s"], 4),
         "attack_health_median_s": round(med_attack["health_s"], 4),
         "hostile_clients": args.hostile,
+        "attack_kind": args.attack,
+        "pinned": args.pin,
+        "hostile_queries": hostile_done,
         "idle": idle,
         "attack": attack,
     }
     print(json.dumps(result, indent=1))
     if not args.no_append:
         append_results(
-            "SQL starvation: 4 hostile SQL tabs vs one map visitor (issue 17)",
+            f"SQL starvation: {args.hostile} {args.attack} SQL tabs vs one map visitor"
+            + (", attackers pinned to their own CPU" if args.pin else "")
+            + " (issue 17)",
             this_command(),
             machine(),
             [
@@ -173,8 +226,18 @@ def main() -> None:
                 )
             ],
             [
-                f"{args.hostile} hostile Chromium tabs, each reopening the SQL page with a "
-                "1,000-column query over a new range"
+                f"{args.hostile} hostile Chromium tabs, each reopening the SQL page with "
+                + (
+                    "a 1,000-column query over a new range"
+                    if args.attack == "heavy"
+                    else "a trivial query (the control: the cost of the browsers alone)"
+                )
+                + (
+                    "; the hostile browsers on their own CPU, the server and the visitor "
+                    "on the others"
+                    if args.pin
+                    else "; everything shares every CPU"
+                )
             ],
             result,
         )

@@ -54,3 +54,47 @@ def test_a_query_beyond_the_concurrent_limit_gets_the_busy_message(
     # Busy is not cached: with a free slot the same query runs.
     app = open_page(monkeypatch, demo_dir, "sql", params={"sql": "SELECT 41 + 1 AS busy"})
     assert app.dataframe[-1].value["busy"].tolist() == [42]
+
+
+def test_results_are_formatted_without_python_per_cell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CSV of a wide result is made by Arrow and DuckDB: Python code runs per column
+    (the header), not per cell."""
+    import pyarrow as pa
+
+    from warehouse import result_format
+
+    calls = []
+    real = result_format.neutralize_cell
+    monkeypatch.setattr(result_format, "neutralize_cell", lambda v: calls.append(v) or real(v))
+    names = [f"c{i}" for i in range(1000)]
+    table = pa.table([pa.array(["=HYPERLINK(1)"] * 200) for _ in names], names=names)
+    rows = list(csv.reader(io.StringIO(result_format.csv_bytes(table, names).decode())))
+    assert len(calls) == 1000  # the header's names only
+    assert len(rows) == 201 and rows[1][0] == "'=HYPERLINK(1)" and rows[200][999].startswith("'")
+
+
+def test_every_duckdb_type_can_be_shown_and_exported(demo_dir: Path) -> None:
+    """Types Arrow or pandas cannot hold as values (a UNION, a date in year 5881580) still
+    show, export and print; lists are JSON, times ISO 8601 UTC, formulas neutralized."""
+    from warehouse import result_format
+    from webapp import sql_page
+
+    query = (
+        "SELECT union_value(num := 2) AS u, 'infinity'::DATE AS d, [1, 2] AS l, "
+        "map([1], ['=x']) AS m, INTERVAL 3 DAY AS i, 'ab'::BLOB AS b, "
+        "TIMESTAMPTZ '2024-04-17 19:40:00+00' AS t, '+1 555'::VARCHAR AS v, 1.5 AS n, "
+        "'a'::ENUM('a', 'b') AS e, 1 AS n"
+    )
+    result = guard.run_public_query(demo_dir / "outages.duckdb", query)
+    assert result.columns == ["u", "d", "l", "m", "i", "b", "t", "v", "n", "e", "n"]
+    assert len(result.rows) == 1 and result.rows[0][2] == [1, 2] and result.rows[0][-1] == 1
+    assert result.rows[0][1] == "infinity"  # its text form: Python's date cannot hold it
+    frame = sql_page.result_frame(result)
+    assert list(frame.columns) == ["u", "d", "l", "m", "i", "b", "t", "v", "n", "e", "n_2"]
+    header, row = list(csv.reader(io.StringIO(guard.result_csv(result).decode())))
+    assert header == result.columns
+    cells = dict(zip(["u", "d", "l", "m", "i", "b", "t", "v", "n1", "e", "n2"], row, strict=True))
+    assert cells["l"] == "[1,2]" and cells["t"] == "2024-04-17T19:40:00Z"
+    assert cells["v"] == "'+1 555" and cells["d"] == "infinity" and cells["n2"] == "1"
+    assert cells["e"] == "a" and cells["u"] == "2"
+    assert result_format.parquet_bytes(result.table, result.columns)[:4] == b"PAR1"

@@ -46,7 +46,11 @@ _PLAIN_TYPE_RE = re.compile(
 )
 
 
-def _select_for_csv(name: str, columns: list[tuple[str, str]]) -> str:
+def text_select(name: str, columns: list[tuple[str, str]], *, neutralize: bool = True) -> str:
+    """A SELECT of relation `name` with each column as the CSV exports write it: numbers,
+    booleans and dates as they are, times as ISO 8601 UTC, lists as JSON, the rest as
+    text; with `neutralize`, text a spreadsheet would take for a formula gets a `'`."""
+    prefixes = "|".join({"\t": "\\t", "\r": "\\r"}.get(p, "\\" + p) for p in FORMULA_PREFIXES)
     parts = []
     for column, dtype in columns:
         ident = f'"{column}"'
@@ -59,11 +63,12 @@ def _select_for_csv(name: str, columns: list[tuple[str, str]]) -> str:
             continue
         elif dtype != "VARCHAR":
             ident = f"CAST({ident} AS VARCHAR)"
-        prefixes = "|".join({"\t": "\\t", "\r": "\\r"}.get(p, "\\" + p) for p in FORMULA_PREFIXES)
-        parts.append(
-            f"CASE WHEN regexp_matches({ident}, '^({prefixes})') THEN '''' || {ident} "
-            f'ELSE {ident} END AS "{column}"'
-        )
+        if neutralize:
+            ident = (
+                f"CASE WHEN regexp_matches({ident}, '^({prefixes})') THEN '''' || {ident} "
+                f"ELSE {ident} END"
+            )
+        parts.append(f'{ident} AS "{column}"')
     return f'SELECT {", ".join(parts)} FROM "{name}"'
 
 
@@ -128,7 +133,7 @@ def _write(
     if fmt == "geojson":
         return _export_geojson(con, name, dict(columns), target)
     if fmt == "csv":
-        query, options = _select_for_csv(name, columns), "FORMAT csv, HEADER true"
+        query, options = text_select(name, columns), "FORMAT csv, HEADER true"
     elif fmt == "parquet":
         query, options = f'SELECT * FROM "{name}"', PARQUET_OPTIONS
     else:  # jsonl

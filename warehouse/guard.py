@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import csv
+import functools
 import io
 import json
 import os
@@ -55,12 +55,19 @@ ROW_CAP = 10_000
 RESULT_BYTE_CAP = 16 * 1024**2  # pickled size of the rows one query may return
 EXPORT_BYTE_CAP = 32 * 1024**2  # size of a CSV or JSON export of a query result
 QUERY_MAX_CHARS = 20_000
-WORKER_MEMORY_BYTES = 2 * 1024**3  # OS cap on the worker's address space
+# OS cap on the worker's address space: a backstop behind DuckDB's own memory limit.
+# Address space is not memory: DuckDB's threads and allocator reserve ~700 MB of it before a
+# query runs, pyarrow (results go back as Arrow) ~300 MB, and each thread's malloc arena
+# more (MALLOC_ARENA_MAX caps those at 2). 3 GiB leaves a query more headroom than it had
+# when results were Python rows under 2 GiB (measured: 1.5 GiB reserved after a first
+# query, against 0.8 GiB then).
+WORKER_MEMORY_BYTES = 3 * 1024**3
 DUCKDB_MEMORY_LIMIT = "512MB"
 POOL_SIZE = setting("OUTAGES_SQL_WORKERS")
 # Rows alone do not bound a result: 1,000 NULL columns x 10,000 rows is 10 million cells,
 # which the page would then have to show and export. The cell cap bounds the work after.
 CELL_CAP = setting("OUTAGES_SQL_CELL_CAP")
+FETCH_BATCH_ROWS = 64  # rows per Arrow batch: the caps are checked between batches
 KILL_GRACE_SECONDS = 1.0  # after the time limit, how long the worker's own interrupt may take
 START_TIMEOUT_SECONDS = 30.0  # a worker that is not ready by then is broken
 WORKER_RETIRE_RSS_KB = 768 * 1024  # a worker that grew this large is replaced after answering
@@ -106,12 +113,28 @@ class QueryRefused(Exception):
 
 @dataclass
 class QueryResult:
+    """A public query's answer. `table` is the result as Arrow (what the page shows and
+    exports, with `warehouse.result_format`); `rows` is it as Python tuples, made only
+    when asked (the CLI, tests)."""
+
     columns: list[str]
-    rows: list[tuple]
+    table: Any  # pyarrow.Table; its field names are the column names, duplicates allowed
     truncated: bool = False
     column_types: list[str] = field(default_factory=list)
     limit: str | None = None  # "row cap", "cell cap" or "byte cap" when `truncated`
     seconds: float = 0.0
+
+    @functools.cached_property
+    def rows(self) -> list[tuple]:
+        from warehouse.result_format import python_rows
+
+        return python_rows(self.table)
+
+
+def _read_ipc(data: bytes) -> Any:
+    import pyarrow as pa
+
+    return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
 
 
 # ---------------------------------------------------------------------------- statement check
@@ -164,7 +187,7 @@ def _function_names(tree: Any) -> set[str]:
 
 def check_functions(con: duckdb.DuckDBPyConnection, query: str) -> None:
     """Refuse a query that calls a denied function (read from DuckDB's own syntax tree)."""
-    text = con.execute("SELECT json_serialize_sql(?)", [query]).fetchone()[0]
+    text = con.execute("SELECT json_serialize_sql(?)", [query]).fetchall()[0][0]
     try:
         tree = json.loads(text)
     except RecursionError:
@@ -211,19 +234,9 @@ def _read_frame(fd: int, deadline: float | None, max_size: int) -> bytes:
     return _read_exact(fd, size, deadline)
 
 
-# Results are pickled by our own worker from DuckDB values; unpickle only those value types.
-_SAFE_GLOBALS = {
-    ("datetime", "date"),
-    ("datetime", "datetime"),
-    ("datetime", "time"),
-    ("datetime", "timedelta"),
-    ("datetime", "timezone"),
-    ("decimal", "Decimal"),
-    ("uuid", "UUID"),
-    ("pytz", "_p"),
-    ("pytz", "_UTC"),
-    ("zoneinfo", "ZoneInfo"),
-}
+# Answers are pickled by our own worker and hold only str, bytes, numbers, lists and None
+# (the result itself is an Arrow IPC stream): unpickle no class at all.
+_SAFE_GLOBALS: set[tuple[str, str]] = set()
 
 
 class _ResultUnpickler(pickle.Unpickler):
@@ -272,44 +285,56 @@ class _Database:
         return self.con.cursor()  # a fresh session: nothing carries over between queries
 
 
-def _size(value: Any) -> int:
-    """About the pickled size of a result value, without pickling it."""
-    if isinstance(value, str):
-        return len(value.encode("utf-8", "surrogatepass")) + 9
-    if isinstance(value, bytes | bytearray):
-        return len(value) + 9
-    if isinstance(value, list | tuple):
-        return sum(map(_size, value)) + 4
-    if isinstance(value, dict):
-        return sum(_size(k) + _size(v) for k, v in value.items()) + 4
-    return 64 if value is not None else 1
+def _fetch_arrow(
+    cursor: duckdb.DuckDBPyConnection, query: str, row_cap: int, byte_cap: int, cell_cap: int
+) -> tuple[list[str], list[str], bytes, str | None]:
+    """Run the query and read its result as Arrow record batches, up to the row cap, the
+    cell cap and the byte cap: (column names, DuckDB types, Arrow IPC stream, limit hit).
+
+    The result never becomes Python values here or in the caller: DuckDB streams Arrow
+    batches (a relation's reader streams; an executed cursor's would copy every row
+    first), and the caller gets them as one IPC stream to read without a copy.
+    """
+    import pyarrow as pa
+
+    relation = cursor.sql(query)
+    if relation is None:  # not a query with a result (the statement check allows none)
+        raise QueryRefused("the statement returned no result")
+    columns, types = list(relation.columns), [str(t) for t in relation.types]
+    row_limit, limit_name = row_cap, "row cap"
+    if cell_cap and cell_cap // max(1, len(columns)) < row_cap:
+        row_limit, limit_name = max(1, cell_cap // max(1, len(columns))), "cell cap"
+    batches: list[pa.RecordBatch] = []
+    rows = size = 0
+    limit = None
+    with relation.to_arrow_reader(batch_size=FETCH_BATCH_ROWS) as reader:
+        schema = reader.schema
+        for batch in reader:
+            if rows + batch.num_rows > row_limit:
+                batch, limit = batch.slice(0, row_limit - rows), limit_name
+            if size + batch.nbytes > byte_cap:
+                batch, limit = _fit(batch, byte_cap - size), "byte cap"
+            batches.append(batch)
+            rows, size = rows + batch.num_rows, size + batch.nbytes
+            if limit is not None:
+                break
+    if limit == "byte cap" and rows == 0:
+        raise QueryRefused(f"byte cap: one row is larger than {byte_cap:,} bytes")
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, schema) as writer:
+        for batch in batches:
+            if batch.num_rows:
+                writer.write_batch(batch)
+    return columns, types, sink.getvalue().to_pybytes(), limit
 
 
-def _fetch(
-    cursor: duckdb.DuckDBPyConnection, row_cap: int, byte_cap: int, cell_cap: int = 0
-) -> tuple:
-    """Rows up to the row cap, the cell cap and the byte cap, fetched in chunks sized to the
-    byte budget."""
-    columns = len(cursor.description or []) or 1
-    if cell_cap and cell_cap // columns < row_cap:
-        rows, limit = _fetch(cursor, max(1, cell_cap // columns), byte_cap)
-        return rows, ("cell cap" if limit == "row cap" else limit)
-    rows: list[tuple] = []
-    size = 0
-    chunk = 64
-    while len(rows) <= row_cap:
-        batch = cursor.fetchmany(min(chunk, row_cap + 1 - len(rows)))
-        if not batch:
-            return rows, None
-        for row in batch:
-            size += _size(row)
-            if size > byte_cap:
-                return rows, "byte cap"
-            rows.append(row)
-        average = max(1, size // len(rows))
-        chunk = max(1, min(2048, (byte_cap - size) // average // 2))
-    del rows[row_cap:]
-    return rows, "row cap"
+def _fit(batch: Any, budget: int) -> Any:
+    """The first rows of an Arrow batch whose size is within `budget` bytes."""
+    keep = batch.num_rows
+    while keep and batch.slice(0, keep).nbytes > budget:
+        average = max(1, batch.slice(0, keep).nbytes // keep)
+        keep = min(keep - 1, budget // average)
+    return batch.slice(0, keep)
 
 
 def _answer(database: _Database, request: dict) -> tuple:
@@ -339,23 +364,14 @@ def _answer(database: _Database, request: dict) -> tuple:
         for timer in timers:
             timer.daemon = True
             timer.start()
-        cursor.execute(request["query"])
-        description = cursor.description or []
-        rows, limit = _fetch(
+        columns, types, arrow_ipc, limit = _fetch_arrow(
             cursor,
+            request["query"],
             int(request["row_cap"]),
             int(request["byte_cap"]),
             int(request.get("cell_cap") or 0),
         )
-        if limit == "byte cap" and not rows:
-            return ("error", f"byte cap: one row is larger than {request['byte_cap']:,} bytes")
-        return (
-            "ok",
-            [d[0] for d in description],
-            [str(d[1]) for d in description],
-            rows,
-            limit,
-        )
+        return ("ok", columns, types, arrow_ipc, limit)
     except QueryRefused as exc:
         return ("error", str(exc))
     except MemoryError:
@@ -378,6 +394,12 @@ def _answer(database: _Database, request: dict) -> tuple:
             return ("error", f"configuration is locked: {_first_line(exc)}")
         return ("error", f"SQL error: {text.strip()}")
     except Exception as exc:  # never let a query take the worker down with a traceback
+        # DuckDB errors met while Arrow batches are read arrive as Arrow's exceptions
+        text = str(exc)
+        if interrupted.is_set():
+            return ("error", f"time limit: stopped after {time_limit:g} s")
+        if "out of memory" in text.lower() or "memory limit" in text.lower():
+            return ("error", f"memory limit: {_first_line(exc)}")
         return ("error", f"the query failed: {type(exc).__name__}: {_first_line(exc)}")
     finally:
         for timer in timers:
@@ -428,7 +450,12 @@ _WORKER_CODE = (
 
 class _Worker:
     def __init__(self) -> None:
-        env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "LC_ALL": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "MALLOC_ARENA_MAX": "2",  # see WORKER_MEMORY_BYTES
+        }
         if "TZ" in os.environ:
             env["TZ"] = os.environ["TZ"]
         self.proc = subprocess.Popen(
@@ -616,10 +643,10 @@ def run_public_query(
         keep = not retire
         if message[0] == "error":
             raise QueryRefused(message[1])
-        _, columns, types, rows, limit = message
+        _, columns, types, arrow_ipc, limit = message
         return QueryResult(
             columns=columns,
-            rows=rows,
+            table=_read_ipc(arrow_ipc),
             truncated=limit is not None,
             column_types=types,
             limit=limit,
@@ -631,21 +658,18 @@ def run_public_query(
 
 # ---------------------------------------------------------------------------- exports
 def result_csv(result: QueryResult, *, byte_cap: int = EXPORT_BYTE_CAP) -> bytes:
-    """A query result as UTF-8 CSV with a header, safe to open in a spreadsheet."""
-    from warehouse.export import neutralize_cell
+    """A query result as UTF-8 CSV with a header, safe to open in a spreadsheet (formatted
+    by DuckDB and written by Arrow: no Python per cell)."""
+    from warehouse.result_format import csv_bytes
 
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")  # so that a lone \r in a cell is quoted
-    writer.writerow([neutralize_cell(c) for c in result.columns])
-    for row in result.rows:
-        writer.writerow([neutralize_cell(jsonable(v)) for v in row])
-        if out.tell() > byte_cap:
-            raise QueryRefused(f"export byte cap: the CSV would be over {byte_cap:,} bytes")
-    return out.getvalue().encode("utf-8")
+    data = csv_bytes(result.table, result.columns)
+    if len(data) > byte_cap:
+        raise QueryRefused(f"export byte cap: the CSV would be over {byte_cap:,} bytes")
+    return data
 
 
 def result_json(result: QueryResult, *, byte_cap: int = EXPORT_BYTE_CAP) -> bytes:
-    """A query result as a UTF-8 JSON array of row objects."""
+    """A query result as a UTF-8 JSON array of row objects (the CLI's `--format json`)."""
     data = json.dumps(
         [dict(zip(result.columns, map(jsonable, row), strict=True)) for row in result.rows],
         ensure_ascii=False,

@@ -7,15 +7,13 @@ read-only statement, a time limit, a row cap, no file or network access, no writ
 
 from __future__ import annotations
 
-import io
 import threading
-from collections import Counter
 from urllib.parse import quote
 
 import pandas as pd
 import streamlit as st
 
-from warehouse import guard
+from warehouse import guard, result_format
 from warehouse.settings import setting
 from webapp import cookbook, data, schema, ui
 
@@ -68,26 +66,11 @@ def csv_bytes_for(path: str, version: str, sql: str) -> bytes:
 
 def result_frame(result: guard.QueryResult) -> pd.DataFrame:
     """The rows as a table; repeated column names get a suffix (a, a_2) so it can be shown."""
-    seen: Counter[str] = Counter()
-    names = []
-    for column in result.columns:
-        seen[column] += 1
-        names.append(column if seen[column] == 1 else f"{column}_{seen[column]}")
-    return pd.DataFrame.from_records(result.rows, columns=names)
+    return result_format.display_table(result.table, result.columns)
 
 
 def parquet_bytes(result: guard.QueryResult) -> bytes:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    frame = result_frame(result)
-    try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types in a column: keep them as text
-        table = pa.Table.from_pandas(frame.astype(str), preserve_index=False)
-    out = io.BytesIO()
-    pq.write_table(table, out, compression="zstd")
-    return out.getvalue()
+    return result_format.parquet_bytes(result.table, result.columns)
 
 
 def permalink(sql: str) -> str:
