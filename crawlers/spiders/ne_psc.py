@@ -16,6 +16,23 @@ that followed). Two kinds of page:
 The listing path and the markup of the fixtures are constructed to the Drupal layout of
 psc.nebraska.gov (no live page could be fetched); the press release texts of the real
 releases were read in stored copies.
+
+Nebraska's other non-federal channels (issue 15, section 5): none could be proven on
+recorded material, so this is still the only Nebraska state source and it is unproven.
+Searched 2026-12-06 with the search tool (find_string, corpora 'code' and 'pages'):
+NEMA (nema.nebraska.gov: Drupal, its node listing ``/node?page=N`` exists as stored text,
+no recorded page or ``rss.xml``), the Governor's press releases (governor.nebraska.gov
+``/press-releases``, ``/press/<slug>``: stored text only), the State Patrol
+(statepatrol.nebraska.gov: Drupal, no recording), Sarpy and Lancaster counties (sarpy.gov
+and lancaster.ne.gov are CivicPlus sites, ``/NNN/Page-Name``, so News Flash and Alert
+Center RSS, ``RSSFeed.aspx?ModID=1`` / ``ModID=63``, are the likely channels; no recorded
+CivicPlus page or feed of either), the City of Lincoln (its Mayor's media releases
+reported a 911 outage on 2005-06-21, lincoln.ne.gov ``/city/mayor/media/2005/062105.htm``,
+stored text only; LPD posted the 2023 outages on social media) and
+Douglas County 911 (social media, per the Omaha World-Herald). The most promising lead
+for a live run is the Sarpy and Lancaster County CivicPlus feeds: one format, and both
+counties' agencies gave alternate numbers during the 2023 outages (the stored news
+copies do not say through which channel).
 """
 
 from __future__ import annotations
@@ -71,16 +88,25 @@ class NePscSpider(NewsListingSpider):
     # `outages sources check` probes the start page only; guessed selectors would report
     # drift that is not there. The parser's selectors are the ones above.
     unverified_because = (
-        "no recorded HTML of psc.nebraska.gov found: the search tool's corpus 'pages' holds "
-        "the TEXT of real releases (https://psc.nebraska.gov/for-consumers/psc-sets-hearing-"
-        "dates-911-outage-investigations, /for-consumers/psc-closes-lumen-investigation-issues-"
-        "findings, /for-consumers/psc-sets-hearing-date-lumen-outage-investigations, "
-        "/node/1963), which confirm the release URL forms the spider accepts and the wording "
-        '("FOR IMMEDIATE RELEASE", "Lincoln, January 14, 2025-", docket numbers '
-        "911-075/PI-248), but not the markup. Searched: corpus 'pages' for 'Nebraska Public "
-        "Service Commission 911 outage news release', 'psc.nebraska.gov press release 911 "
-        "outage Lumen restored'; find_string 'psc.nebraska.gov', 'psc.nebraska.gov/for-"
-        "consumers' (only link lists in other projects)"
+        "no recorded HTML or feed of psc.nebraska.gov found. The search tool's corpus 'pages' "
+        "holds the TEXT of real releases (https://psc.nebraska.gov/for-consumers/psc-sets-"
+        "hearing-dates-911-outage-investigations, /for-consumers/psc-closes-lumen-investigation-"
+        "issues-findings, /for-consumers/psc-sets-hearing-date-lumen-outage-investigations, "
+        "/for-consumers/psc-hold-virtual-meetings, /node/1963), which confirm the release URL "
+        'forms the spider accepts and the wording ("FOR IMMEDIATE RELEASE", "Lincoln, '
+        'January 14, 2025-", docket numbers 911-075/PI-248), but not the markup; the listing '
+        "page /for-consumers/press-releases is in no stored copy. Searched (session 1): corpus "
+        "'pages' for 'Nebraska Public Service Commission 911 outage news release', "
+        "'psc.nebraska.gov press release 911 outage Lumen restored'; find_string "
+        "'psc.nebraska.gov', 'psc.nebraska.gov/for-consumers'. Searched (session 2, "
+        "2026-12-06): find_string 'sites/psc.nebraska.gov/files', 'psc.nebraska.gov/node/', "
+        "'<link>https://psc.nebraska.gov', 'href=\"https://psc.nebraska.gov/', "
+        "'psc.state.ne.us', 'PI-248', 'Public Service Commission | Nebraska' (only link "
+        "lists, file links and licensee tables in other projects, no recorded page); corpus "
+        "'code' for the text of the 2018-08-08 release ('The Nebraska Public Service "
+        "Commission (PSC) has been notified that 911 centers ...') and for 'Nebraska Public "
+        "Service Commission FOR IMMEDIATE RELEASE 911 html' (no recording); corpus 'pages' "
+        "for 'psc.nebraska.gov/for-consumers/press-releases' (no listing page)"
     )
     robots_txt = "not checked: no stored copy of https://psc.nebraska.gov/robots.txt found"
     terms = "not found in stored copies"
