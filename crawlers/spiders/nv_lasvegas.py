@@ -21,7 +21,18 @@ JSON-LD, OpenGraph or ``<time>``: its title is the hero ``<h1>`` (the ``<title>`
 ``.wysiwyg-container``. The site menu links the listings ``/News/News-Releases`` and
 ``/News/Blog``; no listing page is recorded, so how they link their posts is not known
 yet (the generic listing fallback takes any link matching ``article_allow``), and the first
-live run will tell (``outages sources check``).
+live run will tell (``outages sources check``). Other public projects cite city posts at the
+same ``/News/Blog/Detail/<slug>`` address (sewer-back-up-issues, monsoon-season,
+marijuana-laws, first-friday-parking-in-downtown-las-vegas), so it is the city's one post
+scheme, not the pickleball page's alone.
+
+Not built for Nevada, from the same search: the City of Henderson (cityofhenderson.com
+answers scripted requests with HTTP 403: the pickleball-courts repository's
+data/sources/henderson/README.md, 2026-09-07, and an Incapsula block page recorded by
+silverfoxy/JSCryptoMinerStudy); the Public Utilities Commission (puc.nv.gov "disallows all
+bots", a docket tracker's notes); Clark County (its site is an Adobe Edge Delivery project,
+aemsites/clarkcountynv, whose news list is ``/news/query-index.json``; no recorded answer of
+it or of a news page was found).
 
 One report per post; the ClassifyPipeline decides which are 911 outages (most are not).
 """
