@@ -34,6 +34,21 @@ bots", a docket tracker's notes); Clark County (its site is an Adobe Edge Delive
 aemsites/clarkcountynv, whose news list is ``/news/query-index.json``; no recorded answer of
 it or of a news page was found).
 
+Nevada's second proven non-federal source is still missing (this one and the unproven
+``nv_lvmpd``). Searched for recorded pages, 2026-12, without finding one: find_string on
+washoecounty.gov/ (and /outreach), washoelife.washoecounty.gov, emergencywashoe.com,
+www.reno.gov/ (and /Home/Components/News), www.carson.org/ (and /Home/Components),
+douglascountynv.gov (and /Home/Components), nyecountynv.gov/, lyon-county.org/,
+elkocountynv.net/, cityofnorthlasvegas.com/, dem.nv.gov, oem.nv.gov, dps.nv.gov/,
+gov.nv.gov/News, puc.nv.gov, govdelivery.com/accounts/NV, accounts/NVLASVEGAS (the city's
+own GovDelivery account, named in the recorded page), nixle.com/city/nv; the state
+evidence folder of INicchitta12/RHTP_Tracker (data/evidence/NV: Nevada Health Authority
+pages only); corpus 'pages' and 'code' for Nevada county/sheriff 911 outage notices (news
+copies only: Nevada Appeal on Carson City, 2004-2022; the Record-Courier on Douglas County's
+Emergency Communications Center, 2018; thisisreno.com on the Reno/Washoe 2013 joint
+release). The most promising leads for a networked machine: Douglas County's and Carson
+City's news pages, and Washoe County's WashoeLife (WordPress, so a ``/feed/``).
+
 One report per post; the ClassifyPipeline decides which are 911 outages (most are not).
 """
 
