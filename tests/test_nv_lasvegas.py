@@ -46,3 +46,30 @@ def test_post_urls_of_the_real_page_match_the_article_pattern() -> None:
     assert pattern.search(URL + "/Id/11850")
     assert not pattern.search("https://www.lasvegasnevada.gov/News/Blog")
     assert not pattern.search("https://www.lasvegasnevada.gov/News/News-Releases")
+
+
+def test_a_listing_in_the_real_page_chrome_yields_its_post_links_only() -> None:
+    # the real page with its (empty) DNN content pane given two post links: the pane, not a
+    # <main> the page does not have, is where a listing module would render
+    from crawlers.spiders.formats.article import listing_entries
+
+    html = REAL.read_text(encoding="utf-8").replace(
+        '<div id="dnn_ContentPane" class="content-wrap py-clv pt-clv-md DNNEmptyPane"></div>',
+        '<div id="dnn_ContentPane" class="content-wrap py-clv pt-clv-md">'
+        '<a href="/News/Blog/Detail/first-post">First</a>'
+        '<a href="https://www.lasvegasnevada.gov/News/Blog/Detail/second-post">Second</a>'
+        '<a href="/News/Blog">All posts</a></div>',
+    )
+    listing = HtmlResponse(
+        "https://www.lasvegasnevada.gov/News/News-Releases", body=html.encode(), encoding="utf-8"
+    )
+    entries = listing_entries(
+        listing,
+        item_css=NvLasVegasSpider.item_css,
+        link_css=NvLasVegasSpider.link_css,
+        allow=NvLasVegasSpider.article_allow,
+    )
+    assert [e.url for e in entries] == [
+        "https://www.lasvegasnevada.gov/News/Blog/Detail/first-post",
+        "https://www.lasvegasnevada.gov/News/Blog/Detail/second-post",
+    ]

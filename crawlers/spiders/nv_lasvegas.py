@@ -104,7 +104,11 @@ class NvLasVegasSpider(NewsListingSpider):
     article_allow = (
         r"(?i)^https://(?:www\.)?lasvegasnevada\.gov/News/Blog/Details?/[\w%-]+(?:/Id/\d+)?/?$"
     )
-    item_css = None  # no recorded listing: the generic containers and article_allow decide
+    # No listing page is recorded. The recorded post has no <main> or <article> (which the
+    # generic listing fallback looks in): its modules sit in DNN panes, so a listing's links
+    # are looked for in those panes, and article_allow keeps only post links.
+    item_css = "#dnn_UpperPane, #dnn_ContentPane, #dnn_LowerPane"
+    link_css = "a"
     text_css = ".wysiwyg-container"
     title_css = ".hero-info-header-text h1"
     date_css = ".hero-info-header-text .event-date"
