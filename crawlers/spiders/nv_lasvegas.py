@@ -20,11 +20,13 @@ JSON-LD, OpenGraph or ``<time>``: its title is the hero ``<h1>`` (the ``<title>`
 "Blog"), its date the ``.event-date`` text ("March 11, 2026") and its body
 ``.wysiwyg-container``. The site menu links the listings ``/News/News-Releases`` and
 ``/News/Blog``; no listing page is recorded, so how they link their posts is not known
-yet (the generic listing fallback takes any link matching ``article_allow``), and the first
-live run will tell (``outages sources check``). Other public projects cite city posts at the
-same ``/News/Blog/Detail/<slug>`` address (sewer-back-up-issues, monsoon-season,
-marijuana-laws, first-friday-parking-in-downtown-las-vegas), so it is the city's one post
-scheme, not the pickleball page's alone.
+yet: links matching ``article_allow`` are looked for in the page's DNN panes (then the
+generic containers), and the first live run will tell (``outages sources check``); a
+listing drawn by JavaScript (the page loads Angular) would fail loudly, not crawl empty.
+Other public projects cite city posts at the same ``/News/Blog/Detail/<slug>`` address
+(sewer-back-up-issues, monsoon-season, marijuana-laws,
+first-friday-parking-in-downtown-las-vegas), so it is the city's one post scheme, not the
+pickleball page's alone.
 
 Not built for Nevada, from the same search: the City of Henderson (cityofhenderson.com
 answers scripted requests with HTTP 403: the pickleball-courts repository's
