@@ -22,8 +22,16 @@ scrapd/scrapd, a traffic-fatality scraper, in its ``tests/data``):
   is the text of ``<time datetime="00Z">Feb. 19, 2020</time>``: the ``datetime``
   attribute carries no date (it is not read as one), so the text is the date, in
   Texas time.
-* the site footer links a news RSS feed, ``/site/news/rss.xml`` (city-wide news; no
-  recorded copy of it was found, so this spider reads the HTML listing).
+* the site footer links a news RSS feed, ``/site/news/rss.xml``: city-wide news, which a
+  public repository's pipeline notes ("The Austin Bulletin", verified 2026-08-24) describe
+  as ten dated items including APD releases. No recorded copy of the feed was found, so
+  this spider reads the recorded HTML listing; the feed is the fallback if the listing
+  moves.
+* the site is the same Drupal theme (``coa``) in 2025-26, now Drupal 10 with canonical
+  ``https://www.austintexas.gov/...`` URLs (pages of the public repository
+  CivicPatch/open-data, ``data_source/tx/local/place_austin/cache``), so the 2020 layout
+  is the current one's ancestor; the first live run (``outages sources check``) will say
+  what moved.
 
 One report per release; the ClassifyPipeline decides which are 911 outages.
 """
