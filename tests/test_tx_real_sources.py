@@ -1,5 +1,7 @@
-"""tx_austin_apd on its real recorded pages (APD listing and release of 2020, recorded by
-scrapd/scrapd): what the real layout taught the parser."""
+"""The Texas city sources on their real recorded pages: what the real layouts taught the
+parsers. tx_austin_apd: APD listing and release of 2020 (recorded by scrapd/scrapd);
+tx_fortworth_news: the city homepage's News list of 2018 (recorded by
+silverfoxy/JSCryptoMinerStudy)."""
 
 from __future__ import annotations
 
@@ -11,10 +13,12 @@ from scrapy.http import HtmlResponse
 
 from crawlers.spiders.formats.article import listing_entries, next_page, parse_article
 from crawlers.spiders.tx_austin_apd import TxAustinApdSpider
+from crawlers.spiders.tx_fortworth_news import TxFortworthNewsSpider
 
-FIXTURES = Path(__file__).parent / "fixtures" / "spiders" / "tx_austin_apd"
-LISTING = "real_2020-03_police_news_listing"
-RELEASE = "real_2020-02-19_fatality_crash_18_not_outage"
+FIXTURES = Path(__file__).parent / "fixtures" / "spiders"
+LISTING = "tx_austin_apd/real_2020-03_police_news_listing"
+RELEASE = "tx_austin_apd/real_2020-02-19_fatality_crash_18_not_outage"
+FW_HOME = "tx_fortworth_news/real_2018-03-26_homepage_news_list"
 
 
 def recorded(case: str) -> HtmlResponse:
@@ -68,3 +72,23 @@ def test_release_title_date_and_text_from_the_real_layout() -> None:
     assert article.url == "http://austintexas.gov/news/fatality-crash-18-2"
     assert "Vehicular Homicide Unit" in article.text
     assert "Instagram" not in article.text
+
+
+def test_fort_worth_homepage_news_list_gives_the_items_not_more_news() -> None:
+    spider = TxFortworthNewsSpider
+    response = recorded(FW_HOME)
+    assert spider().is_listing(response)
+    entries = listing_entries(
+        response,
+        item_css=spider.item_css,
+        link_css=spider.link_css,
+        allow=spider.article_allow,
+        state="TX",
+    )
+    urls = [e.url for e in entries]
+    assert len(urls) == 10
+    assert urls[0] == "http://fortworthtexas.gov/news/2018/03/lake-country-jinkens-heights/"
+    assert "http://fortworthtexas.gov/news/" not in urls  # "More News" is the index
+    # the list carries no dates and the homepage no pager
+    assert all(e.published_at is None for e in entries)
+    assert next_page(response, css=spider.next_css) is None
