@@ -1,10 +1,15 @@
 """City of Fort Worth (Texas): city news.
 
-Fort Worth's police and fire dispatch answer 9-1-1 for the city, within the Tarrant County
-9-1-1 District (its outage of March 8, 2022 took down 9-1-1 for Fort Worth Police, Fort
-Worth Fire and MedStar, reported by CBS DFW from the district's and the police's
-statements). The City publishes its news on fortworthtexas.gov: the homepage's "News" list
-carries the ten latest items and links "More News" (``/news/``) and a news feed
+The City of Fort Worth answers 9-1-1 for the city itself: historically Police
+Communications ("the primary responsibility of answering all 9-1-1 calls within the city
+limits", fortworthpd.com), since 2025 the Emergency Communications Division of its
+Emergency Management & Communications Department (fortworthtexas.gov/departments/emc/ec;
+KERA, 2025-09-10), within the Tarrant County 9-1-1 District, whose outage of March 8, 2022
+took down 9-1-1 for Fort Worth Police, Fire and MedStar (CBS DFW). (Stored text copies in
+the search tool's corpus 'pages'.)
+
+The City publishes its news on fortworthtexas.gov: the homepage's "News" list carries the
+ten latest items and links "More News" (``/news/``) and a news feed
 (``feeds.fortworthtexas.gov/cfwnews``); items are at ``/news/<yyyy>/<mm>/<slug>/``. It is a
 Texas source independent of the state (``tx_csec``), of the North Central Texas district
 (``tx_nct911``, whose 13 counties exclude Tarrant) and of Austin (``tx_austin_apd``):
