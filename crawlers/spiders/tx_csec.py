@@ -42,6 +42,10 @@ class TxCsecSpider(NewsListingSpider):
         "9-1-1 call delivery issue' (Sunset Commission, TML, Texas Register texts of CSEC's "
         "rule 251.2, not its news pages); find_string 'csec.texas.gov' (link lists in other "
         "projects: /9-1-1-entities/, /news/)"
+        "; a second search also: find_string 'csec.texas.gov/news', "
+        "'www.csec.texas.gov/', 'csec.texas.gov/sites', 'Texas Commission on State "
+        "Emergency Communications' (only link lists and source registries in other "
+        "projects, no recorded page or feed)"
     )
     robots_txt = "not checked: no stored copy of https://www.csec.texas.gov/robots.txt found"
     terms = "not found in stored copies"

@@ -58,6 +58,10 @@ class TxNct911Spider(NewsListingSpider):
         "Emergency Communications District 911 outage restored', 'nct911.org 9-1-1 outage "
         "update alternate numbers', 'nct911.org/feed rss'; find_string 'nct911.org' (GIS "
         "endpoints and one post link in other projects, no recorded page)"
+        "; a second search also: find_string 'nct911.org/' (links to "
+        "/old-phones-can-call-911/ and a GIS portal), 'nct911.org/wp-' (none), "
+        "'nctcog.org/' (GIS services only); no recorded page, feed or WordPress JSON of "
+        "the site"
     )
     robots_txt = "not checked: no stored copy of https://www.nct911.org/robots.txt found"
     terms = "not found in stored copies"
