@@ -59,7 +59,11 @@ class MaBpdSpider(NewsListingSpider):
     allowed_domains = ["bpdnews.com", "www.bpdnews.com"]
 
     listing_urls = ("https://bpdnews.com/news",)
-    article_allow = r"^https://(?:www\.)?bpdnews\.com/news/\d{4}/\d{1,2}/\d{1,2}/[\w-]+/?$"
+    # posts: /news/<y>/<m>/<d>/<slug> (Squarespace); /blog/<y>/<mm>/<dd>/<slug> on the
+    # site's earlier blog (the 2007 East Boston 911 post)
+    article_allow = (
+        r"^https?://(?:www\.)?bpdnews\.com/(?:news|blog)/\d{4}/\d{1,2}/\d{1,2}/[\w%-]+/?$"
+    )
     item_css = "article.hentry"
     link_css = "h1.entry-title a, .entry-title a"
     # Squarespace's pager: "Older Posts" is ?offset=<ms>; "Newer" adds reversePaginate
@@ -94,10 +98,12 @@ class MaBpdSpider(NewsListingSpider):
     def post_article(self, response: Response, post: Selector) -> Article:
         """The title, date, URL and text of one post element."""
         title = _clean(" ".join(post.css(self.title_css).xpath("string()").getall()))
+        # a list page holds many posts: each one's own URL is its title link; a post page
+        # may have an unlinked title, and then the page is the post
         href = post.css(self.link_css).xpath("@href").get()
         url = urljoin(response.url, href.strip()) if href else response.url.split("#")[0]
         if not re.search(self.article_allow, url):
-            url = response.url.split("#")[0]
+            self.logger.info("post link %s is not a post URL of the site's scheme", url)
         published = _parse_time(
             post.css(self.date_css).xpath("@datetime").get()
             or post.css(self.date_css).xpath("string()").get(),

@@ -1,0 +1,77 @@
+"""ma_bpd (Boston Police Department news) beyond its golden cases: the --since cut-off of
+the pager, and loud failures when the Squarespace post layout is not there.
+
+Each test runs the real spider through the golden harness on a copy of a fixture case
+whose body or arguments are changed, so what is tested is what a crawl would do."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from tests.golden import FIXTURES, run_case
+
+REAL = FIXTURES / "ma_bpd" / "real_2018-05-31_commendations_not_outage"
+LISTING = FIXTURES / "ma_bpd" / "listing_constructed_2007-01-25_east_boston_outage"
+
+
+def variant(tmp_path: Path, source: Path, *, body=None, **case_changes) -> Path:
+    """A copy of a case under tmp_path/ma_bpd/ (the harness takes the spider from the
+    folder's parent), with its body edited and case.json keys replaced."""
+    folder = tmp_path / "ma_bpd" / source.name
+    shutil.copytree(source, folder)
+    if body is not None:
+        page = folder / "response.html"
+        page.write_text(body(page.read_text(encoding="utf-8")), encoding="utf-8")
+    case = json.loads((folder / "case.json").read_text())
+    case.update(case_changes)
+    (folder / "case.json").write_text(json.dumps(case))
+    return folder
+
+
+def test_older_page_is_followed_only_while_posts_are_not_older_than_since(
+    tmp_path: Path,
+) -> None:
+    followed = run_case(LISTING)
+    assert followed["requests"] == ["https://bpdnews.com/news?offset=1169744400000"]
+    # the 2007 post is older than --since 2010-01-01: the older page holds nothing newer
+    stopped = run_case(variant(tmp_path, LISTING, spider_args={"since": "2010-01-01"}))
+    assert stopped["requests"] == []
+    assert len(stopped["items"]) == 2
+
+
+def test_each_post_of_a_list_page_is_its_own_report(tmp_path: Path) -> None:
+    result = run_case(LISTING)
+    ids = [item["report_id"] for item in result["items"]]
+    assert len(set(ids)) == 2
+    outage = [item for item in result["items"] if item["is_outage"]]
+    assert [item["title"] for item in outage] == [
+        "911 Interruption Briefly Experienced in East Boston"
+    ]
+
+
+def test_a_page_without_posts_is_a_recorded_error(tmp_path: Path) -> None:
+    # e.g. a redesign, or a login/error page served with status 200
+    folder = variant(
+        tmp_path, REAL, body=lambda _: "<html><body><h1>Page not found</h1></body></html>"
+    )
+    result = run_case(folder)
+    assert result["items"] == []
+    assert [(e["stage"], e["error_type"]) for e in result["errors"]] == [("parse", "PageError")]
+    assert "no posts" in result["errors"][0]["message"]
+
+
+def test_a_post_whose_body_is_gone_fails_loudly_and_earlier_posts_are_kept(
+    tmp_path: Path,
+) -> None:
+    # the second post loses its body (entry-content): one report, then a recorded error
+    def drop_second_body(html: str) -> str:
+        first, second = html.split('id="article-constructed-2007-01-25"', 1)
+        second = second.replace('class="body entry-content"', 'class="sqs-gallery"')
+        return first + 'id="article-constructed-2007-01-25"' + second
+
+    result = run_case(variant(tmp_path, LISTING, body=drop_second_body))
+    assert len(result["items"]) == 1
+    assert result["errors"][0]["error_type"] == "PageError"
+    assert "has no text" in result["errors"][0]["message"]
