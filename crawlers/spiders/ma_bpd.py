@@ -21,6 +21,14 @@ request per post; a post's own page has the same ``<article>``.
 Met on real material: a post element recorded by the public repository nstory/wokewindows
 (its importer reads exactly these selectors). One report per post; the ClassifyPipeline
 decides which are 911 outages (most are not).
+
+Not known from stored copies: whether BPDNews.com still serves the list or now redirects to
+police.boston.gov, BPD's newer WordPress site (stored copies show posts there such as
+/2025/12/22/crime-statistics-...). That host is allowed, so a redirect is followed and
+parsed, not dropped as offsite: WordPress themes commonly mark posts with ``article.hentry``,
+``.entry-title`` and ``time.published`` too (not checked for this site), and a list of
+excerpts without ``.entry-content`` fails loudly (PageError), which `outages sources
+check` reports as drift.
 """
 
 from __future__ import annotations
@@ -56,13 +64,14 @@ class MaBpdSpider(NewsListingSpider):
     coverage_states = "MA"
     coverage_since = "2007-01-01"
     cadence_minutes = 180
-    allowed_domains = ["bpdnews.com", "www.bpdnews.com"]
+    allowed_domains = ["bpdnews.com", "www.bpdnews.com", "police.boston.gov"]
 
     listing_urls = ("https://bpdnews.com/news",)
     # posts: /news/<y>/<m>/<d>/<slug> (Squarespace); /blog/<y>/<mm>/<dd>/<slug> on the
     # site's earlier blog (the 2007 East Boston 911 post)
     article_allow = (
-        r"^https?://(?:www\.)?bpdnews\.com/(?:news|blog)/\d{4}/\d{1,2}/\d{1,2}/[\w%-]+/?$"
+        r"^https?://(?:(?:www\.)?bpdnews\.com/(?:news|blog)|police\.boston\.gov)"
+        r"/\d{4}/\d{1,2}/\d{1,2}/[\w%-]+/?$"
     )
     item_css = "article.hentry"
     link_css = "h1.entry-title a, .entry-title a"
@@ -76,7 +85,10 @@ class MaBpdSpider(NewsListingSpider):
     # No expected_structure: the recorded material is a post element, not the whole start
     # page (/news), and `outages sources check` probes the start page; guessed page-level
     # selectors would report drift that is not there. The parser's selectors are above.
-    robots_txt = "not checked: no stored copy of https://bpdnews.com/robots.txt found"
+    robots_txt = (
+        "not checked: no stored copy of https://bpdnews.com/robots.txt found (find_string "
+        "'bpdnews.com/robots'; corpus 'docs' for Squarespace's default robots.txt)"
+    )
     terms = "not found in stored copies"
 
     def parse_page(self, response: Response) -> Iterator[OutageReport | Request]:
