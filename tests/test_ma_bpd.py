@@ -1,5 +1,5 @@
 """ma_bpd (Boston Police Department news) beyond its golden cases: the --since cut-off of
-the pager, and loud failures when the Squarespace post layout is not there.
+the pager, full posts versus excerpts, and loud failures when the post layout is not there.
 
 Each test runs the real spider through the golden harness on a copy of a fixture case
 whose body or arguments are changed, so what is tested is what a crawl would do."""
@@ -14,6 +14,8 @@ from tests.golden import FIXTURES, run_case
 
 REAL = FIXTURES / "ma_bpd" / "real_2018-05-31_commendations_not_outage"
 LISTING = FIXTURES / "ma_bpd" / "listing_constructed_2007-01-25_east_boston_outage"
+WP_LISTING = FIXTURES / "ma_bpd" / "listing_constructed_police_boston_gov"
+WP_POST = FIXTURES / "ma_bpd" / "post_constructed_2024-06-18_statewide_outage"
 
 
 def variant(tmp_path: Path, source: Path, *, body=None, **case_changes) -> Path:
@@ -62,16 +64,49 @@ def test_a_page_without_posts_is_a_recorded_error(tmp_path: Path) -> None:
     assert "no posts" in result["errors"][0]["message"]
 
 
-def test_a_post_whose_body_is_gone_fails_loudly_and_earlier_posts_are_kept(
-    tmp_path: Path,
-) -> None:
-    # the second post loses its body (entry-content): one report, then a recorded error
-    def drop_second_body(html: str) -> str:
-        first, second = html.split('id="article-constructed-2007-01-25"', 1)
-        second = second.replace('class="body entry-content"', 'class="sqs-gallery"')
-        return first + 'id="article-constructed-2007-01-25"' + second
+def test_list_entries_with_excerpts_only_are_followed_to_their_post_pages() -> None:
+    result = run_case(WP_LISTING)
+    assert result["items"] == []
+    assert result["requests"] == [
+        "https://police.boston.gov/2025/12/22/crime-statistics-january-1-2025-december-21-2025-vs-2024/",
+        "https://police.boston.gov/2024/06/18/911-is-currently-down-statewide/",
+        "https://police.boston.gov/stories-in-the-news/page/2/",
+    ]
 
-    result = run_case(variant(tmp_path, LISTING, body=drop_second_body))
-    assert len(result["items"]) == 1
+
+def test_a_full_post_in_a_list_is_not_fetched_again() -> None:
+    # Squarespace lists carry the text: reports, and no request per post
+    result = run_case(LISTING)
+    assert not [url for url in result["requests"] if "/news/2018/" in url or "/blog/" in url]
+
+
+def test_a_post_page_whose_body_is_gone_fails_loudly(tmp_path: Path) -> None:
+    # a redesign renames the body: the post page has a title, no text and no post link
+    folder = variant(
+        tmp_path,
+        WP_POST,
+        body=lambda html: html.replace('class="entry-content clear"', 'class="ast-content"'),
+    )
+    result = run_case(folder)
+    assert result["items"] == [] and result["requests"] == []
     assert result["errors"][0]["error_type"] == "PageError"
     assert "has no text" in result["errors"][0]["message"]
+
+
+def test_a_list_entry_without_text_or_post_link_fails_loudly_and_earlier_posts_are_kept(
+    tmp_path: Path,
+) -> None:
+    def unlink_and_empty_second(html: str) -> str:
+        first, second = html.split('id="article-constructed-2007-01-25"', 1)
+        second = second.replace('class="body entry-content"', 'class="sqs-gallery"')
+        second = second.replace(
+            '<a href="/blog/2007/01/25/911-interruption-briefly-experienced-in-east-boston">'
+            "911 Interruption",
+            "<span>911 Interruption",
+        )
+        return first + 'id="article-constructed-2007-01-25"' + second
+
+    result = run_case(variant(tmp_path, LISTING, body=unlink_and_empty_second))
+    assert len(result["items"]) == 1
+    assert result["errors"][0]["error_type"] == "PageError"
+    assert "no post link" in result["errors"][0]["message"]

@@ -1,4 +1,5 @@
-"""Boston Police Department news (BPDNews.com): a second Massachusetts source.
+"""Boston Police Department news (police.boston.gov, formerly BPDNews.com): a second
+Massachusetts source.
 
 Why this source (researched with the stored public pages, 2026-12):
 
@@ -11,24 +12,24 @@ Why this source (researched with the stored public pages, 2026-12):
   Police website" gave the district stations' numbers during the statewide outage
   (hoodline.com, 2024-06-18; caughtinsouthie.com pointed to bpdnews.com/districts).
 
-BPDNews.com is a Squarespace blog. Its post list (``/news``, paged with ``?offset=<ms>``
-links to older posts; RSS at ``/news?format=rss``, read by other public projects) carries
-each post in full: ``<article class="hentry">`` with ``h1.entry-title a`` (the post URL,
-``/news/<y>/<m>/<d>/<slug>``), ``time.published[datetime]`` (a date) and
-``div.body.entry-content``. So one listing page gives one report per post, without a
-request per post; a post's own page has the same ``<article>``.
+Two layouts of the same news, both read by :meth:`MaBpdSpider.parse_page`:
 
-Met on real material: a post element recorded by the public repository nstory/wokewindows
-(its importer reads exactly these selectors). One report per post; the ClassifyPipeline
-decides which are 911 outages (most are not).
+* BPDNews.com, a Squarespace blog (to 2024 at least). Its post list (``/news``, older
+  posts at ``?offset=<ms>``; RSS at ``/news?format=rss``, read by other public projects)
+  carries each post in full: ``<article class="hentry">`` with ``h1.entry-title a`` (the
+  post URL ``/news/<y>/<m>/<d>/<slug>``), ``time.published[datetime]`` and
+  ``div.body.entry-content``: one report per post element, no request per post. Met on
+  real material: a post element recorded by the public repository nstory/wokewindows
+  (whose importer reads exactly these selectors).
+* police.boston.gov, BPD's WordPress site now (posts such as /2025/12/22/crime-statistics-
+  ...; "Stories in the News" at ``/stories-in-the-news/``, paged ``/page/N/``). Known only
+  from another public project's scraper of it (2026): list entries are ``<article>`` with
+  ``h2.entry-title a``, ``span.published`` ("May 13, 2026") and an excerpt
+  (``div.ast-excerpt-container``, the Astra theme); the post page has ``div.entry-content``.
+  An entry without the full text is followed to its post page. No page of it is recorded:
+  its fixture is constructed, and the first live run will tell (``outages sources check``).
 
-Not known from stored copies: whether BPDNews.com still serves the list or now redirects to
-police.boston.gov, BPD's newer WordPress site (stored copies show posts there such as
-/2025/12/22/crime-statistics-...). That host is allowed, so a redirect is followed and
-parsed, not dropped as offsite: WordPress themes commonly mark posts with ``article.hentry``,
-``.entry-title`` and ``time.published`` too (not checked for this site), and a list of
-excerpts without ``.entry-content`` fails loudly (PageError), which `outages sources
-check` reports as drift.
+One report per post; the ClassifyPipeline decides which are 911 outages (most are not).
 """
 
 from __future__ import annotations
@@ -58,36 +59,39 @@ _TEXT_BLOCKS = ".//p | .//li | .//h2 | .//h3 | .//h4 | .//blockquote"
 
 class MaBpdSpider(NewsListingSpider):
     name = "ma_bpd"
-    source_title = "Boston Police Department news (BPDNews.com)"
-    source_home = "https://bpdnews.com/news"
+    source_title = "Boston Police Department news (police.boston.gov, formerly BPDNews.com)"
+    source_home = "https://police.boston.gov/stories-in-the-news/"
     source_kind = "agency"
     coverage_states = "MA"
     coverage_since = "2007-01-01"
     cadence_minutes = 180
-    allowed_domains = ["bpdnews.com", "www.bpdnews.com", "police.boston.gov"]
+    allowed_domains = ["police.boston.gov", "bpdnews.com", "www.bpdnews.com"]
 
-    listing_urls = ("https://bpdnews.com/news",)
-    # posts: /news/<y>/<m>/<d>/<slug> (Squarespace); /blog/<y>/<mm>/<dd>/<slug> on the
-    # site's earlier blog (the 2007 East Boston 911 post)
+    # the current list; BPDNews.com pages (recorded or replayed) parse the same way
+    listing_urls = ("https://police.boston.gov/stories-in-the-news/",)
+    # posts: police.boston.gov/<y>/<mm>/<dd>/<slug>/ (WordPress), bpdnews.com/news/<y>/<m>/
+    # <d>/<slug> (Squarespace) and /blog/<y>/<mm>/<dd>/<slug> (its earlier blog, 2007)
     article_allow = (
         r"^https?://(?:(?:www\.)?bpdnews\.com/(?:news|blog)|police\.boston\.gov)"
         r"/\d{4}/\d{1,2}/\d{1,2}/[\w%-]+/?$"
     )
-    item_css = "article.hentry"
-    link_css = "h1.entry-title a, .entry-title a"
-    # Squarespace's pager: "Older Posts" is ?offset=<ms>; "Newer" adds reversePaginate
-    next_css = 'a[href*="offset="]:not([href*="reversePaginate"])'
-    text_css = "div.entry-content"
-    title_css = "h1.entry-title"
-    date_css = "time.published"
+    item_css = "article"
+    link_css = ".entry-title a"
+    # WordPress (Astra) "Next Page"; Squarespace "Older Posts" is ?offset=<ms> ("Newer"
+    # adds reversePaginate)
+    next_css = 'a.next.page-numbers, a[href*="offset="]:not([href*="reversePaginate"])'
+    text_css = ".entry-content"
+    title_css = ".entry-title"
+    date_css = "time.published, .published"
     verified_with = ("real_2018-05-31_commendations_not_outage",)
     unverified_because = None
-    # No expected_structure: the recorded material is a post element, not the whole start
-    # page (/news), and `outages sources check` probes the start page; guessed page-level
-    # selectors would report drift that is not there. The parser's selectors are above.
+    # No expected_structure: the recorded material is a BPDNews.com post element, not the
+    # start page (police.boston.gov/stories-in-the-news/), and `outages sources check`
+    # probes the start page; guessed selectors would report drift that is not there.
     robots_txt = (
-        "not checked: no stored copy of https://bpdnews.com/robots.txt found (find_string "
-        "'bpdnews.com/robots'; corpus 'docs' for Squarespace's default robots.txt)"
+        "not checked: no stored copy of https://police.boston.gov/robots.txt or "
+        "https://bpdnews.com/robots.txt found (find_string 'bpdnews.com/robots'; corpus "
+        "'docs' for Squarespace's default robots.txt)"
     )
     terms = "not found in stored copies"
 
@@ -96,47 +100,46 @@ class MaBpdSpider(NewsListingSpider):
             sel = Selector(text=response.text)
         except AttributeError as exc:
             raise PageError("not an HTML page") from exc
-        posts = sel.css(self.item_css) or sel.xpath("//article[.//*[contains(@class, 'body')]]")
+        posts = [p for p in sel.css(self.item_css) if p.css(self.title_css)]
         if not posts:
-            raise PageError("no posts (article.hentry) on the page")
+            raise PageError("no posts (article with an .entry-title) on the page")
         dates: list[datetime] = []
         for post in posts:
-            article = self.post_article(response, post)
-            if article.published_at is not None:
-                dates.append(article.published_at)
-            yield article_report(self, response, article)
+            title, url, published, text = self.post_fields(response, post)
+            if published is not None:
+                dates.append(published)
+            if text:
+                article = Article(url=url, title=title, published_at=published, text=text)
+                yield article_report(self, response, article)
+            elif url != response.url and re.search(self.article_allow, url):
+                # a list entry with an excerpt only: the post page has the text
+                yield self.request(url, self.parse)
+            else:
+                raise PageError(f"post {title!r} has no text (.entry-content) and no post link")
         yield from self.older_page(response, dates)
 
-    def post_article(self, response: Response, post: Selector) -> Article:
-        """The title, date, URL and text of one post element."""
+    def post_fields(
+        self, response: Response, post: Selector
+    ) -> tuple[str, str, datetime | None, str | None]:
+        """Title, URL, publication time and full text (None if absent) of a post element."""
+        from crawlers.archive import canonical_url
+
         title = _clean(" ".join(post.css(self.title_css).xpath("string()").getall()))
-        # a list page holds many posts: each one's own URL is its title link; a post page
-        # may have an unlinked title, and then the page is the post
+        if not title:
+            raise PageError(f"post without a title (.entry-title) on {response.url}")
+        # on a list page each post's URL is its title link; a post page's title may be
+        # unlinked, and then the page is the post
         href = post.css(self.link_css).xpath("@href").get()
-        url = urljoin(response.url, href.strip()) if href else response.url.split("#")[0]
-        if not re.search(self.article_allow, url):
-            self.logger.info("post link %s is not a post URL of the site's scheme", url)
+        url = canonical_url(urljoin(response.url, href.strip()) if href else response.url)
+        dated = post.css(self.date_css)
         published = _parse_time(
-            post.css(self.date_css).xpath("@datetime").get()
-            or post.css(self.date_css).xpath("string()").get(),
+            dated.xpath("@datetime").get() or dated.xpath("string()").get(),
             self.agency_state,
         )
         body = post.css(self.text_css) or post.css(".body")
         parts = [p.strip() for p in body.xpath(_TEXT_BLOCKS).xpath("string()").getall()]
         text = _clean("\n\n".join(p for p in parts if p))
-        if not title:
-            raise PageError(f"post without a title (entry-title) on {response.url}")
-        if not text:
-            raise PageError(f"post {title!r} has no text (entry-content)")
-        from crawlers.archive import canonical_url
-
-        return Article(
-            url=canonical_url(url),
-            title=title,
-            published_at=published,
-            text=text,
-            date_source="time" if published else None,
-        )
+        return title, url, published, text
 
     def older_page(self, response: Response, dates: list[datetime]) -> Iterator[Request]:
         """The next (older) list page while its posts are not older than ``--since``."""
