@@ -110,3 +110,21 @@ def test_a_list_entry_without_text_or_post_link_fails_loudly_and_earlier_posts_a
     assert len(result["items"]) == 1
     assert result["errors"][0]["error_type"] == "PageError"
     assert "no post link" in result["errors"][0]["message"]
+
+
+def test_a_post_page_follows_neither_related_posts_nor_its_next_post_link(
+    tmp_path: Path,
+) -> None:
+    teaser = (
+        '<article class="ast-related-post"><h3 class="entry-title"><a href="'
+        'https://police.boston.gov/2024/06/17/an-older-post/">An older post</a></h3>'
+        '<div class="ast-related-post-excerpt"><p>Excerpt.</p></div></article>'
+        '<nav class="post-navigation"><a rel="next" href="'
+        'https://police.boston.gov/2024/06/19/the-next-post/">Next Post</a></nav>'
+    )
+    folder = variant(
+        tmp_path, WP_POST, body=lambda html: html.replace("</main>", teaser + "</main>")
+    )
+    result = run_case(folder)
+    assert [item["title"] for item in result["items"]] == ["911 is Currently Down Statewide"]
+    assert result["requests"] == [] and result["errors"] == []

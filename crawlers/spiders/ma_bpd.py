@@ -103,6 +103,9 @@ class MaBpdSpider(NewsListingSpider):
         posts = [p for p in sel.css(self.item_css) if p.css(self.title_css)]
         if not posts:
             raise PageError("no posts (article with an .entry-title) on the page")
+        # a post's own page: its other entries are teasers (related posts), and its "next"
+        # link is the next post, not an older list page
+        post_page = bool(re.search(self.article_allow, response.url.split("#")[0]))
         dates: list[datetime] = []
         for post in posts:
             title, url, published, text = self.post_fields(response, post)
@@ -112,11 +115,12 @@ class MaBpdSpider(NewsListingSpider):
                 article = Article(url=url, title=title, published_at=published, text=text)
                 yield article_report(self, response, article)
             elif url != response.url and re.search(self.article_allow, url):
-                # a list entry with an excerpt only: the post page has the text
-                yield self.request(url, self.parse)
+                if not post_page:  # a list entry with an excerpt: its post page has the text
+                    yield self.request(url, self.parse)
             else:
                 raise PageError(f"post {title!r} has no text (.entry-content) and no post link")
-        yield from self.older_page(response, dates)
+        if not post_page:
+            yield from self.older_page(response, dates)
 
     def post_fields(
         self, response: Response, post: Selector
