@@ -10,6 +10,11 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
+from crawlers.archive import write_records
+from demo.build_snapshot import demo_records
+from tests.conftest import outages, query
 from tests.golden import FIXTURES, run_case
 
 REAL = FIXTURES / "ma_bpd" / "real_2018-05-31_commendations_not_outage"
@@ -128,3 +133,39 @@ def test_a_post_page_follows_neither_related_posts_nor_its_next_post_link(
     result = run_case(folder)
     assert [item["title"] for item in result["items"]] == ["911 is Currently Down Statewide"]
     assert result["requests"] == [] and result["errors"] == []
+
+
+@pytest.mark.slow
+def test_replayed_through_the_real_engine_into_the_warehouse(tmp_path: Path) -> None:
+    """`outages crawl ma_bpd --replay`: the start list (police.boston.gov) is followed to
+    the recorded post page; the follow-ups that were never recorded are errors, not
+    silence."""
+    archive = tmp_path / "ma_bpd.warc.gz"
+    write_records(archive, demo_records(FIXTURES, spiders=["ma_bpd"], demo_only=False))
+    data_dir = tmp_path / "data"
+    result = outages(
+        "crawl", "ma_bpd", "--replay", str(archive), "--since", "2024-01-01", data_dir=data_dir
+    )
+    assert "Traceback" not in result.stderr
+    rows = query(
+        data_dir, "SELECT source_url, is_outage, status, state_codes, is_constructed FROM reports"
+    )
+    assert rows == [
+        (
+            "https://police.boston.gov/2024/06/18/911-is-currently-down-statewide/",
+            True,
+            "outage",
+            ["MA"],
+            True,
+        )
+    ]
+    errors = query(data_dir, "SELECT url, error_type FROM crawl_errors ORDER BY url")
+    assert errors == [
+        (
+            "https://police.boston.gov/2025/12/22/"
+            "crime-statistics-january-1-2025-december-21-2025-vs-2024/",
+            "NotInArchive",
+        ),
+        ("https://police.boston.gov/stories-in-the-news/page/2/", "NotInArchive"),
+    ]
+    assert query(data_dir, "SELECT status FROM crawl_runs") == [("partial",)]
