@@ -48,7 +48,25 @@ class MaState911Spider(NewsListingSpider):
         "without being a recorded page: mass.gov's own source (massgov/openmass, "
         "docroot/themes/custom/mass_theme/templates/content/node--news.html.twig: a press "
         "release is page-header + press-status + rich-text) and third-party scrapers that "
-        'read div.ma__press-status__date ("10/09/2024")'
+        'read div.ma__press-status__date ("10/09/2024"). Searched again (2026-12): find_string '
+        "'mass.gov/news/state-911', 'orgs/state-911-department' (one hit: another project's "
+        "list of state 911 boards' URLs, nothing recorded), 'canonical\" href=\"https://www.mass."
+        "gov/news/', 'og:url\" content=\"https://www.mass.gov/news/', 'og:site_name\" content=\""
+        "Mass.gov', 'www.mass.gov/news/' (links only, in notes and trackers), 'themes/custom/"
+        "mass_theme', 'ma__press-listing', 'ma__page-header__title', 'govdelivery.com/accounts/"
+        "MA'; corpus 'code' for 'ma__press-status__date Press Release ma__page-header__category' "
+        "and 'html mass.gov press release page State 911 Department'. Repositories that record "
+        "mass.gov pages hold other page types only: smcclure17/temp-dei-tracker (/orgs/ and "
+        "/info-details/ pages) and freelawproject/juriscraper tests/examples/opinions/"
+        "united_states/mass_example.html (canonical /service-details/new-opinions, a whole "
+        "recorded page of 145,155 characters: its <head> runs to ~67,000 characters of inline "
+        "scripts and the body opens with inline SVG icons, so a page's classes lie past the "
+        "first 100,000 characters that find_string reads, while its canonical link, at ~64,000, "
+        "is within reach; the search for a canonical link to /news/ above found none), and "
+        "silverfoxy/JSCryptoMinerStudy pagesource/mass.gov (the 2018 home page only). "
+        "Corpus 'pages' holds the TEXT of https://www.mass.gov/"
+        "press-releases/recent (all agencies' releases) and old mass.gov Atom feeds "
+        "(/portal/news.xml, 2011-2012), not this department's listing"
     )
     robots_txt = (
         "allowed: /orgs/state-911-department/news and /news/<slug> are not disallowed "
