@@ -38,12 +38,14 @@ from scrapy.http import Request, Response
 from crawlers.extract import extract_facts, state_zone
 from crawlers.items import OutageReport, make_report_id
 from crawlers.spiders.base import OutageSpider, PageError
+from crawlers.spiders.formats.feeds import FeedError, parse_feed, strip_html
 
 __all__ = [
     "Article",
     "ListingEntry",
     "NewsListingSpider",
     "article_report",
+    "is_feed",
     "listing_entries",
     "next_page",
     "parse_article",
@@ -368,6 +370,19 @@ def next_page(response: Response, *, css: str | None = None) -> str | None:
 # --------------------------------------------------------------------------------------
 
 
+_FEED_TYPES = (b"rss", b"atom", b"xml")
+_FEED_ROOT = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:rss|feed|rdf:RDF)\b", re.S)
+
+
+def is_feed(response: Response) -> bool:
+    """Whether a response is an RSS/Atom document: by its declared type, or (a saved page
+    with no headers) by its root element."""
+    content_type = (response.headers.get(b"Content-Type") or b"").lower()
+    if b"html" not in content_type and any(t in content_type for t in _FEED_TYPES):
+        return True
+    return bool(_FEED_ROOT.match(response.body[:2000]))
+
+
 def _single_state(spider: Any) -> str | None:
     states = [s.strip() for s in str(getattr(spider, "coverage_states", "")).split(",")]
     return states[0] if len(states) == 1 and len(states[0]) == 2 else None
@@ -426,6 +441,10 @@ class NewsListingSpider(OutageSpider):
     title_css: str | None = None
     date_css: str | None = None
     max_pages: int = 5
+    #: A listing URL may answer RSS/Atom instead of HTML (`is_feed`). Its entries are
+    #: followed to their pages, or are the reports themselves when this is set (an alert
+    #: feed whose entry text is the notice; its links may not be fetchable pages).
+    feed_entries_are_reports: bool = False
     cadence_minutes = 360
     # Until a state spider claims recorded real pages (verified_with), say so.
     unverified_because = (
@@ -470,7 +489,10 @@ class NewsListingSpider(OutageSpider):
         else:
             yield from self.parse_article_page(response)
 
-    def parse_listing(self, response: Response) -> Iterator[Request]:
+    def parse_listing(self, response: Response) -> Iterator[OutageReport | Request]:
+        if is_feed(response):
+            yield from self.parse_feed_listing(response)
+            return
         entries = listing_entries(
             response,
             item_css=self.item_css,
@@ -489,6 +511,41 @@ class NewsListingSpider(OutageSpider):
         if dated and min(dated) < since:
             return  # the next page only holds older news than this crawl asks for
         yield self.request(nxt, self.parse, meta={"listing_page": page + 1})
+
+    def parse_feed_listing(self, response: Response) -> Iterator[OutageReport | Request]:
+        """A listing published as RSS/Atom: its entries (not older than ``--since``) are
+        followed to their article pages, or, with ``feed_entries_are_reports``, are the
+        reports themselves (alert feeds whose entry text is the whole notice)."""
+        try:
+            feed = parse_feed(response.body)
+        except FeedError as exc:
+            raise PageError(f"listing feed: {exc}") from exc
+        for reason in feed.skipped:
+            self.record_error(
+                response.url,
+                f"feed {reason}",
+                error_type="FeedEntrySkipped",
+                archive_ref=response.meta.get("archive_ref"),
+            )
+        since = datetime.combine(self.since, time(0), tzinfo=UTC)
+        pattern = re.compile(self.article_allow)
+        for entry in feed.entries:
+            url = urljoin(response.url, entry.link)
+            if not pattern.search(url):
+                continue
+            if entry.published is not None and entry.published < since:
+                continue
+            if self.feed_entries_are_reports:
+                article = Article(
+                    url=url,
+                    title=entry.title,
+                    published_at=entry.published,
+                    text=strip_html(entry.description_html) or entry.title,
+                    date_source="feed",
+                )
+                yield article_report(self, response, article)
+            else:
+                yield self.request(url, self.parse)
 
     def parse_article_page(self, response: Response, **extra: Any) -> Iterator[OutageReport]:
         article = parse_article(
