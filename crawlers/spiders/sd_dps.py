@@ -9,7 +9,8 @@ there for press releases.
 
 One report per release; the ClassifyPipeline decides which are 911 outages.
 
-Met on real material (a release recorded by a public repository, KB0047183): the News Room
+Met on real material (three releases recorded byte-for-byte by a public repository,
+KB0046839, KB0047023 and KB0047183; none about 911): the News Room
 is a ServiceNow knowledge base. A release is served at
 ``/kb_view.do?sysparm_article=KB<n>`` and linked as
 ``/news?id=news_kb_article_view&sysparm_article=KB<n>`` (or ``&sys_id=<hex>``); its body
@@ -53,9 +54,16 @@ class SdDpsSpider(NewsListingSpider):
     link_css = "a.news-title, h3 a"
     next_css = "a[rel=next], .pagination .next a"
     text_css = f"article#article {_BODY}"
-    title_css = f'{_BODY} p[style*="text-align: center"] strong'
+    # the centred paragraph that holds bold text, read whole: the editor may split the title
+    # across several <strong> elements mid-word (real KB0047023: "Transformatio" + "n ..."),
+    # which joining the <strong> texts would break apart
+    title_css = f'{_BODY} p[style*="text-align: center"]:has(strong)'
     date_css = f'{_BODY} p[style*="text-align: right"]:nth-of-type(2)'
-    verified_with = ("real_2026-09-24_KB0047183_not_outage",)
+    verified_with = (
+        "real_2026-07-23_KB0046839_not_outage",
+        "real_2026-08-19_KB0047023_not_outage",
+        "real_2026-09-24_KB0047183_not_outage",
+    )
     unverified_because = None
     # No expected_structure: no real start page (listing) of this source is recorded, and
     # `outages sources check` probes the start page only; guessed selectors would report
