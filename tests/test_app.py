@@ -538,6 +538,8 @@ def test_about_page_shows_coverage_and_freshness(
             assert text == f"parser checked against {counts[spider]} recorded real page" + (
                 "s" if counts[spider] > 1 else ""
             )
+        elif spider == "curated":  # no fetched page: says how its records are checked
+            assert "hand-curated" in text and "outages curated check" in text
         else:
             assert text == "not yet checked against the real source"
     assert map_args(app, "coverage_map")["level"] == "state"
