@@ -6,15 +6,15 @@ One JSON file per incident in `crawlers/data/curated/<key>.json` (see
 - `record_problems(record, name)` lists what is wrong with one record on its own: the schema,
   dates and time zones (the offset must be the one in force in the record's IANA zone on that
   day), the key, state and county codes, the cause and provider taxonomies, a citation for
-  every fact, quotes that carry the values, and citation kinds (the page publisher's kind:
-  one per page; never `news` on a .gov/.mil host; other than `news` only on a host listed in
-  `crawlers/data/citation_hosts.csv`). The curated spider refuses a record with any.
+  every fact, and quotes that carry the values. The curated spider refuses a record with any.
 - `check_paths(paths, archives)` runs that over files and directories and adds what needs
   more than one record or our archives: a quote whose page is in a WARC archive of ours must
   be in the archived page's text, and no two records may be the same outage (same local day
   or overlapping times, and a shared county, or a shared state where one of them names no
   counties) unless they share an `event_group`; and the FCC documents a record names are in
-  `crawlers/data/fcc_documents.csv`. `outages curated check` prints the result.
+  `crawlers/data/fcc_documents.csv`; and citation kinds are the page publisher's (one per
+  page; never `news` on a .gov/.mil host; other than `news` only on a host listed in
+  `crawlers/data/citation_hosts.csv`). `outages curated check` prints the result.
 """
 
 from __future__ import annotations
@@ -228,7 +228,6 @@ def record_problems(record: Any, name: str | None = None) -> list[str]:
     if provider is not None and provider not in providers():
         problems.append(f"unknown provider {provider!r} (see warehouse/taxonomies/providers.csv)")
     problems += _citation_problems(record)
-    problems += citation_kind_problems(record)
     return _unique(problems)
 
 
@@ -698,6 +697,9 @@ def check_paths(paths: Iterable[str | Path] = (), archives: Iterable[Path] = ())
         if isinstance(record, dict):
             found += archive_problems(record, index)
             found += fcc_document_problems(record)
+            # a label only (nothing reads it): checked here, not a reason for the spider to
+            # refuse a record, so an archived copy with an old label still replays
+            found += citation_kind_problems(record)
             key = record.get("key")
             if isinstance(key, str) and key in keys:
                 found.append(f"duplicate key {key!r}: also in {keys[key]}")

@@ -156,17 +156,28 @@ def with_kind(record: dict, url_part: str, kind: str) -> dict:
     return out
 
 
-def test_a_citation_kind_is_the_kind_of_the_pages_publisher() -> None:
+def kind_problems(record: dict) -> str:
+    from crawlers.curated_record import citation_kind_problems
+
+    return " | ".join(citation_kind_problems(record))
+
+
+def test_a_citation_kind_is_the_kind_of_the_pages_publisher(tmp_path: Path) -> None:
     # the defect that was in the record: CapeCod.com, a news outlet, labelled an agency
     # because its story reprints the State 911 Department's statement
-    capecod = problems_of(with_kind(MA, "capecod.com", "agency"))
+    capecod = kind_problems(with_kind(MA, "capecod.com", "agency"))
     assert "capecod.com has kind 'agency'" in capecod and "is 'news'" in capecod
-    assert "has kind 'company'" in problems_of(with_kind(MA, "capecod.com", "company"))
-    assert problems_of(with_kind(MA, "capecod.com", "news")) == ""
+    assert "has kind 'company'" in kind_problems(with_kind(MA, "capecod.com", "company"))
+    assert kind_problems(with_kind(MA, "capecod.com", "news")) == ""
+    # the command reports it; the record itself stays valid for the spider (a label only)
+    bad = with_kind(MA, "capecod.com", "agency")
+    assert problems_of(bad) == ""
+    result = check_paths(write(tmp_path, bad))
+    assert not result.ok and "capecod.com has kind 'agency'" in result.report()
     # one page, one publisher, one kind
     one = copy.deepcopy(MA)
     one["citations"]["date"][0]["kind"] = "fcc"
-    assert "disagree on kind (fcc, news)" in problems_of(one)
+    assert "disagree on kind (fcc, news)" in kind_problems(one)
     # a government site is never news; a reviewed host keeps the kinds it is listed with
     psc = next(e for e in NE["citations"]["date"] if "psc.nebraska.gov" in e["url"])
     assert psc["kind"] == "psc"
@@ -174,8 +185,8 @@ def test_a_citation_kind_is_the_kind_of_the_pages_publisher() -> None:
     for entries in on_gov["citations"].values():
         for entry in entries:
             entry["url"] = entry["url"].replace("www.capecod.com", "www.mass.gov")
-    assert "mass.gov (a government site) has kind 'news'" in problems_of(on_gov)
-    listed = problems_of(with_kind(NE, "psc.nebraska.gov", "agency"))
+    assert "mass.gov (a government site) has kind 'news'" in kind_problems(on_gov)
+    listed = kind_problems(with_kind(NE, "psc.nebraska.gov", "agency"))
     assert "its pages are psc (crawlers/data/citation_hosts.csv)" in listed
 
 
