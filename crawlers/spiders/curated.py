@@ -130,6 +130,8 @@ def curated_report(record: Any, *, meta: dict, name: str | None = None) -> Outag
     field_evidence = {ITEM_FIELD.get(n, n): entries[0]["quote"] for n, entries in cites.items()}
     if unverified:
         field_evidence["unverified"] = ", ".join(unverified)
+    # the record's key, as an FCC document tied to it carries it: incidents join them
+    field_evidence["curated_key"] = key
     states = list(checked["states"])
     return OutageReport(
         report_id=make_report_id("curated", key),
