@@ -12,7 +12,9 @@ One JSON file per incident in `crawlers/data/curated/<key>.json` (see
   be in the archived page's text, and no two records may be the same outage (same local day
   or overlapping times, and a shared county, or a shared state where one of them names no
   counties) unless they share an `event_group`; and the FCC documents a record names are in
-  `crawlers/data/fcc_documents.csv`. `outages curated check` prints the result.
+  `crawlers/data/fcc_documents.csv`; and citation kinds are the page publisher's (one per
+  page; never `news` on a .gov/.mil host; other than `news` only on a host listed in
+  `crawlers/data/citation_hosts.csv`). `outages curated check` prints the result.
 """
 
 from __future__ import annotations
@@ -84,6 +86,78 @@ def schema_validator() -> Any:
 def providers() -> frozenset[str]:
     """Canonical provider names (warehouse/taxonomies/providers.csv)."""
     return frozenset(taxonomy.provider_names())
+
+
+CITATION_HOSTS_FILE = DATA_DIR / "citation_hosts.csv"
+# Top-level domains only the US government can hold: a page there is never a news outlet's.
+GOVERNMENT_TLDS = (".gov", ".mil")
+
+
+@functools.cache
+def citation_hosts() -> dict[str, frozenset[str]]:
+    """Host -> the citation kinds its pages may have (crawlers/data/citation_hosts.csv): the
+    reviewed hosts whose pages are a government body's or a provider's own words."""
+    import csv
+
+    with CITATION_HOSTS_FILE.open(encoding="utf-8", newline="") as handle:
+        return {
+            row["host"].strip().lower(): frozenset(row["kinds"].split("|"))
+            for row in csv.DictReader(handle)
+        }
+
+
+def host_kinds(url: str) -> tuple[str, frozenset[str] | None]:
+    """(host, the kinds listed for it or for a parent domain; None when not listed)."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    listed = citation_hosts()
+    parts = host.split(".")
+    for i in range(len(parts) - 1):
+        kinds = listed.get(".".join(parts[i:]))
+        if kinds is not None:
+            return host, kinds
+    return host, None
+
+
+def citation_kind_problems(record: dict) -> list[str]:
+    """A citation's `kind` is the kind of the page's publisher (CURATED.md), not of the
+    person it quotes: a news story that reprints an agency's statement is `news`. So one
+    page has one kind; a page on a .gov/.mil host is never `news` or `company`; and any
+    other kind than `news` on another host needs that host listed (reviewed) in
+    crawlers/data/citation_hosts.csv, as a body's own site or a verbatim copy."""
+    problems: list[str] = []
+    kinds_of: dict[str, set[str]] = {}
+    for entries in (record.get("citations") or {}).values():
+        for entry in entries if isinstance(entries, list) else []:
+            url, kind = (entry.get("url"), entry.get("kind")) if isinstance(entry, dict) else (0, 0)
+            if isinstance(url, str) and isinstance(kind, str):
+                kinds_of.setdefault(url, set()).add(kind)
+    for url, kinds in kinds_of.items():
+        if len(kinds) > 1:
+            problems.append(
+                f"citations of {url} disagree on kind ({', '.join(sorted(kinds))}): a page "
+                "has one publisher, so one kind"
+            )
+        host, allowed = host_kinds(url)
+        for kind in sorted(kinds):
+            if allowed is not None:
+                if kind not in allowed:
+                    problems.append(
+                        f"a citation of {host} has kind {kind!r}; its pages are "
+                        f"{' or '.join(sorted(allowed))} (crawlers/data/citation_hosts.csv)"
+                    )
+            elif host.endswith(GOVERNMENT_TLDS):
+                if kind in ("news", "company"):
+                    problems.append(f"a citation of {host} (a government site) has kind {kind!r}")
+            elif kind != "news":
+                problems.append(
+                    f"a citation of {host} has kind {kind!r}, but {host} is neither a "
+                    "government site nor listed in crawlers/data/citation_hosts.csv: a news "
+                    "page that quotes an agency or a company is 'news' (list the host only if "
+                    "it is the body's own site or a verbatim copy of its document)"
+                )
+    return problems
 
 
 def known_state(code: Any) -> bool:
@@ -623,6 +697,9 @@ def check_paths(paths: Iterable[str | Path] = (), archives: Iterable[Path] = ())
         if isinstance(record, dict):
             found += archive_problems(record, index)
             found += fcc_document_problems(record)
+            # a label only (nothing reads it): checked here, not a reason for the spider to
+            # refuse a record, so an archived copy with an old label still replays
+            found += citation_kind_problems(record)
             key = record.get("key")
             if isinstance(key, str) and key in keys:
                 found.append(f"duplicate key {key!r}: also in {keys[key]}")

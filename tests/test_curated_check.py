@@ -146,6 +146,63 @@ def test_taxonomies() -> None:
     assert "unknown provider 'CenturyLink'" in problems_of(variant(MA, provider="CenturyLink"))
 
 
+def with_kind(record: dict, url_part: str, kind: str) -> dict:
+    """The record with every citation of a page whose URL holds `url_part` given `kind`."""
+    out = copy.deepcopy(record)
+    for entries in out["citations"].values():
+        for entry in entries:
+            if url_part in entry["url"]:
+                entry["kind"] = kind
+    return out
+
+
+def kind_problems(record: dict) -> str:
+    from crawlers.curated_record import citation_kind_problems
+
+    return " | ".join(citation_kind_problems(record))
+
+
+def test_a_citation_kind_is_the_kind_of_the_pages_publisher(tmp_path: Path) -> None:
+    # the defect that was in the record: CapeCod.com, a news outlet, labelled an agency
+    # because its story reprints the State 911 Department's statement
+    capecod = kind_problems(with_kind(MA, "capecod.com", "agency"))
+    assert "capecod.com has kind 'agency'" in capecod and "is 'news'" in capecod
+    assert "has kind 'company'" in kind_problems(with_kind(MA, "capecod.com", "company"))
+    assert kind_problems(with_kind(MA, "capecod.com", "news")) == ""
+    # the command reports it; the record itself stays valid for the spider (a label only)
+    bad = with_kind(MA, "capecod.com", "agency")
+    assert problems_of(bad) == ""
+    result = check_paths(write(tmp_path, bad))
+    assert not result.ok and "capecod.com has kind 'agency'" in result.report()
+    # one page, one publisher, one kind
+    one = copy.deepcopy(MA)
+    one["citations"]["date"][0]["kind"] = "fcc"
+    assert "disagree on kind (fcc, news)" in kind_problems(one)
+    # a government site is never news; a reviewed host keeps the kinds it is listed with
+    psc = next(e for e in NE["citations"]["date"] if "psc.nebraska.gov" in e["url"])
+    assert psc["kind"] == "psc"
+    on_gov = copy.deepcopy(MA)
+    for entries in on_gov["citations"].values():
+        for entry in entries:
+            entry["url"] = entry["url"].replace("www.capecod.com", "www.mass.gov")
+    assert "mass.gov (a government site) has kind 'news'" in kind_problems(on_gov)
+    listed = kind_problems(with_kind(NE, "psc.nebraska.gov", "agency"))
+    assert "its pages are psc (crawlers/data/citation_hosts.csv)" in listed
+
+
+def test_no_committed_citation_labels_a_news_page_an_agency_or_an_agency_page_news() -> None:
+    from crawlers.curated_record import GOVERNMENT_TLDS, host_kinds
+
+    for record in RECORDS:
+        for entries in record["citations"].values():
+            for entry in entries:
+                host, listed = host_kinds(entry["url"])
+                if host.endswith(GOVERNMENT_TLDS):
+                    assert entry["kind"] not in ("news", "company"), (record["key"], host)
+                elif listed is None:
+                    assert entry["kind"] == "news", (record["key"], host, entry["kind"])
+
+
 def test_quotes_must_carry_the_values() -> None:
     record = variant(NE, states=["NE", "IA"])
     assert "state IA is not named in a quote of citations.states" in problems_of(record)

@@ -230,8 +230,9 @@ def test_spiders_lists_coverage_last_run_and_per_state_sources(demo_dir: Path) -
         assert row["checked"] == (
             f"{row['verified_count']} real page{'s' if row['verified_count'] > 1 else ''}"
             if row["verified_count"]
-            else "not yet checked against the real source"
+            else row["checked_by"] or "not yet checked against the real source"
         )
+    assert "outages curated check" in by_name["curated"]["checked"]
     published = query(
         demo_dir, "SELECT spider, verified_with, verified_count, unverified_because FROM sources"
     )

@@ -96,6 +96,58 @@ def test_different_carriers_in_one_county_at_once_are_two_outages() -> None:
     assert len(groups([a, b])) == 2
 
 
+def test_an_fcc_document_tied_to_a_documented_record_joins_it_whatever_its_provider(
+    reference,
+) -> None:
+    """2020-09-28 (the demo's defect): the FCC consent decree with Lumen, the covered 911
+    service provider, names no place and released 15 months later; the documented record
+    names Intrado, whose configuration error caused the outage. fcc_documents.csv ties the
+    decree to the record, so they are one incident, with the record's provider."""
+    day = datetime(2020, 9, 28, 23, tzinfo=UTC)
+    record = rep(
+        "record",
+        kind="curated",
+        at=day,
+        started_at=None,
+        states=("AZ", "MN"),
+        counties=(),
+        provider="Intrado",
+        occurred_on=day.date(),
+        curated_key="2020-09-28-intrado-lumen-ng911",
+    )
+    decree = rep(
+        "decree",
+        kind="regulator",
+        status="outage",
+        at=datetime(2021, 12, 17, 5, tzinfo=UTC),
+        started_at=None,
+        states=(),
+        counties=(),
+        provider="Lumen",
+        occurred_on=day.date(),
+        curated_key="2020-09-28-intrado-lumen-ng911",
+    )
+    assert groups([record, decree]) == {frozenset({"record", "decree"})}
+    (group,) = cluster([decree, record])
+    facts = incident_facts(group, **reference)
+    assert facts.provider == "Intrado" and set(facts.state_codes) == {"AZ", "MN"}
+    # without the reviewed link, different providers stay two outages, as before
+    unlinked = rep(
+        "lumen-news",
+        kind="news",
+        at=day,
+        started_at=None,
+        states=(),
+        counties=(),
+        provider="Lumen",
+        occurred_on=day.date(),
+    )
+    assert groups([record, unlinked]) == {frozenset({"record"}), frozenset({"lumen-news"})}
+    # a link to a record that is not among the reports joins nothing
+    other = rep("other", curated_key="2099-01-01-nowhere", provider="Lumen")
+    assert groups([record, other]) == {frozenset({"record"}), frozenset({"other"})}
+
+
 def test_a_report_with_no_place_and_no_provider_joins_no_incident() -> None:
     placeless = rep("headline", kind="news", states=(), counties=())
     assert groups([placeless, rep("sd")]) == {frozenset({"sd"})}

@@ -93,6 +93,27 @@ def test_each_documented_outage_becomes_one_incident(demo_dir: Path) -> None:
     assert not wrong, wrong
 
 
+def test_every_fcc_document_tied_to_a_documented_record_is_in_its_incident(
+    demo_dir: Path,
+) -> None:
+    """crawlers/data/fcc_documents.csv ties an FCC document to the curated record it is about
+    (incident_key): the document must be in that record's incident. Regression: the Lumen
+    consent decree of the 2020-09-28 Intrado/Lumen NG911 outage (no place, provider Lumen; the
+    record's provider is Intrado) was an incident of its own, in an unknown place."""
+    with duckdb.connect(str(demo_dir / "outages.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "SELECT d.report_id, json_extract_string(d.field_evidence, '$.curated_key') AS key, "
+            "d.incident_id, c.incident_id FROM reports AS d JOIN reports AS c "
+            "ON c.source = 'curated' AND c.evidence = 'hand-curated record ' || "
+            "json_extract_string(d.field_evidence, '$.curated_key') "
+            "WHERE d.source = 'fcc_docs' AND d.is_outage"
+        ).fetchall()
+    keys = {key for _, key, _, _ in rows}
+    assert "2020-09-28-intrado-lumen-ng911" in keys  # the defect's case is in the demo
+    apart = [(key, doc) for doc, key, incident, record in rows if incident != record]
+    assert not apart, apart
+
+
 def test_the_alert_path_on_the_documented_record(demo_dir: Path) -> None:
     """How many documented outages incidents built from the alerts alone reproduce, where
     alert material exists (printed in the terminal summary; demo/ground_truth.py)."""

@@ -358,7 +358,8 @@ def test_news_family_replays_through_the_engine(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
     by_source = dict(query(data_dir, "SELECT source, count(*) FROM reports GROUP BY source"))
-    assert by_source == {"gdelt_news": 6 + 6 + 250 + 2}
+    # + 4: the real recorded ArtList page (not about 911, so no outage among them)
+    assert by_source == {"gdelt_news": 6 + 6 + 250 + 2 + 4}
     # the split halves were fetched and their articles kept
     halves_found = query(
         data_dir, "SELECT count(*) FROM reports WHERE title LIKE '%(constructed half %'"
@@ -393,8 +394,10 @@ def test_news_family_replays_through_the_engine(tmp_path: Path) -> None:
     assert longest[0][0] <= EXCERPT_CHARS
 
     errors = query(data_dir, "SELECT spider, url, stage, error_type FROM crawl_errors")
-    html_error = json.loads((FIXTURES / "gdelt_news" / "html_error" / "case.json").read_text())
-    assert ("gdelt_news", html_error["url"], "parse", "PageError") in errors
-    assert len(errors) == 1, errors
+    # the constructed HTML page and the real plain-text answer (status 200) are both PageErrors
+    for case in ("html_error", "real_2026-07-12_keyword_error_plaintext"):
+        page = json.loads((FIXTURES / "gdelt_news" / case / "case.json").read_text())
+        assert ("gdelt_news", page["url"], "parse", "PageError") in errors
+    assert len(errors) == 2, errors
     runs = dict(query(data_dir, "SELECT spider, status FROM crawl_runs"))
     assert runs == {"gdelt_news": "partial"}

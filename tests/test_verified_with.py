@@ -112,6 +112,35 @@ def test_the_words_shown_for_it() -> None:
     assert verified_text(3, long=True) == "parser checked against 3 recorded real pages"
     assert verified_text(0) == "not yet checked against the real source"
     assert verified_text(0, long=True) == "not yet checked against the real source"
+    # a source with no remote page says how it is checked instead; real pages still count first
+    assert verified_text(0, checked_by="checked by a rule") == "checked by a rule"
+    assert verified_text(0, long=True, checked_by="checked by a rule") == "checked by a rule"
+    assert verified_text(2, checked_by="checked by a rule") == "2 real pages"
+
+
+@pytest.mark.parametrize("spider", SPIDERS, ids=lambda s: s.name)
+def test_only_a_source_with_no_remote_page_says_it_is_checked_another_way(spider: type) -> None:
+    """`checked_by` replaces "not yet checked against the real source" only where there is
+    no real page to record: a spider that fetches from a host must show its real cases."""
+    if spider.checked_by is None:
+        return
+    assert not spider.allowed_domains, f"{spider.name} fetches from a host: no checked_by"
+    assert isinstance(spider.checked_by, str) and spider.checked_by.strip()
+    assert "live" not in spider.checked_by  # no claim of a check against a live site
+
+
+def test_the_curated_record_says_truthfully_what_it_is_checked_by() -> None:
+    from crawlers.spiders.curated import CuratedSpider
+
+    row = declared(CuratedSpider)
+    assert row["verified_with"] == [] and row["unverified_because"]
+    assert row["checked"] == row["checked_by"] == CuratedSpider.checked_by
+    assert "not yet checked" not in row["checked"]
+    assert "hand-curated" in row["checked"] and "`outages curated check`" in row["checked"]
+    # and every other spider still shows its real cases, or "not yet checked"
+    others = [declared(s) for s in SPIDERS if s is not CuratedSpider]
+    assert all(r["checked_by"] is None for r in others)
+    assert all(r["checked"] == verified_text(r["verified_count"]) for r in others)
 
 
 @pytest.mark.parametrize("spider", SPIDERS, ids=lambda s: s.name)
@@ -119,7 +148,7 @@ def test_the_declared_row_counts_the_claimed_cases(spider: type) -> None:
     row = declared(spider)
     assert row["verified_with"] == list(spider.verified_with)
     assert row["verified_count"] == len(spider.verified_with)
-    assert row["checked"] == verified_text(len(spider.verified_with))
+    assert row["checked"] == verified_text(len(spider.verified_with), checked_by=spider.checked_by)
     assert (row["unverified_because"] is None) == bool(spider.verified_with)
 
 
@@ -131,10 +160,15 @@ def test_the_published_sources_table_holds_every_spider_and_is_documented() -> N
     con = duckdb.connect()
     assert write_sources_table(con) == len(SPIDERS)
     rows = con.execute(
-        "SELECT spider, verified_with, verified_count, unverified_because FROM sources"
+        "SELECT spider, verified_with, verified_count, unverified_because, checked_by FROM sources"
     ).fetchall()
     assert {r[0]: r[1:] for r in rows} == {
-        s.name: (list(s.verified_with), len(s.verified_with), declared(s)["unverified_because"])
+        s.name: (
+            list(s.verified_with),
+            len(s.verified_with),
+            declared(s)["unverified_because"],
+            s.checked_by,
+        )
         for s in SPIDERS
     }
     columns = [r[0] for r in con.execute("DESCRIBE sources").fetchall()]

@@ -13,6 +13,9 @@ reports (no I/O), deterministic and independent of the order the reports come in
      state; two reports that name only states overlap when a state is shared), and their
      providers do not contradict each other (both known and disjoint), or
    - they name the same provider (a carrier outage across states, such as 2018 CenturyLink).
+   A report that names the documented record it is about (`curated_key`: an FCC document
+   tied to a curated record in crawlers/data/fcc_documents.csv) joins that record's unit,
+   whatever the time, places and providers: the link is reviewed, not inferred.
 3. Incidents are the connected components of that relation. The relation is decided pair by
    pair on units, never on growing clusters, so the result does not depend on order.
 
@@ -65,6 +68,9 @@ class Report:
     is_constructed: bool = False
     statewide: tuple[str, ...] = ()  # states the source says were affected as a whole
     occurred_on: date | None = None  # the day, when the document gives no time
+    # The documented record's key: a curated report's own, or the one a document is about
+    # by a reviewed link (an FCC document's `incident_key` in crawlers/data/fcc_documents.csv).
+    curated_key: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping) -> Report:
@@ -89,6 +95,7 @@ class Report:
             is_constructed=bool(row.get("is_constructed")),
             statewide=tuple(row.get("statewide_states") or ()),
             occurred_on=row.get("occurred_on"),
+            curated_key=row.get("curated_key"),
         )
 
     @property
@@ -209,6 +216,23 @@ def cluster(reports: Iterable[Report]) -> list[list[Report]]:
             i = parent[i]
         return i
 
+    # A report tied by a reviewed link to the documented record it is about joins that
+    # record's incident first, whatever the providers: an FCC consent decree names its party
+    # (the covered 911 service provider, Lumen), the record the company at fault (its NG911
+    # subcontractor, Intrado), and the document often states no place to join by.
+    record_unit = {
+        r.curated_key: i
+        for i, u in reversed(list(enumerate(units)))
+        for r in u.reports
+        if r.source_kind == "curated" and r.curated_key
+    }
+    for i, unit in enumerate(units):
+        for key in sorted({r.curated_key for r in unit.reports if r.curated_key}):
+            a, b = find(i), find(record_unit.get(key, i))
+            if a != b:
+                root, child = min(a, b), max(a, b)
+                parent[child] = root
+                providers[root] |= providers[child]
     # Links, strongest evidence first (then in a canonical order), each joining two groups
     # unless the groups name different providers: a weak link (a news story listing four
     # states) cannot merge outages that better sources tie to different carriers.
@@ -617,7 +641,8 @@ INCIDENT_COLUMNS = (
 REPORT_FIELDS_SQL = """
 SELECT report_id, source, source_kind, status, published_at, started_at, ended_at, state_codes,
        county_fips, thread_id, cause, provider, confidence, source_url, backup_phone,
-       sender_name, stated_duration_minutes, is_constructed, statewide_states, occurred_on
+       sender_name, stated_duration_minutes, is_constructed, statewide_states, occurred_on,
+       json_extract_string(field_evidence, '$.curated_key') AS curated_key
 FROM reports WHERE is_outage
 """
 

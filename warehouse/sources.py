@@ -27,12 +27,13 @@ FROM reports GROUP BY source
 """
 
 
-def verified_text(count: int, *, long: bool = False) -> str:
+def verified_text(count: int, *, long: bool = False, checked_by: str | None = None) -> str:
     """What a source's parser was checked against, in words: "3 real pages" (or, `long`,
-    "parser checked against 3 recorded real pages"); "not yet checked against the real
-    source" when none."""
+    "parser checked against 3 recorded real pages"); when none, the spider's `checked_by`
+    (a source with no remote page, checked another way) or "not yet checked against the
+    real source"."""
     if not count:
-        return "not yet checked against the real source"
+        return checked_by or "not yet checked against the real source"
     pages = f"{count} recorded real page{'s' if count != 1 else ''}"
     return f"parser checked against {pages}" if long else pages.replace("recorded ", "")
 
@@ -52,7 +53,8 @@ def declared(spider: type) -> dict[str, Any]:
         "verified_with": verified,
         "verified_count": len(verified),
         "unverified_because": None if verified else getattr(spider, "unverified_because", None),
-        "checked": verified_text(len(verified)),
+        "checked_by": getattr(spider, "checked_by", None),
+        "checked": verified_text(len(verified), checked_by=getattr(spider, "checked_by", None)),
         "robots_txt": getattr(spider, "robots_txt", None),
         "terms": getattr(spider, "terms", None),
     }
@@ -72,6 +74,7 @@ SOURCES_SCHEMA = pa.schema(
         ("verified_with", pa.list_(pa.string())),
         ("verified_count", pa.int32()),
         ("unverified_because", pa.string()),
+        ("checked_by", pa.string()),
         ("robots_txt", pa.string()),
         ("terms", pa.string()),
     ]

@@ -206,7 +206,14 @@ def coverage(pub: data.Published) -> None:
         freshness=[freshness(row, now) for _, row in table.iterrows()],
         cadence=table["cadence_minutes"].map(cadence_text),
         states=table["states"].map(lambda s: "nationwide" if s == "all" else s),
-        checked=[verified_text(int(n or 0), long=True) for n in table["verified_count"]],
+        checked=[
+            verified_text(int(n or 0), long=True, checked_by=by if isinstance(by, str) else None)
+            for n, by in zip(
+                table["verified_count"],
+                table.get("checked_by", pd.Series([None] * len(table))),
+                strict=True,
+            )
+        ],
     )
     columns = {
         "title": st.column_config.TextColumn("source", width="large"),
@@ -237,7 +244,9 @@ def coverage(pub: data.Published) -> None:
         "Freshness: overdue when the last successful crawl is older than three times the "
         "source's cadence. A replayed demo counts as a crawl. Parser checked: how many "
         "recorded real pages of the source its parser is tested on; a source not yet checked "
-        "against real material may be read wrongly when it is first crawled live."
+        "against real material may be read wrongly when it is first crawled live. The "
+        "documented record is no fetched page: its records are hand-curated from the sources "
+        "they cite and checked by `outages curated check`."
     )
 
 

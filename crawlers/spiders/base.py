@@ -68,6 +68,10 @@ class OutageSpider(scrapy.Spider):
     # and `unverified_because` says what was searched and why no real material was found.
     verified_with: ClassVar[tuple[str, ...]] = ()
     unverified_because: ClassVar[str | None] = None
+    # Only for a source with no remote page to record (this project's own files, no
+    # allowed_domains): how its content is checked instead, in words. Shown in place of
+    # "not yet checked against the real source"; never a claim of a check against a live site.
+    checked_by: ClassVar[str | None] = None
     # The source's robots.txt verdict for the start URLs' paths, with the evidence URL (or
     # "not checked: no stored copy"), and its terms of use (URL and a one-line summary, or
     # "not found").

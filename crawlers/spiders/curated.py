@@ -68,6 +68,15 @@ class CuratedSpider(OutageSpider):
         "(one per incident), read through file:// URLs, not pages of another site; every "
         "record cites its sources (url, publisher, date, exact quote)"
     )
+    # What is checked instead, and by what: `outages curated check` (crawlers/curated_record.py)
+    # validates every file (schema, dates and offsets, places, taxonomies, a quote for every
+    # fact, the quote found in our archived copy of the cited page where we hold one, no two
+    # records of one outage); the parser's golden cases are copies of record files
+    # (tests/fixtures/spiders/curated/record_*). Nothing here is compared with a live site.
+    checked_by = (
+        "not a fetched page: records hand-curated from their cited sources, "
+        "checked by `outages curated check`"
+    )
     robots_txt = "not applicable: a local file, no host is fetched"
     terms = "not applicable: this project's own data (its licence: the project's)"
     empty_ok_because = None
@@ -121,6 +130,8 @@ def curated_report(record: Any, *, meta: dict, name: str | None = None) -> Outag
     field_evidence = {ITEM_FIELD.get(n, n): entries[0]["quote"] for n, entries in cites.items()}
     if unverified:
         field_evidence["unverified"] = ", ".join(unverified)
+    # the record's key, as an FCC document tied to it carries it: incidents join them
+    field_evidence["curated_key"] = key
     states = list(checked["states"])
     return OutageReport(
         report_id=make_report_id("curated", key),

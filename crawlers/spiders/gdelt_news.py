@@ -129,15 +129,14 @@ class GdeltNewsSpider(OutageSpider):
     source_title = "GDELT DOC 2.0 API (worldwide online news search)"
     source_home = "https://blog.gdeltproject.org/gdelt-doc-2-0-api-debuts/"
     source_kind = "news"
-    unverified_because = (
-        "no recorded GDELT DOC 2.0 ArtList answer was found: searched public repositories' "
-        'code and test data (search tool: \'"artlist"\', \'"seendate": "20\', '
-        '\'"url_mobile": "https://\', recorded GDELT fixture files) and stored pages '
-        "(api.gdeltproject.org/api/v2/doc/doc answers); every hit was a hand-made mock "
-        "(example.com URLs) or, once, a pandas table printed from a live answer with its "
-        "cells cut (gopigof/GDELT_Exploration: not the JSON), and "
-        "alex9smith/gdelt-doc-api's tests call the live API. The fixtures keep the "
-        "documented layout with headlines and URLs as published"
+    # Real answers recorded by yash2484/Overwatch (2026-07-12): an ArtList page (the eight
+    # article fields, spaced punctuation, a non-Latin title; not about 911) and the one-line
+    # plain-text error GDELT sends with status 200. The parser met both unchanged. The
+    # outage-shaped cases (lumen_2024-04-17, massachusetts_2024-06-18) stay constructed:
+    # no recorded answer of a 911 query was found.
+    verified_with = (
+        "real_2026-07-12_artlist_vizhinjam",
+        "real_2026-07-12_keyword_error_plaintext",
     )
     robots_txt = (
         "allowed (no rules): https://api.gdeltproject.org/robots.txt answers HTTP 404, as "
