@@ -280,9 +280,15 @@ def test_backup_rule_in_the_incident_facts() -> None:
     assert authoritative_backup(disagree) is None
     same = [r("a", "alert", "913-555-0100"), r("b", "agency", "(913) 555-0100", "t")]
     assert authoritative_backup(same) is not None
-    # Who gave it: an agency's source title (as its spider declares it), an alert's sender.
-    agency = authoritative_backup([r("a", "agency", "512-555-0101", "tx_csec")])
+    # Who gave it: an agency's source title (as its spider declares it, passed in as the
+    # stored `sources` table gives it), an alert's sender; no title known: the spider's name.
+    from crawlers.registry import source_records
+    from warehouse.sources import source_titles
+
+    titles = source_titles(source_records())
+    agency = authoritative_backup([r("a", "agency", "512-555-0101", "tx_csec")], titles)
     assert agency[1].startswith("Texas Commission on State Emergency Communications")
+    assert authoritative_backup([r("a", "agency", "512-555-0101", "tx_csec")])[1] == "tx_csec"
     assert not is_corroborated([r("a", "news", None)])
     assert is_corroborated([r("a", "news", None), r("b", "news", None, "t")])
 
