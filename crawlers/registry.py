@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from scrapy.settings import BaseSettings, Settings
-from scrapy.spiderloader import get_spider_loader
+from scrapy.spiderloader import SpiderLoaderProtocol, get_spider_loader
 
 from warehouse.sources import SourceRecord, declared
 
@@ -26,10 +26,15 @@ def project_settings() -> Settings:
     return settings
 
 
+def spider_loader(settings: BaseSettings | None = None) -> SpiderLoaderProtocol:
+    """Scrapy's spider loader (SPIDER_LOADER_CLASS) for `settings`: a crawl's or a worker's
+    own settings, else the project's."""
+    return get_spider_loader(settings if settings is not None else project_settings())
+
+
 def spider_classes(settings: BaseSettings | None = None) -> list[type[Any]]:
-    """Every registered spider class, by name. `settings`: a running crawler's settings (the
-    pipeline passes its own), else the project's."""
-    loader = get_spider_loader(settings if settings is not None else project_settings())
+    """Every registered spider class, by name (`settings` as for `spider_loader`)."""
+    loader = spider_loader(settings)
     return [loader.load(name) for name in sorted(loader.list())]
 
 

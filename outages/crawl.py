@@ -20,9 +20,9 @@ class CliError(click.ClickException):
 
 
 def spider_names() -> list[str]:
-    from scrapy.spiderloader import SpiderLoader
+    from crawlers.registry import spider_loader
 
-    return sorted(SpiderLoader.from_settings(scrapy_settings()).list())
+    return sorted(spider_loader(scrapy_settings()).list())
 
 
 def scrapy_settings() -> Any:
@@ -34,9 +34,9 @@ def scrapy_settings() -> Any:
 
 def spiders_in_archives(names: list[str], archives: list[Path]) -> list[str]:
     """The spiders that have something to replay in these archives."""
-    from scrapy.spiderloader import SpiderLoader
+    from crawlers.registry import spider_loader
 
-    loader = SpiderLoader.from_settings(scrapy_settings())
+    loader = spider_loader(scrapy_settings())
     paths = [str(p) for p in archives]
     return [name for name in names if loader.load(name)().archived_start_urls(paths)]
 
