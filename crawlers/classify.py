@@ -153,7 +153,7 @@ from __future__ import annotations
 import csv
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -473,43 +473,72 @@ def _evidence(field: _Field, start: int, end: int) -> str:
     return text[lo:hi]
 
 
-_PHONE_GOOD_CONTEXT = re.compile(
-    r"\b(?:instead|alternat\w*|backup|back-up|directly|(?<!non-)(?<!non\s)(?<!non)emergenc\w*|"
-    r"unable|cannot|can['’]t|not\s+able|get\s+through|if\s+you|outage|down|until)\b",
-    _I,
-)
-_PHONE_CALL_CONTEXT = re.compile(r"\b(?:call|dial|text|contact|reach|phone|use|at)\b", _I)
-_PHONE_BAD_CONTEXT = re.compile(
-    r"\b(?:fax|media|press|questions?|inquir\w*|more\s+information|information\s+only|"
-    r"information\s+line|info\s+line|updates?|website|no\s+longer|non-?\s?emergencies|"
-    # "for non-emergency matters call ..." (but "call the non-emergency line" in an outage
-    # is the backup)
-    r"for\s+(?:all\s+|other\s+)?non-?\s?emergency)\b",
-    _I,
-)
-# what follows a number can disqualify it too: "605-555-0100 (non-emergency)", "... for
-# media questions", "... is for information only"
-_PHONE_BAD_AFTER = re.compile(
-    r"\W{0,3}(?:is\s+|line\s+|number\s+)?(?:only\s+)?(?:for\s+)?(?:non-?\s?emergenc\w*|media|"
-    r"press|information|info\b|questions?|inquir\w*|updates?|fax|general)",
-    _I,
-)
+# What makes a number the backup number is data: crawlers/data/backup_phone_cues.csv (cue,
+# where, weight, why, example), read by crawlers/phrase_tables.py and described in
+# docs/classification.md, "Backup phone". The engine here scores each number from it.
+_PHONE_THRESHOLD = 2  # a number scoring less is no backup number
+_PHONE_BEFORE_CHARS = 120  # how far back (within the clause) the "before" cues are looked for
+_PHONE_LABEL_CHARS = 60  # how far back the agency label of a number may start
+# What may stand between a number and an "after" cue: "605-555-0100 (non-emergency)",
+# "... is for information only", "... line for media questions".
+_PHONE_AFTER_GLUE = r"\W{0,3}(?:is\s+|line\s+|number\s+)?(?:only\s+)?(?:for\s+)?"
 # A labelled number, "Massachusetts State Police: 508-555-0119", "Sheriff's Office –
-# 605-555-0100", "Douglas County 402-555-0110": an agency name right before the number.
+# 605-555-0100", "Douglas County 402-555-0110": a capitalised name right before the number,
+# which counts when it holds an agency word (the table's "label" cues).
 _PHONE_LABEL = re.compile(
     r"(?:^|[\s(])(?P<label>(?:[A-Z][\w.'’&]*|of|the|and|&)(?:\s+(?:[A-Z][\w.'’&-]*|of|the|"
     r"and|&)){0,6})\s*(?:[:–—-]|\s)\s*\(?$"
 )
-_PHONE_AGENCY = re.compile(
-    r"\b(?:police|sheriff\w*|county|parish|borough|city|town|township|village|fire|"
-    r"dispatch\w*|communications?|comm|office|department|dept|center|centre|psap|patrol|"
-    r"troop\w*|ems|rescue|ambulance|marshal\w*|constable|safety|state)\b",
-    _I,
-)
+_NEVER = re.compile(r"(?!)")
 
 
-def _phone_candidates(text: str) -> list[tuple[int, str, str]]:
-    """(score, "605-555-0100", span) for each US number in the text that reads as a backup."""
+@dataclass(frozen=True)
+class PhoneCueGroups:
+    """The cue table compiled for the engine. The cues of one place and one weight form a
+    group that counts once, however many of its words a text has: "if you cannot get
+    through, call ..." scores 3 for saying it is the number to use and 2 for "call"."""
+
+    before: tuple[tuple[int, re.Pattern[str]], ...]  # (weight, any of the group's cues)
+    after: tuple[tuple[int, re.Pattern[str]], ...]
+    label: re.Pattern[str]  # any agency word
+    label_score: int  # the score a labelled number gets
+
+
+def phone_cue_groups(cues: Iterable[phrase_tables.PhoneCue]) -> PhoneCueGroups:
+    """Compile the cue rows (all of backup_phone_cues.csv, or a test's selection)."""
+    groups: dict[tuple[str, int], list[str]] = {}
+    for cue in cues:
+        groups.setdefault((cue.where, cue.weight), []).append(cue.pattern)
+
+    def alternation(patterns: list[str]) -> str:
+        return "(?:" + "|".join(patterns) + ")"
+
+    before = tuple(
+        (weight, re.compile(rf"\b{alternation(patterns)}\b", _I))
+        for (where, weight), patterns in groups.items()
+        if where == "before"
+    )
+    after = tuple(
+        (weight, re.compile(_PHONE_AFTER_GLUE + alternation(patterns), _I))
+        for (where, weight), patterns in groups.items()
+        if where == "after"
+    )
+    labels = [
+        (weight, patterns) for (where, weight), patterns in groups.items() if where == "label"
+    ]
+    label_score, label_words = labels[0] if labels else (_PHONE_THRESHOLD, [])
+    label = re.compile(rf"\b{alternation(label_words)}\b", _I) if label_words else _NEVER
+    return PhoneCueGroups(before, after, label, label_score)
+
+
+_PHONE_CUES = phone_cue_groups(phrase_tables.backup_phone_cues())
+
+
+def phone_scores(text: str, cues: PhoneCueGroups | None = None) -> list[tuple[int, str, str]]:
+    """(score, "605-555-0100", span) for each US number in the text, however low it scores:
+    the before and after cue groups add their weights; a number that scores from 0 to below
+    the threshold and carries an agency label gets the label score."""
+    cues = cues or _PHONE_CUES
     out = []
     field = _Field(text)
     matcher = phonenumbers.PhoneNumberMatcher(text, "US", leniency=phonenumbers.Leniency.POSSIBLE)
@@ -520,27 +549,18 @@ def _phone_candidates(text: str) -> list[tuple[int, str, str]]:
         if len(digits) != 10 or digits[1:3] == "11":  # N11 codes (911, 411, ...) are not numbers
             continue
         lo, hi = field.clause(m.start, m.end)
-        before = text[max(lo, m.start - 120) : m.start]
-        score = 0
-        if _PHONE_GOOD_CONTEXT.search(before):
-            score += 3
-        if _PHONE_CALL_CONTEXT.search(before):
-            score += 2
-        if _PHONE_BAD_CONTEXT.search(before):
-            score -= 4
-        if _PHONE_BAD_AFTER.match(text, m.end, hi):
-            score -= 6
-        if score < 2:
+        before = text[max(lo, m.start - _PHONE_BEFORE_CHARS) : m.start]
+        score = sum(weight for weight, rx in cues.before if rx.search(before))
+        score += sum(weight for weight, rx in cues.after if rx.match(text, m.end, hi))
+        if 0 <= score < _PHONE_THRESHOLD:
             # no call/dial next to it: a number labelled with an agency name still is the
             # one to call ("Massachusetts State Police: 508-555-0119"). The label may sit
             # across a " - " clause break, never across a sentence.
-            near = text[max(0, m.start - 60) : m.start]
+            near = text[max(0, m.start - _PHONE_LABEL_CHARS) : m.start]
             near = re.split(r"[.!?;\n]\s", near)[-1]
             label = _PHONE_LABEL.search(near)
-            if label and _PHONE_AGENCY.search(label.group("label")) and score >= 0:
-                score = 2
-        if score < 2:
-            continue
+            if label and cues.label.search(label.group("label")):
+                score = cues.label_score
         span_lo = max(lo, m.start - 80)
         if span_lo > lo:  # start the span on a word
             space = text.find(" ", span_lo, m.start)
@@ -549,7 +569,14 @@ def _phone_candidates(text: str) -> list[tuple[int, str, str]]:
     return out
 
 
-def find_backup_phone(text: str | None) -> tuple[str, str] | None:
+def _phone_candidates(text: str, cues: PhoneCueGroups | None = None) -> list[tuple[int, str, str]]:
+    """(score, "605-555-0100", span) for each US number in the text that reads as a backup."""
+    return [c for c in phone_scores(text, cues) if c[0] >= _PHONE_THRESHOLD]
+
+
+def find_backup_phone(
+    text: str | None, cues: PhoneCueGroups | None = None
+) -> tuple[str, str] | None:
     """The number the text tells people to call instead of 911: ("605-555-0100", span).
 
     NANP numbers only, formatted NPA-NXX-XXXX; never 911 (or any N11 code); a number next to
@@ -557,7 +584,7 @@ def find_backup_phone(text: str | None) -> tuple[str, str] | None:
     """
     if not text:
         return None
-    candidates = _phone_candidates(text)
+    candidates = _phone_candidates(text, cues)
     if not candidates:
         return None
     best = max(candidates, key=lambda c: c[0])  # first of the best

@@ -1,7 +1,8 @@
 """The classifier's tables, as data: what counts as an outage, a restoration, a "911
-works" statement and a veto, and which alert codes are tests (crawlers/data/*.csv, described
-in docs/classification.md, "What counts as an outage"). The engine that applies them is
-crawlers/classify.py.
+works" statement and a veto, which alert codes are tests (crawlers/data/*.csv, described
+in docs/classification.md, "What counts as an outage"), and the cue words that make a phone
+number the backup number (backup_phone_cues.csv, docs/classification.md, "Backup phone").
+The engine that applies them is crawlers/classify.py.
 
 Each file is read once (cached). A malformed row raises ``TableError`` naming the file and
 its line, so a wrong edit fails at import and in tests/test_classifier_tables.py, not
@@ -73,6 +74,25 @@ class Veto:
     example: str
     expect: str  # the status the example gets
     regex: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class PhoneCue:
+    cue: str
+    where: str  # before | after | label (see PHONE_CUE_PLACES)
+    weight: int  # added to a number's score (before, after); a label sets it (label)
+    why: str
+    example: str  # a text with one phone number that this cue decides
+    pattern: str  # the regular expression, <NAME> blocks expanded
+    regex: re.Pattern[str]
+
+
+# Where a backup-phone cue is looked for, relative to the number (crawlers/classify.py):
+PHONE_CUE_PLACES = {
+    "before": "in the same clause, up to 120 characters before the number",
+    "after": "right after the number (after 'is', 'line', 'number', 'only', 'for')",
+    "label": "in the capitalised name written right before the number",
+}
 
 
 @dataclass(frozen=True)
@@ -271,3 +291,43 @@ def event_codes() -> tuple[EventCode, ...]:
 def codes(field: str, meaning: str) -> frozenset[str]:
     """The codes of event_codes.csv for one field and meaning."""
     return frozenset(c.code for c in event_codes() if c.field == field and c.meaning == meaning)
+
+
+@cache
+def backup_phone_cues() -> tuple[PhoneCue, ...]:
+    """The cues of backup_phone_cues.csv, in file order (the engine joins the cues of one
+    place and weight into one alternation, in this order)."""
+    out: list[PhoneCue] = []
+    seen: dict[tuple[str, str], str] = {}
+    label_weights: set[int] = set()
+    cols = ("cue", "where", "weight", "why", "example", "pattern")
+    for where, row in _rows("backup_phone_cues.csv", cols):
+        place = row["where"]
+        if place not in PHONE_CUE_PLACES:
+            raise TableError(f"{where}: where must be {', '.join(PHONE_CUE_PLACES)}, not {place!r}")
+        try:
+            weight = int(row["weight"])
+        except ValueError:
+            raise TableError(f"{where}: weight {row['weight']!r} is not a whole number") from None
+        if weight == 0 or (place == "label" and weight < 0):
+            raise TableError(f"{where}: weight {weight} does nothing (label cues need one > 0)")
+        if place == "label":
+            label_weights.add(weight)
+            if len(label_weights) > 1:
+                raise TableError(f"{where}: every label cue gives the same score")
+        key = (place, row["cue"])
+        if key in seen:
+            raise TableError(f"{where}: cue {row['cue']!r} ({place}) repeats {seen[key]}")
+        seen[key] = where
+        out.append(
+            PhoneCue(
+                cue=row["cue"],
+                where=place,
+                weight=weight,
+                why=row["why"],
+                example=row["example"],
+                pattern=expand(row["pattern"]),
+                regex=_compile(where, row["pattern"]),
+            )
+        )
+    return tuple(out)

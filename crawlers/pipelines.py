@@ -465,9 +465,16 @@ class WarehousePipeline(CrawlerPipeline):
         self.crawler.stats.set_value("outages/counts", dict(self.counts))
         try:
             if self.publish_on_close:  # `scrapy crawl NAME` on its own: as `outages crawl` does
+                from crawlers.registry import source_records
                 from warehouse.publish import build_and_publish
 
-                build_and_publish(self.con, self.data_dir, skip_build_if_current=True)
+                # the warehouse loads no spider: this crawler's own loader lists them
+                build_and_publish(
+                    self.con,
+                    self.data_dir,
+                    sources=source_records(self.crawler.settings),
+                    skip_build_if_current=True,
+                )
         finally:
             lock.release(self.data_dir.lock_file)
 

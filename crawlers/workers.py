@@ -115,15 +115,16 @@ def _start_worker(
     if parent_pid is not None:
         die_with_parent(parent_pid)
     from scrapy.settings import Settings
-    from scrapy.spiderloader import SpiderLoader
     from scrapy.utils.log import configure_logging
+
+    from crawlers.registry import spider_loader
 
     worker_settings = Settings(settings)
     # What the pipelines log here (a dropped report, a traceback) goes to stderr as the
     # crawl process's own log does, at the same level and in the same format.
     if log:
         configure_logging(worker_settings)
-    spidercls = SpiderLoader.from_settings(worker_settings).load(spider_name)
+    spidercls = spider_loader(worker_settings).load(spider_name)
     crawler = Crawler(spidercls, worker_settings)
     _spider = spidercls.from_crawler(crawler, **spider_kwargs)
     crawler.spider = _spider

@@ -379,15 +379,17 @@ def export(name: str, fmt: str, output: Path | None, data_dir: Path) -> None:
 @data_dir_option
 def spiders(fmt: str, by_state: bool, states: str, data_dir: Path) -> None:
     """List the sources: coverage, cadence, last run (or, --by-state, coverage per state)."""
+    from crawlers.registry import source_records
     from warehouse.sources import coverage_by_state, source_status
 
     ddir = DataDir.resolve(data_dir)
+    sources = source_records()  # as the spiders declare themselves now, published or not
     if by_state:
         chosen = None if states == "all" else [s.strip().upper() for s in states.split(",")]
-        rows = coverage_by_state(ddir, chosen)
+        rows = coverage_by_state(ddir, chosen, sources)
         columns = ["state", "state_sources", "sources_declared", "sources_with_reports"]
     else:
-        rows = source_status(ddir)
+        rows = source_status(ddir, sources)
         columns = [
             "spider",
             "kind",

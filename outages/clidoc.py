@@ -15,8 +15,8 @@ from pathlib import Path
 
 import click
 
+from crawlers.registry import spider_classes
 from outages.cli import main as outages_main
-from warehouse.registry import spider_classes
 from warehouse.sources import declared
 
 ROOT = Path(__file__).resolve().parents[1]

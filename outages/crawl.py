@@ -20,9 +20,9 @@ class CliError(click.ClickException):
 
 
 def spider_names() -> list[str]:
-    from scrapy.spiderloader import SpiderLoader
+    from crawlers.registry import spider_loader
 
-    return sorted(SpiderLoader.from_settings(scrapy_settings()).list())
+    return sorted(spider_loader(scrapy_settings()).list())
 
 
 def scrapy_settings() -> Any:
@@ -34,9 +34,9 @@ def scrapy_settings() -> Any:
 
 def spiders_in_archives(names: list[str], archives: list[Path]) -> list[str]:
     """The spiders that have something to replay in these archives."""
-    from scrapy.spiderloader import SpiderLoader
+    from crawlers.registry import spider_loader
 
-    loader = SpiderLoader.from_settings(scrapy_settings())
+    loader = spider_loader(scrapy_settings())
     paths = [str(p) for p in archives]
     return [name for name in names if loader.load(name)().archived_start_urls(paths)]
 
@@ -130,6 +130,7 @@ def build_and_publish(data_dir: DataDir, *, only_if_changed: bool = False) -> di
     """Take the crawl lock and build and publish (warehouse.publish.build_and_publish).
     `only_if_changed`: a crawl that loaded nothing new skips the build but still publishes
     its run records."""
+    from crawlers.registry import source_records
     from warehouse import lock
     from warehouse.db import work_connection
     from warehouse.publish import build_and_publish as build_publish
@@ -137,7 +138,10 @@ def build_and_publish(data_dir: DataDir, *, only_if_changed: bool = False) -> di
     lock.acquire(data_dir.lock_file)
     try:
         return build_publish(
-            work_connection(data_dir), data_dir, skip_build_if_current=only_if_changed
+            work_connection(data_dir),
+            data_dir,
+            sources=source_records(),
+            skip_build_if_current=only_if_changed,
         )
     finally:
         lock.release(data_dir.lock_file)

@@ -45,6 +45,7 @@ def run_one(
     max_publish_age: float | None = 3600.0,
 ) -> dict[str, Any]:
     """Crawl one spider, build, publish when something changed, write status.json."""
+    from crawlers.registry import source_records
     from warehouse import lock
     from warehouse.db import work_connection
     from warehouse.publish import build_and_publish
@@ -64,6 +65,7 @@ def run_one(
         publication = build_and_publish(
             con,
             data_dir,
+            sources=source_records(),
             skip_build_if_current=True,
             only_publish_if_changed=True,
             max_publish_age=max_publish_age,
@@ -90,13 +92,16 @@ def run_one(
 
 def publish_now(data_dir: DataDir, lock_wait: float = 0.0) -> dict[str, Any]:
     """Build and publish what the working database holds (e.g. an empty first database)."""
+    from crawlers.registry import source_records
     from warehouse import lock
     from warehouse.db import work_connection
     from warehouse.publish import build_and_publish
 
     lock.acquire(data_dir.ensure().lock_file, wait_seconds=lock_wait)
     try:
-        publication = build_and_publish(work_connection(data_dir), data_dir)
+        publication = build_and_publish(
+            work_connection(data_dir), data_dir, sources=source_records()
+        )
     finally:
         lock.release(data_dir.lock_file)
     return {"counts": publication["counts"], "published_at": publication["published_at"]}
@@ -106,6 +111,7 @@ def record_failure(
     data_dir: DataDir, spider: str, error_type: str, message: str, lock_wait: float
 ) -> None:
     """Record a run the child could not record itself (crash, timeout, kill)."""
+    from crawlers.registry import source_records
     from warehouse import lock
     from warehouse.db import connect_work
     from warehouse.load import finish_run, record_errors, start_run
@@ -140,7 +146,7 @@ def record_failure(
                 "message": message,
             }
             record_errors(con, [error], stuck[-1])
-            write_status(data_dir, con)
+            write_status(data_dir, con, source_records())
         finally:
             con.close()
     finally:

@@ -121,7 +121,17 @@ class Watcher:
         self.signals = 0
         self.scheduler: Any = None
         self.by_name = {s.name: s for s in self.sources}
+        self._source_records: list[dict[str, Any]] | None = None
         (self.data_dir.root / "logs").mkdir(parents=True, exist_ok=True)
+
+    def source_records(self) -> list[dict[str, Any]]:
+        """Every spider's declared metadata (crawlers/registry.py), for the status.json the
+        watcher writes between runs: the warehouse loads no spider itself. Read once."""
+        if self._source_records is None:
+            from crawlers.registry import source_records
+
+            self._source_records = source_records()
+        return self._source_records
 
     # ---- output ---------------------------------------------------------------------------
     def say(self, message: str) -> None:
@@ -371,7 +381,7 @@ class Watcher:
             self.db_lock.release()
             return
         try:
-            refresh_status(self.data_dir)
+            refresh_status(self.data_dir, self.source_records())
         except Exception as exc:
             logger.warning("could not refresh status.json: %s", exc)
         finally:
@@ -435,7 +445,10 @@ class Watcher:
 
         now = datetime.now(UTC)
         try:
-            facts = {row["spider"]: row for row in source_freshness(self.data_dir, now)}
+            facts = {
+                row["spider"]: row
+                for row in source_freshness(self.data_dir, now, self.source_records())
+            }
         except Exception:
             facts = {}
         shortest = min((self.interval(s) for s in self.sources), default=60.0)
@@ -580,7 +593,7 @@ def _one_line(text: str) -> str:
 
 def plan(only: Sequence[str] = ()) -> list[Source]:
     """The sources to watch, with their cadences, from the spiders' own metadata."""
-    from warehouse.registry import spider_classes
+    from crawlers.registry import spider_classes
 
     classes = {cls.name: cls for cls in spider_classes()}
     unknown = [name for name in only if name not in classes]

@@ -57,11 +57,10 @@ def case_dirs() -> list[Path]:
 
 
 def spider_class(name: str) -> type:
-    from scrapy.spiderloader import SpiderLoader
-
     from crawlers import settings as project_settings
+    from crawlers.registry import spider_loader
 
-    loader = SpiderLoader.from_settings(
+    loader = spider_loader(
         get_crawler(settings_dict={"SPIDER_MODULES": project_settings.SPIDER_MODULES}).settings
     )
     return loader.load(name)

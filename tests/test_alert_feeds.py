@@ -366,8 +366,8 @@ def test_every_spider_has_a_demo_fixture() -> None:
     fixtures marked `"demo": true`, or (the curated source) every file of the record."""
     import json
 
+    from crawlers.registry import spider_classes
     from demo.build_snapshot import demo_records
-    from warehouse.registry import spider_classes
 
     for spider in spider_classes():
         records = demo_records(spiders=[spider.name])

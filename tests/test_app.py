@@ -15,11 +15,13 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
+from crawlers.registry import source_records
 from tests.conftest import query
 from warehouse.build import build
 from warehouse.db import DataDir, connect_work
 from warehouse.load import load_reports
 from warehouse.publish import publish
+from warehouse.sources import write_sources_table
 from webapp import map_page, mapview, schema, shapes, ui
 from webapp.incidents_page import build_query
 from webapp.trends_page import safe_csv
@@ -161,6 +163,9 @@ def real_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     con = connect_work(data_dir)
     try:
         load_reports(con, rows)
+        # what the spiders declare (their homes bound their reports' links), as
+        # build_and_publish's callers pass it: the warehouse loads no spider itself
+        write_sources_table(con, source_records())
         build(con)
         publish(con, data_dir)
     finally:

@@ -229,3 +229,91 @@ def test_the_tables_are_part_of_the_crawler_code_version() -> None:
     for table in TABLES + ("cause_phrases.csv",):
         assert (DATA / table).resolve() in covered, table
     assert (root / "warehouse/taxonomies/providers.csv").resolve() in covered
+
+
+# ---------------------------------------------------------------- backup-phone cues
+CUES = phrase_tables.backup_phone_cues()
+
+
+def test_the_backup_phone_engine_runs_on_the_cue_table() -> None:
+    places = {cue.where for cue in CUES}
+    assert places == set(phrase_tables.PHONE_CUE_PLACES)
+    assert classify.phone_cue_groups(CUES) == classify._PHONE_CUES
+    rows = _raw("backup_phone_cues.csv")
+    assert len(rows) == len(CUES)
+    assert all(row["why"].strip() and row["example"].strip() for row in rows)
+    keys = [(row["where"], row["cue"]) for row in rows]
+    assert len(keys) == len(set(keys)), "a cue is listed twice for one place"
+
+
+def _one_number(example: str) -> tuple[str, int, int]:
+    (scored,) = classify.phone_scores(example)  # every example holds exactly one number
+    number = scored[1]
+    start = example.find(number)
+    assert start >= 0, f"write the number of {example!r} as NPA-NXX-XXXX"
+    return number, start, start + len(number)
+
+
+@pytest.mark.parametrize("cue", CUES, ids=lambda c: f"{c.where}-{c.cue}")
+def test_backup_cue_decides_its_example(cue: phrase_tables.PhoneCue) -> None:
+    """The cue is in its example where the row says; the example's number is the backup
+    number (a cue for) or is not (a cue against), and the other way round without the row:
+    each row decides its own example."""
+    number, start, end = _one_number(cue.example)
+    window = cue.example[end:] if cue.where == "after" else cue.example[:start]
+    assert cue.regex.search(window), f"{cue.cue!r} is not {cue.where} the number"
+    without = classify.phone_cue_groups(c for c in CUES if c != cue)
+    found = classify.find_backup_phone(cue.example)
+    found_without = classify.find_backup_phone(cue.example, without)
+    if cue.weight > 0:
+        assert found and found[0] == number, found
+        assert found_without is None, "the example is the backup number without this cue too"
+    else:
+        assert found is None, found
+        assert found_without and found_without[0] == number, "the cue changes nothing"
+
+
+def test_cues_of_one_place_and_weight_count_once() -> None:
+    """'If you cannot get through' holds three cues of one group: 3, not 9."""
+    (only,) = classify.phone_scores("If you cannot get through, call 605-555-0100.")
+    assert only[0] == 3 + 2
+
+
+def test_removing_a_cue_changes_what_the_classifier_reports() -> None:
+    """Through the whole classifier: without the 'media' cue a press line becomes the
+    alert's backup number."""
+    alert = classify.AlertText(
+        event_code="TOE",
+        description="911 service is down in Lincoln County. Media may call 605-555-0199.",
+    )
+    assert classify.classify_alert(alert).backup_phone is None
+    without = classify.phone_cue_groups(c for c in CUES if (c.where, c.cue) != ("before", "media"))
+    assert classify.find_backup_phone(alert.description, without)[0] == "605-555-0199"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda s: s.replace("instead,before,3,", "instead,beside,3,", 1), "where must be"),
+        (lambda s: s.replace("instead,before,3,", "instead,before,three,", 1), "whole number"),
+        (lambda s: s.replace("police,label,2,", "police,label,-2,", 1), "does nothing"),
+        (lambda s: s.replace("police,label,2,", "police,label,3,", 1), "the same score"),
+        (lambda s: s.replace(",instead\n", ",(instead\n", 1), "not a valid regular expression"),
+    ],
+)
+def test_a_malformed_cue_names_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: Callable[[str], str], message: str
+) -> None:
+    text = (DATA / "backup_phone_cues.csv").read_text(encoding="utf-8")
+    (tmp_path / "backup_phone_cues.csv").write_text(edit(text), encoding="utf-8")
+    monkeypatch.setattr(phrase_tables, "DATA_DIR", tmp_path)
+    with pytest.raises(TableError, match=r"backup_phone_cues\.csv line \d+: .*" + message):
+        phrase_tables.backup_phone_cues.__wrapped__()
+
+
+def test_the_cue_table_is_part_of_the_crawler_code_version() -> None:
+    from crawlers import pages
+
+    root = Path(pages._PACKAGE_ROOT)
+    covered = {p.resolve() for g in pages._CODE_GLOBS for p in root.glob(g)}
+    assert (DATA / "backup_phone_cues.csv").resolve() in covered

@@ -23,7 +23,7 @@ def test_the_reference_does_not_depend_on_where_the_project_is() -> None:
 
 
 def test_the_readme_lists_every_source_as_it_declares_itself() -> None:
-    from warehouse.registry import spider_classes
+    from crawlers.registry import spider_classes
 
     readme = clidoc.README.read_text()
     assert readme == clidoc.render_readme(readme), "run `uv run python -m outages.clidoc`"
@@ -40,7 +40,7 @@ def test_a_readme_without_the_table_markers_is_an_error() -> None:
 
 
 def test_the_deploy_page_lists_every_source_with_its_cadence() -> None:
-    from warehouse.registry import spider_classes
+    from crawlers.registry import spider_classes
 
     deploy = clidoc.DEPLOY.read_text()
     assert deploy == clidoc.render_deploy(deploy), "run `uv run python -m outages.clidoc`"

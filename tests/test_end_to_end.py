@@ -42,7 +42,7 @@ def test_demo_publishes_reports_outages_and_threads(demo_dir: Path) -> None:
     ) == [(0,)]
     sources = {row[0] for row in query(demo_dir, "SELECT DISTINCT source FROM reports")}
     # every source is in the quick start's demo (no hand-kept count: the registered spiders)
-    from warehouse.sources import spider_classes
+    from crawlers.registry import spider_classes
 
     assert sources == {spider.name for spider in spider_classes()}
 

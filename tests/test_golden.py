@@ -10,7 +10,7 @@ CASES = case_dirs()
 
 
 def test_there_are_golden_cases_for_every_spider() -> None:
-    from warehouse.registry import spider_classes
+    from crawlers.registry import spider_classes
 
     spiders = {case.parent.name for case in CASES}
     assert {spider.name for spider in spider_classes()} <= spiders

@@ -15,14 +15,17 @@ from tests.warehouse_rows import T0, report
 from warehouse.build import SQL_DIR, build
 from warehouse.db import DataDir, connect_work
 from warehouse.load import load_reports
+from warehouse.sources import ensure_sources_table
 
 # What the build derives. The aggregate tables are read from aggregates.sql, so a table added
 # there is compared too.
 DERIVED_TABLES = ("reports", "report_counties", "incidents", "incident_counties") + tuple(
     re.findall(r"^CREATE OR REPLACE TABLE (\w+)", (SQL_DIR / "aggregates.sql").read_text(), re.M)
 )
-# What a crawl loads: the inputs of a build besides the reference tables.
-LOADED_TABLES = ("crawled_reports", "crawl_runs")
+# What a crawl loads, and the spiders' metadata that build_and_publish's caller stores (the
+# incidents name a backup number's source by its title): the inputs of a build besides the
+# reference tables.
+LOADED_TABLES = ("crawled_reports", "crawl_runs", "sources")
 
 ALERT_KEY = "sender,A,2024-04-17T17:00:00-05:00"
 
@@ -61,6 +64,8 @@ def from_scratch(source: duckdb.DuckDBPyConnection, tmp_path: Path) -> dict:
     """Copy only what was loaded into a new warehouse, build it there, return its tables."""
     fresh = connect_work(DataDir(tmp_path / "fresh"))
     try:
+        ensure_sources_table(source)
+        ensure_sources_table(fresh)
         for table in LOADED_TABLES:
             rows = source.sql(f"SELECT * FROM {table}").to_arrow_table()
             fresh.register("_copy", rows)

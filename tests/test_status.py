@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from crawlers.registry import source_records
 from warehouse.db import MIGRATIONS_DIR, DataDir
 from warehouse.status import (
     data_age,
@@ -149,7 +150,7 @@ def test_status_json_and_source_freshness(tmp_path: Path, monkeypatch) -> None:
     (tmp_path / "publication.json").write_text(
         json.dumps({"published_at": now.replace(microsecond=0).isoformat()})
     )
-    document = write_status(data_dir, con)
+    document = write_status(data_dir, con, source_records())
     on_disk = json.loads((tmp_path / "status.json").read_text())
     assert on_disk == json.loads(json.dumps(document))
     rows = {row["spider"]: row for row in on_disk["sources"]}
@@ -162,7 +163,10 @@ def test_status_json_and_source_freshness(tmp_path: Path, monkeypatch) -> None:
 
     # Read back for `outages spiders` and the About page; a watcher that died leaves
     # status.json behind, and its sources go late as the clock moves on.
-    later = {r["spider"]: r for r in source_freshness(data_dir, now + timedelta(minutes=11))}
+    later = {
+        r["spider"]: r
+        for r in source_freshness(data_dir, now + timedelta(minutes=11), sources=source_records())
+    }
     assert later["nws_alerts"]["state"] == "late"
     assert later["nws_alerts"]["since"] is not None
     assert later["ipaws_feed"]["state"] == "failing"
@@ -170,5 +174,5 @@ def test_status_json_and_source_freshness(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_no_data_at_all(tmp_path: Path) -> None:
-    rows = source_freshness(DataDir(tmp_path))
+    rows = source_freshness(DataDir(tmp_path), sources=source_records())
     assert rows and {row["state"] for row in rows} == {"never"}

@@ -20,6 +20,7 @@ import duckdb
 import pytest
 from markdown_it import MarkdownIt
 
+from crawlers.registry import source_records
 from tests.conftest import outages
 from tests.test_app import open_page, texts
 from tests.test_app import report as app_report
@@ -30,6 +31,7 @@ from warehouse.feeds import build_feed, incident_json, read_incidents
 from warehouse.incidents import Report, authoritative_backup, is_corroborated
 from warehouse.load import load_reports
 from warehouse.publish import publish
+from warehouse.sources import write_sources_table
 
 ROOT = Path(__file__).resolve().parents[1]
 BEACON = "beacon.example"
@@ -165,6 +167,9 @@ def hostile_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     con = connect_work(data_dir)
     try:
         load_reports(con, rows)
+        # what the spiders declare (their homes bound their reports' links), as
+        # build_and_publish's callers pass it: the warehouse loads no spider itself
+        write_sources_table(con, source_records())
         build(con)
         publish(con, data_dir)
     finally:
@@ -280,9 +285,15 @@ def test_backup_rule_in_the_incident_facts() -> None:
     assert authoritative_backup(disagree) is None
     same = [r("a", "alert", "913-555-0100"), r("b", "agency", "(913) 555-0100", "t")]
     assert authoritative_backup(same) is not None
-    # Who gave it: an agency's source title (as its spider declares it), an alert's sender.
-    agency = authoritative_backup([r("a", "agency", "512-555-0101", "tx_csec")])
+    # Who gave it: an agency's source title (as its spider declares it, passed in as the
+    # stored `sources` table gives it), an alert's sender; no title known: the spider's name.
+    from crawlers.registry import source_records
+    from warehouse.sources import source_titles
+
+    titles = source_titles(source_records())
+    agency = authoritative_backup([r("a", "agency", "512-555-0101", "tx_csec")], titles)
     assert agency[1].startswith("Texas Commission on State Emergency Communications")
+    assert authoritative_backup([r("a", "agency", "512-555-0101", "tx_csec")])[1] == "tx_csec"
     assert not is_corroborated([r("a", "news", None)])
     assert is_corroborated([r("a", "news", None), r("b", "news", None, "t")])
 

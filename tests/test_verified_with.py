@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from crawlers.registry import spider_classes
 from tests.golden import FIXTURES
-from warehouse.sources import declared, spider_classes, verified_text
+from warehouse.sources import declared, verified_text
 
 PROVENANCE_KEYS = ("source", "retrieved_via", "changes")
 SPIDERS = spider_classes()
@@ -158,7 +159,7 @@ def test_the_published_sources_table_holds_every_spider_and_is_documented() -> N
     from warehouse.sources import write_sources_table
 
     con = duckdb.connect()
-    assert write_sources_table(con) == len(SPIDERS)
+    assert write_sources_table(con, [declared(s) for s in SPIDERS]) == len(SPIDERS)
     rows = con.execute(
         "SELECT spider, verified_with, verified_count, unverified_because, checked_by FROM sources"
     ).fetchall()
@@ -176,3 +177,18 @@ def test_the_published_sources_table_holds_every_spider_and_is_documented() -> N
     section = dictionary.split("## `sources`", 1)[1].split("\n## ", 1)[0]
     documented = [line.split("`")[1] for line in section.splitlines() if line.startswith("| `")]
     assert documented == columns
+
+
+def test_the_stored_table_gives_back_the_records_it_was_given() -> None:
+    """The warehouse's readers (status.json, incident titles, the About page) read the
+    stored table instead of the spiders: it must give back exactly what they declared."""
+    import duckdb
+
+    from crawlers.registry import source_records
+    from warehouse.sources import stored_sources, write_sources_table
+
+    records = source_records()
+    con = duckdb.connect()
+    assert stored_sources(con) == []  # no table yet: no sources, not an error
+    write_sources_table(con, list(reversed(records)))
+    assert stored_sources(con) == sorted(records, key=lambda r: r["spider"])

@@ -412,7 +412,10 @@ def incident_facts(
     counties_by_state: Mapping[str, list[str]],
     state_names: Mapping[str, str],
     county_names: Mapping[str, str] | None = None,
+    source_titles: Mapping[str, str] | None = None,
 ) -> Incident:
+    """`source_titles`: spider name -> declared source title (the `sources` table), for the
+    "per <who>" of a backup number; a source without one is named by its spider."""
     reports = sorted(reports, key=lambda r: r.order_key)
     earliest = reports[0]
     # Places from alerts, agencies, the FCC and curated records when there are any: a news
@@ -467,7 +470,7 @@ def incident_facts(
         backup_numbers_reported=backup_numbers_reported(reports),
         corroborated=is_corroborated(reports),
     )
-    backup = authoritative_backup(reports)
+    backup = authoritative_backup(reports, source_titles)
     if backup:
         number, by, at = backup
         incident.authoritative_backup_number = number
@@ -488,16 +491,19 @@ def is_authoritative(report: Report) -> bool:
     return report.source_kind in AUTHORITATIVE_KINDS
 
 
-def authoritative_backup(reports: list[Report]) -> tuple[str, str, datetime | None] | None:
+def authoritative_backup(
+    reports: list[Report], source_titles: Mapping[str, str] | None = None
+) -> tuple[str, str, datetime | None] | None:
     """(number, who gave it, when) when authoritative reports give a backup number and all of
     them give the same one; None when none does or two of them disagree (a wrong number is
     the worst thing this product can show, so a disagreement shows none). `who` is the
-    alert's sender name, else the source's title; `when` the latest report that gave it."""
+    alert's sender name, else the source's title (from `source_titles`); `when` the latest
+    report that gave it."""
     given = [r for r in reports if is_authoritative(r) and r.backup_phone]
     if not given or len({_numbers(r.backup_phone) for r in given}) != 1:
         return None
     latest = max(given, key=lambda r: r.order_key)
-    return latest.backup_phone, source_label(latest), latest.published_at
+    return latest.backup_phone, source_label(latest, source_titles), latest.published_at
 
 
 def _numbers(text: str) -> frozenset[str]:
@@ -506,27 +512,11 @@ def _numbers(text: str) -> frozenset[str]:
     return frozenset(re.sub(r"\D", "", n)[-10:] for n in text.split(",") if n.strip())
 
 
-def source_label(report: Report) -> str:
+def source_label(report: Report, source_titles: Mapping[str, str] | None = None) -> str:
     """Who said it, for "per <who>, 14:05": an alert's sender, else the source's title."""
     if report.source_kind == "alert" and report.sender_name:
         return report.sender_name
-    return source_titles().get(report.source, report.source)
-
-
-def source_titles() -> dict[str, str]:
-    """Spider name -> its declared source title (loaded once, only when a number needs it)."""
-    global _SOURCE_TITLES
-    if _SOURCE_TITLES is None:
-        try:
-            from warehouse.registry import spider_classes
-
-            _SOURCE_TITLES = {s.name: s.source_title for s in spider_classes()}
-        except Exception:  # no spider project here (a bare warehouse): names stand in
-            _SOURCE_TITLES = {}
-    return _SOURCE_TITLES
-
-
-_SOURCE_TITLES: dict[str, str] | None = None
+    return (source_titles or {}).get(report.source, report.source)
 
 
 def backup_numbers_reported(reports: list[Report]) -> list[str]:
@@ -692,7 +682,10 @@ def build_incidents(con) -> int:
 
 
 def reference_maps(con) -> dict:
-    """Populations and names for incident facts, from the reference tables."""
+    """Populations and names for incident facts, from the reference tables, and the sources'
+    titles from the `sources` table (which the caller of build_and_publish wrote)."""
+    from warehouse.sources import source_titles, stored_sources
+
     counties = con.execute(
         "SELECT county_fips, state_code, population, geometry IS NOT NULL, county_name "
         "FROM counties"
@@ -708,6 +701,7 @@ def reference_maps(con) -> dict:
         "state_population": {code: pop for code, _, pop in states if pop},
         "counties_by_state": {k: sorted(v) for k, v in by_state.items()},
         "state_names": {code: name for code, name, _ in states},
+        "source_titles": source_titles(stored_sources(con)),
     }
 
 

@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +22,7 @@ import duckdb
 
 from warehouse.db import DataDir, set_memory_limit
 from warehouse.settings import setting
-from warehouse.sources import write_sources_table
+from warehouse.sources import ensure_sources_table, stored_sources, write_sources_table
 
 logger = logging.getLogger(__name__)
 
@@ -66,15 +67,18 @@ def publish(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> Publication:
     # Sized to the reports now held (a crawl may have added millions since the connection
     # was opened): the copy builds the published file's primary-key indexes in memory.
     set_memory_limit(con)
+    # What each spider declares (coverage, cadence, what its parser was checked against,
+    # robots and terms) is the working database's `sources` table, which build_and_publish
+    # writes from the records its caller passes; the copy below publishes it, and the app
+    # reads it, never the spiders themselves. A database nobody gave records to publishes
+    # an empty one, so the published file always has the table.
+    ensure_sources_table(con)
     con.execute("CHECKPOINT")
     con.execute(f"ATTACH '{temp}' AS _publish (STORAGE_VERSION '{PUBLISH_STORAGE_VERSION}')")
     try:
         con.execute(f"COPY FROM DATABASE {source_db} TO _publish")
         for internal in INTERNAL_TABLES:
             con.execute(f"DROP TABLE IF EXISTS _publish.{internal}")
-        # What each spider declares (coverage, cadence, what its parser was checked
-        # against, robots and terms): the app reads this, never the spiders themselves.
-        write_sources_table(con, "_publish.sources")
         con.execute(
             "CREATE TABLE _publish.publication AS SELECT ?::TIMESTAMPTZ AS published_at, "
             "? AS storage_version",
@@ -130,6 +134,7 @@ def build_and_publish(
     con: duckdb.DuckDBPyConnection,
     data_dir: DataDir,
     *,
+    sources: Sequence[Mapping[str, Any]] | None,
     skip_build_if_current: bool = False,
     only_publish_if_changed: bool = False,
     max_publish_age: float | None = None,
@@ -137,6 +142,12 @@ def build_and_publish(
     """The one build-and-publish, for `outages crawl`/`build`, the watcher and `scrapy crawl`:
     build (and record the build), publish, then feeds, webhooks and status.json. The caller
     holds the crawl lock.
+
+    `sources`: what every spider declares (`declared()` records, from
+    crawlers/registry.py's `source_records()`): stored as the `sources` table before the
+    build, so the incidents' "per <source title>", status.json and the published table all
+    read the same records. The warehouse loads no spider itself; None keeps the table the
+    working database already holds (required, so that no caller forgets it by accident).
 
     `skip_build_if_current`: a crawl that loaded nothing new since the last build by this
     code skips the build (the derived tables are current). `only_publish_if_changed`: the
@@ -147,7 +158,14 @@ def build_and_publish(
     from warehouse.buildlog import build_is_current, record_build
     from warehouse.status import write_status
 
-    if skip_build_if_current and build_is_current(con):
+    ensure_sources_table(con)
+    sources_changed = False
+    if sources is not None:
+        before = stored_sources(con)
+        write_sources_table(con, sources)
+        # a changed title must reach the incidents' "per <title>" even with no new reports
+        sources_changed = stored_sources(con) != before
+    if skip_build_if_current and not sources_changed and build_is_current(con):
         counts = table_counts(con)
     else:
         counts = build(con)
@@ -158,7 +176,7 @@ def build_and_publish(
         age = publication_age_seconds(data_dir)
         fresh = age is not None and (max_publish_age is None or age <= max_publish_age)
         if not result["changed"] and fresh:
-            write_status(data_dir, con)
+            write_status(data_dir, con, stored_sources(con))
             return result
     publication = publish(con, data_dir)
     result.update(
@@ -171,7 +189,8 @@ def build_and_publish(
 
 
 def content_fingerprint(con: Any) -> str:
-    """What the public sees of reports and incidents, minus what every re-crawl changes."""
+    """What the public sees of reports, incidents and sources, minus what every re-crawl
+    changes."""
     reports = con.execute(
         "SELECT count(*), coalesce(bit_xor(hash(*COLUMNS(* EXCLUDE "
         "(fetched_at, loaded_at, archive_ref, crawl_run_id)))), 0) FROM reports"
@@ -179,7 +198,13 @@ def content_fingerprint(con: Any) -> str:
     incidents = con.execute(
         "SELECT count(*), coalesce(bit_xor(hash(*COLUMNS(*))), 0) FROM incidents"
     ).fetchone()
-    return f"r{reports[0]}-{reports[1]:x}-i{incidents[0]}-{incidents[1]:x}"
+    sources = con.execute(
+        "SELECT count(*), coalesce(bit_xor(hash(*COLUMNS(*))), 0) FROM sources"
+    ).fetchone()
+    return (
+        f"r{reports[0]}-{reports[1]:x}-i{incidents[0]}-{incidents[1]:x}"
+        f"-s{sources[0]}-{sources[1]:x}"
+    )
 
 
 def after_publish(data_dir: DataDir, con: Any | None = None) -> dict[str, Any]:
@@ -189,7 +214,13 @@ def after_publish(data_dir: DataDir, con: Any | None = None) -> dict[str, Any]:
     lock. Each step is guarded: a failure is logged and never undoes the publish.
     """
     from warehouse.feeds import deliver_webhooks, write_feeds
+    from warehouse.sources import published_sources
     from warehouse.status import write_status
+
+    def status() -> dict[str, Any]:
+        # the sources the caller of build_and_publish stored (the warehouse loads no spider)
+        sources = stored_sources(con) if con is not None else published_sources(data_dir)
+        return write_status(data_dir, con, sources)["summary"]
 
     done: dict[str, Any] = {}
     problems: list[dict[str, Any]] = []  # bad records cleaned on the way: crawl_errors rows
@@ -199,7 +230,7 @@ def after_publish(data_dir: DataDir, con: Any | None = None) -> dict[str, Any]:
             lambda: write_feeds(data_dir.published_db, data_dir.root / "feeds", problems=problems),
         ),
         ("webhooks", lambda: deliver_webhooks(data_dir.published_db, data_dir.root, problems)),
-        ("status", lambda: write_status(data_dir, con)["summary"]),
+        ("status", status),
     ]
     if con is not None:
         steps.append(("fingerprint", lambda: _store_fingerprint(data_dir, con)))

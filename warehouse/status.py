@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -158,28 +158,29 @@ def source_rows(
     now: datetime,
     scale: float,
     watch_info: Mapping[str, Any] | None = None,
+    sources: Sequence[Mapping[str, Any]] = (),
 ) -> list[dict[str, Any]]:
-    """One row per spider: metadata, state, since, and the facts behind them."""
-    from warehouse.registry import spider_classes
-
+    """One row per source in `sources` (the spiders' declared records, warehouse/sources.py):
+    metadata, state, since, and the facts behind them."""
     watch_info = watch_info or {}
     running = set(watch_info.get("running") or [])
     next_runs = watch_info.get("next_run_at") or {}
     rows = []
-    for spider in spider_classes():
-        fact = dict(facts.get(spider.name) or {})
-        state, since = freshness(spider.cadence_minutes, fact, now, scale)
+    for source in sorted(sources, key=lambda row: row["spider"]):
+        name = source["spider"]
+        fact = dict(facts.get(name) or {})
+        state, since = freshness(source["cadence_minutes"], fact, now, scale)
         rows.append(
             {
-                "spider": spider.name,
-                "title": spider.source_title,
-                "kind": getattr(spider, "source_kind", "unknown"),
-                "cadence_minutes": spider.cadence_minutes,
+                "spider": name,
+                "title": source["title"],
+                "kind": source.get("kind") or "unknown",
+                "cadence_minutes": source["cadence_minutes"],
                 "state": state,
                 "since": since,
-                **{name: fact.get(name) for name in FACT_FIELDS},
-                "running": spider.name in running,
-                "next_run_at": next_runs.get(spider.name),
+                **{field: fact.get(field) for field in FACT_FIELDS},
+                "running": name in running,
+                "next_run_at": next_runs.get(name),
             }
         )
     return rows
@@ -190,10 +191,11 @@ def status_document(
     data_dir: DataDir,
     facts: Mapping[str, Mapping[str, Any]],
     now: datetime | None = None,
+    sources: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     scale = cadence_scale()
-    rows = source_rows(facts, now, scale, read_watch_info(data_dir))
+    rows = source_rows(facts, now, scale, read_watch_info(data_dir), sources)
     summary = {state: sum(r["state"] == state for r in rows) for state in STATES}
     return {
         "generated_at": _iso(now),
@@ -220,27 +222,34 @@ def read_source_checks(data_dir: DataDir) -> list[dict[str, Any]]:
     return results if isinstance(results, list) else []
 
 
-def write_status(data_dir: DataDir, con: duckdb.DuckDBPyConnection | None = None) -> dict[str, Any]:
+def write_status(
+    data_dir: DataDir,
+    con: duckdb.DuckDBPyConnection | None,
+    sources: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
     """Compute and write `DIR/status.json` atomically; return it.
 
     Pass the working database's connection when you hold the crawl lock (after a run, at
-    publish); without one, the published database is read.
+    publish); without one, the published database is read. `sources`: the spiders'
+    declared records (warehouse/sources.py: the caller that knows the spiders passes them,
+    the publish passes the stored `sources` table).
     """
     facts = run_facts(con) if con is not None else published_facts(data_dir)
-    document = status_document(data_dir, facts)
+    document = status_document(data_dir, facts, sources=sources)
     write_json_atomic(data_dir.root / STATUS_FILE, document)
     return document
 
 
-def refresh_status(data_dir: DataDir) -> dict[str, Any]:
+def refresh_status(data_dir: DataDir, sources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Rewrite `status.json` from the facts already known (no working database needed).
 
     For the watcher between runs and at shutdown: states move with the clock (fresh to
     late) and the watcher's running/next-run information stays current. Hold the crawl
-    lock while calling it, so no run writes a newer file meanwhile.
+    lock while calling it, so no run writes a newer file meanwhile. `sources` as for
+    `write_status`.
     """
     facts = merge_facts(published_facts(data_dir), status_facts(read_status(data_dir)))
-    document = status_document(data_dir, facts)
+    document = status_document(data_dir, facts, sources=sources)
     write_json_atomic(data_dir.root / STATUS_FILE, document)
     return document
 
@@ -277,8 +286,14 @@ def published_facts(data_dir: DataDir) -> dict[str, dict[str, Any]]:
         return {}
 
 
-def source_freshness(data_dir: DataDir, now: datetime | None = None) -> list[dict[str, Any]]:
-    """One row per source (for `outages spiders` and the app's About page).
+def source_freshness(
+    data_dir: DataDir,
+    now: datetime | None = None,
+    *,
+    sources: Sequence[Mapping[str, Any]],
+) -> list[dict[str, Any]]:
+    """One row per source in `sources` (the spiders' declared records: for `outages spiders`
+    and the app's About page, the published `sources` table).
 
     Keys: spider, title, kind, cadence_minutes, state (fresh/late/failing/never), since,
     last_run_at, last_finished_at, last_status, last_ok_at, consecutive_failures,
@@ -288,7 +303,7 @@ def source_freshness(data_dir: DataDir, now: datetime | None = None) -> list[dic
     now = now or datetime.now(UTC)
     facts = merge_facts(published_facts(data_dir), status_facts(read_status(data_dir)))
     scale = read_status(data_dir).get("cadence_scale") or cadence_scale()
-    return source_rows(facts, now, float(scale), read_watch_info(data_dir))
+    return source_rows(facts, now, float(scale), read_watch_info(data_dir), sources)
 
 
 def status_facts(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

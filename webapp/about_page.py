@@ -194,7 +194,7 @@ def coverage(pub: data.Published) -> None:
     st.subheader("Sources and freshness", anchor=False)
     try:
         table = sources_table(str(pub.path), pub.version)
-    except Exception as exc:  # the spider registry must not break the page
+    except Exception as exc:  # an unreadable sources table must not break the page
         st.warning(f"The list of sources could not be read: {md_text(exc)}")
         return
     if table.empty:
