@@ -21,7 +21,7 @@ from crawlers.spiders.formats.article import NewsListingSpider, is_feed
 LISTING = "https://www.example-county.gov/RSSFeed.aspx?ModID=63&CID=All-0"
 
 # CONSTRUCTED: a CivicPlus-style Alert Center feed (RSS 2.0), two alerts and one entry
-# older than the crawl's --since, plus an entry with no link.
+# older than the crawl's --since (followed all the same), plus an entry with no link.
 FEED = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel>
 <title>Example County - Alert Center - Emergency</title>
@@ -79,11 +79,13 @@ def _run(spidercls: type, body: bytes, content_type: str = "application/rss+xml"
     }
 
 
-def test_a_feed_listing_follows_its_entries_within_the_crawl_window() -> None:
+def test_a_feed_listing_follows_every_entry() -> None:
+    # an entry older than --since too: a feed is its own window, as a listing's first page
     result = _run(_FeedSpider, FEED)
     assert result["requests"] == [
         "https://www.example-county.gov/AlertCenter.aspx?AID=911-Outage-12",
         "https://www.example-county.gov/AlertCenter.aspx?AID=Road-11",
+        "https://www.example-county.gov/AlertCenter.aspx?AID=Old-1",
     ]
     assert result["items"] == []
     # the entry without a link is recorded, not silently dropped
@@ -96,6 +98,7 @@ def test_feed_entries_can_be_the_reports_themselves() -> None:
     assert [i["title"] for i in items] == [
         "911 service outage in Example County",
         "Road closure on County Road 12",
+        "An old alert",
     ]
     first = items[0]
     assert first["source_url"].endswith("AID=911-Outage-12")

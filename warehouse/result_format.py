@@ -10,6 +10,7 @@ use (`warehouse.export.text_select`).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import io
@@ -121,7 +122,9 @@ def _duckdb_text(table: pa.Table, all_text: bool) -> list[pa.ChunkedArray]:
 
 @functools.cache
 def _formatter() -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(config={"threads": 1, "enable_external_access": False})
+    con = duckdb.connect(config={"threads": 1, "enable_external_access": False})
+    atexit.register(con.close)  # closed before the interpreter's teardown, not after it
+    return con
 
 
 def display_table(table: pa.Table, columns: list[str]) -> Any:

@@ -150,7 +150,9 @@ def stored_sources(con: duckdb.DuckDBPyConnection) -> list[SourceRecord]:
     records = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     for record in records:
         record["verified_with"] = list(record["verified_with"] or [])
-        record["checked"] = verified_text(record["verified_count"] or 0)
+        record["checked"] = verified_text(
+            record["verified_count"] or 0, checked_by=record.get("checked_by")
+        )
     return records
 
 

@@ -69,6 +69,8 @@ class MaBpdSpider(NewsListingSpider):
 
     # the current list; BPDNews.com pages (recorded or replayed) parse the same way
     listing_urls = ("https://police.boston.gov/stories-in-the-news/",)
+    # where the recorded real listing is (the address of its day)
+    former_listing_urls = ("https://bpdnews.com/news",)
     # posts: police.boston.gov/<y>/<mm>/<dd>/<slug>/ (WordPress), bpdnews.com/news/<y>/<m>/
     # <d>/<slug> (Squarespace) and /blog/<y>/<mm>/<dd>/<slug> (its earlier blog, 2007)
     article_allow = (

@@ -50,6 +50,8 @@ class TxFortworthNewsSpider(NewsListingSpider):
 
     # the homepage's News list (recorded, real) and the news index (not recorded)
     listing_urls = ("https://www.fortworthtexas.gov/", "https://www.fortworthtexas.gov/news/")
+    # where the recorded real listing is (the address of its day)
+    former_listing_urls = ("http://fortworthtexas.gov/",)
     # items only: /news/<yyyy>/<mm>/<slug>/ (real, 2018) or /news/<slug> (a guess for the
     # rebuilt site), never the index /news/ itself ("More News")
     article_allow = r"^https?://(?:www\.)?fortworthtexas\.gov/news/(?:\d{4}/\d{2}/)?[\w-]+/?$"

@@ -433,6 +433,9 @@ class NewsListingSpider(OutageSpider):
     """
 
     listing_urls: tuple[str, ...] = ()
+    #: Addresses the source's listing had before (recorded copies sit at them): read as
+    #: listings and replayed, never fetched live.
+    former_listing_urls: tuple[str, ...] = ()
     article_allow: str = r"."
     item_css: str | None = None
     link_css: str = "a"
@@ -464,10 +467,26 @@ class NewsListingSpider(OutageSpider):
         for url in self.listing_urls:
             yield self.request(url, self.parse)
 
+    def is_start_url(self, url: str) -> bool:
+        """A replay also starts from the archived article pages of this spider's own site
+        (a recorded release that no recorded listing links to is still replayed) and from
+        its former listing addresses, besides its listings."""
+        from crawlers.archive import canonical_url
+
+        if super().is_start_url(url) or canonical_url(url) in {
+            canonical_url(u) for u in self.former_listing_urls
+        }:
+            return True
+        host = (urlsplit(url).hostname or "").lower()
+        own_site = any(
+            host == domain or host.endswith("." + domain) for domain in self.allowed_domains
+        )
+        return own_site and bool(re.search(self.article_allow, url))
+
     # ---- which kind of page ------------------------------------------------------------
     def is_listing(self, response: Response) -> bool:
         url = response.url.split("#")[0]
-        bases = [u.split("?")[0] for u in self.listing_urls]
+        bases = [u.split("?")[0] for u in (*self.listing_urls, *self.former_listing_urls)]
         if any(url.split("?")[0] == base for base in bases):
             return True
         if re.search(self.article_allow, url) and url.startswith(("http://", "https://")):
@@ -513,9 +532,11 @@ class NewsListingSpider(OutageSpider):
         yield self.request(nxt, self.parse, meta={"listing_page": page + 1})
 
     def parse_feed_listing(self, response: Response) -> Iterator[OutageReport | Request]:
-        """A listing published as RSS/Atom: its entries (not older than ``--since``) are
-        followed to their article pages, or, with ``feed_entries_are_reports``, are the
-        reports themselves (alert feeds whose entry text is the whole notice)."""
+        """A listing published as RSS/Atom: its entries are followed to their article pages,
+        or, with ``feed_entries_are_reports``, are the reports themselves (alert feeds whose
+        entry text is the whole notice). Every entry, as on an HTML listing's first page: a
+        feed is its own window (``--since`` only stops paging, which a feed does not have),
+        and page memory skips what was loaded before."""
         try:
             feed = parse_feed(response.body)
         except FeedError as exc:
@@ -527,13 +548,10 @@ class NewsListingSpider(OutageSpider):
                 error_type="FeedEntrySkipped",
                 archive_ref=response.meta.get("archive_ref"),
             )
-        since = datetime.combine(self.since, time(0), tzinfo=UTC)
         pattern = re.compile(self.article_allow)
         for entry in feed.entries:
             url = urljoin(response.url, entry.link)
             if not pattern.search(url):
-                continue
-            if entry.published is not None and entry.published < since:
                 continue
             if self.feed_entries_are_reports:
                 article = Article(
