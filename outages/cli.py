@@ -463,8 +463,9 @@ def sources_check(spiders: tuple[str, ...], as_json: bool, settings: tuple[str, 
     """One polite request per start URL of each spider (default: all), obeying robots.txt,
     through the real engine and parser; nothing is written to the warehouse. Prints a table
     per source and exits 1 when any source drifted (unreachable, non-2xx, disallowed by
-    robots.txt, expected structure missing, parse errors, or zero items where the spider
-    does not declare empty_ok_because). The first command to run on a networked machine."""
+    robots.txt, expected structure missing, parse errors, or neither items nor article links
+    where the spider does not declare empty_ok_because). The first command to run on a
+    networked machine."""
     import json as json_module
 
     from outages.crawl import spider_names

@@ -65,6 +65,7 @@ def check_sources(names: list[str], extra_settings: dict[str, Any] | None = None
                 "start_urls": [],
                 "responses": [],
                 "items": 0,
+                "links": 0,
                 "outages": 0,
                 "errors": [],
                 "robots": "allowed",
@@ -77,6 +78,9 @@ def check_sources(names: list[str], extra_settings: dict[str, Any] | None = None
             def on_opened(spider: Any, result: dict = result, start_urls: set = start_urls) -> None:
                 result["expected_structure"] = list(spider.expected_structure)
                 result["empty_ok_because"] = spider.empty_ok_because
+
+            def on_closed(spider: Any, result: dict = result, **_: Any) -> None:
+                result["links"] = getattr(spider, "links_not_followed", 0)
 
             def on_scheduled(request: Request, spider: Any, start_urls: set = start_urls) -> None:
                 # With no_follow, every scheduled request that is not a redirect hop is a
@@ -119,9 +123,10 @@ def check_sources(names: list[str], extra_settings: dict[str, Any] | None = None
                 error = f"{kw.get('error_type')}: {kw.get('message')} ({kw.get('url')})"
                 result["errors"].append(error)
 
-            handlers += [on_opened, on_scheduled, on_response, on_item, on_error]
+            handlers += [on_opened, on_closed, on_scheduled, on_response, on_item, on_error]
             crawler.signals.connect(on_scheduled, signal=scrapy_signals.request_scheduled)
             crawler.signals.connect(on_opened, signal=scrapy_signals.spider_opened)
+            crawler.signals.connect(on_closed, signal=scrapy_signals.spider_closed)
             crawler.signals.connect(on_response, signal=scrapy_signals.response_received)
             crawler.signals.connect(on_item, signal=scrapy_signals.item_scraped)
             crawler.signals.connect(on_error, signal=outage_signals.error_recorded)
@@ -155,8 +160,9 @@ def problems(result: dict) -> list[str]:
             found.append("structure missing: " + ", ".join(missing))
     if result["errors"]:
         found.append(f"{len(result['errors'])} parse/download error(s)")
-    if result["items"] == 0 and not result.get("empty_ok_because"):
-        found.append("zero items (the spider declares no empty_ok_because)")
+    # a listing's start page yields links to its articles (not followed here), not items
+    if result["items"] == 0 and not result.get("links") and not result.get("empty_ok_because"):
+        found.append("zero items and zero links (the spider declares no empty_ok_because)")
     return found
 
 
@@ -182,6 +188,7 @@ def render(results: list[dict]) -> None:
             ("HTTP status", statuses),
             ("robots.txt", r["robots"]),
             ("items parsed", str(r["items"])),
+            ("links found (not followed)", str(r.get("links", 0))),
             ("outage items", str(r["outages"])),
             (
                 "structure",

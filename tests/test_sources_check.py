@@ -47,6 +47,11 @@ REAL = {
         "/mesonet.agron.iastate.edu/api/1/nws/afos/list.json",
         real("iem_afos", "real_2026-07-10_list_CLINYC"),
     ),
+    # an agency's HTML listing: its start page yields links to releases, not items
+    "tx_austin_apd": (
+        "/www.austintexas.gov/department/news/296",
+        real("tx_austin_apd", "real_2020-03_police_news_listing"),
+    ),
 }
 
 
@@ -126,6 +131,9 @@ def test_real_responses_pass(site: tuple[Site, str], tmp_path: Path) -> None:
     assert by_spider["nws_alerts"]["items"] == 1
     assert by_spider["openfema_ipaws"]["items"] > 0
     assert by_spider["ipaws_feed"]["items"] == 6
+    # the listing's release links are counted, and not one of them was fetched
+    assert by_spider["tx_austin_apd"]["items"] == 0 and by_spider["tx_austin_apd"]["links"] > 5
+    assert not [p for p in state.requests if p.startswith("/www.austintexas.gov/news/")]
     # one request per start URL: no follow-up pages (iem_afos' product texts) were fetched
     assert not [p for p in state.requests if "/nwstext/" in p]
     # nothing was written to the warehouse of record
@@ -161,6 +169,29 @@ def test_renamed_xml_element_drifts(site: tuple[Site, str], tmp_path: Path) -> N
     assert result.returncode == 1
     problems = by_spider["ipaws_feed"]["problems"]
     assert any("structure missing: xpath://*[local-name()='alerts']" in p for p in problems)
+
+
+def test_changed_css_class_drifts(site: tuple[Site, str], tmp_path: Path) -> None:
+    """The recorded real listing with the class its links sit in renamed (a redesign)."""
+    state, base = site
+    prefix, (content_type, body) = REAL["tx_austin_apd"]
+    assert body.count(b"views-field-title") > 5
+    state.serve(prefix, body.replace(b"views-field-title", b"views-field-headline"), content_type)
+    result, by_spider = check(base, tmp_path, "tx_austin_apd")
+    assert result.returncode == 1
+    problems = by_spider["tx_austin_apd"]["problems"]
+    assert any("structure missing: css:.views-field-title a" in p for p in problems), problems
+    assert not any("css:.view-content .item-list li" in p for p in problems)  # still there
+
+
+def test_a_listing_without_links_drifts(site: tuple[Site, str], tmp_path: Path) -> None:
+    state, base = site
+    prefix, (content_type, body) = REAL["tx_austin_apd"]
+    state.serve(prefix, body.replace(b'href="', b'data-href="'), content_type)
+    result, by_spider = check(base, tmp_path, "tx_austin_apd")
+    assert result.returncode == 1
+    assert by_spider["tx_austin_apd"]["links"] == 0
+    assert any("zero items and zero links" in p for p in by_spider["tx_austin_apd"]["problems"])
 
 
 def test_html_error_page_with_status_200_drifts(site: tuple[Site, str], tmp_path: Path) -> None:

@@ -119,6 +119,9 @@ class OutageSpider(scrapy.Spider):
             from_url = [u for u in from_url.split("\n") if u]
         self.from_urls: list[str] = list(from_url or [])
         self.state = state.upper() if state else None
+        # links a listing gave that were not followed (--from, `outages sources check`): a
+        # listing's parse output is links, so a check counts them beside the items
+        self.links_not_followed = 0
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OutageSpider:
@@ -153,6 +156,7 @@ class OutageSpider(scrapy.Spider):
                     # --from parses the saved pages given, and never goes to the network;
                     # `outages sources check` (no_follow) makes one request per start URL.
                     self.logger.info("not following %s", output.url)
+                    self.links_not_followed += 1
                     continue
                 yield output
         except PageError as exc:

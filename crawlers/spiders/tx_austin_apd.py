@@ -67,16 +67,9 @@ class TxAustinApdSpider(NewsListingSpider):
         "real_2020-02-19_fatality_crash_18_not_outage",
     )
     unverified_because = None
-    # No expected_structure: the recorded listing is of March 2020 and trimmed to its news
-    # list; the live site may have been redesigned since, and `outages sources check` will
-    # say so from the selectors above. A structure probe built on a six-year-old page would
-    # report drift that is only age.
+    # What the listing parser reads, from the recorded real listing (March 2020): should the
+    # live site have been redesigned since, `outages sources check` names the selector
+    # that is gone instead of a crawl quietly falling back to generic links.
+    expected_structure = ("css:.view-content .item-list li", "css:.views-field-title a")
     robots_txt = "not checked: no stored copy of https://www.austintexas.gov/robots.txt found"
     terms = "not found in stored copies"
-
-    def is_listing(self, response) -> bool:  # type: ignore[no-untyped-def]
-        # the recorded listing was served at http://austintexas.gov/...: the same page
-        url = response.url.split("#")[0].split("?")[0]
-        if url.rstrip("/").endswith("austintexas.gov/department/news/296"):
-            return True
-        return super().is_listing(response)

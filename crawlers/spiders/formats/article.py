@@ -467,15 +467,20 @@ class NewsListingSpider(OutageSpider):
         for url in self.listing_urls:
             yield self.request(url, self.parse)
 
+    def is_listing_start(self, url: str) -> bool:
+        """Whether `url` is one of this spider's listings, now or at a former address (the
+        pages `expected_structure` describes)."""
+        from crawlers.archive import canonical_url
+
+        return super().is_start_url(url) or canonical_url(url) in {
+            canonical_url(u) for u in self.former_listing_urls
+        }
+
     def is_start_url(self, url: str) -> bool:
         """A replay also starts from the archived article pages of this spider's own site
         (a recorded release that no recorded listing links to is still replayed) and from
         its former listing addresses, besides its listings."""
-        from crawlers.archive import canonical_url
-
-        if super().is_start_url(url) or canonical_url(url) in {
-            canonical_url(u) for u in self.former_listing_urls
-        }:
+        if self.is_listing_start(url):
             return True
         host = (urlsplit(url).hostname or "").lower()
         own_site = any(
