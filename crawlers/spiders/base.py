@@ -62,6 +62,10 @@ class OutageSpider(scrapy.Spider):
     source_kind: ClassVar[str] = "unknown"
     # Why an empty scrape is normal for this spider; None means an empty scrape is an error.
     empty_ok_because: ClassVar[str | None] = None
+    # Every source is in the quick start's demo, unless it says why not (its only real
+    # material links to pages that were never recorded, and a constructed stand-in would
+    # show a made-up page as the source's).
+    demo_absent_because: ClassVar[str | None] = None
     # What the parser was checked against: names of this spider's fixture case folders
     # (tests/fixtures/spiders/<name>/<case>/) that hold REAL recorded material of the source
     # (case.json: "constructed": false and a "provenance" object). Empty: not checked yet,

@@ -50,6 +50,10 @@ class TxFortworthNewsSpider(NewsListingSpider):
 
     # the homepage's News list (recorded, real) and the news index (not recorded)
     listing_urls = ("https://www.fortworthtexas.gov/", "https://www.fortworthtexas.gov/news/")
+    demo_absent_because = (
+        "its one real recording is the 2018 homepage's news list, whose item pages were never "
+        "recorded: replayed, it would only show errors, and no constructed page stands in"
+    )
     # where the recorded real listing is (the address of its day)
     former_listing_urls = ("http://fortworthtexas.gov/",)
     # items only: /news/<yyyy>/<mm>/<slug>/ (real, 2018) or /news/<slug> (a guess for the
