@@ -65,7 +65,9 @@ ATTACKS = {"heavy": heavy_sql, "light": light_sql}
 
 def cpu_split() -> tuple[set[int], set[int]]:
     """(CPUs for the server and the visitor, CPUs for the hostile browsers)."""
-    cpus = sorted(os.sched_getaffinity(0))
+    # every CPU of the machine, not this process's affinity: a hostile client is started
+    # by the benchmark after it pinned itself to the server's share
+    cpus = list(range(os.cpu_count() or 1))
     if len(cpus) < 2:
         raise SystemExit("--pin needs at least 2 CPUs")
     return set(cpus[:-1]), {cpus[-1]}
@@ -181,6 +183,8 @@ def main() -> None:
             out, _ = client.communicate(timeout=seconds + 120)
             lines = out.strip().splitlines()
             hostile_done.append(json.loads(lines[-1])["queries"] if lines else None)
+        if not all(hostile_done):  # an attack that did not run measures nothing
+            raise SystemExit(f"a hostile client loaded no page: {hostile_done}")
     finally:
         for client in clients:
             if client.poll() is None:
