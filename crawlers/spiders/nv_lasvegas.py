@@ -56,14 +56,9 @@ One report per post; the ClassifyPipeline decides which are 911 outages (most ar
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
-from typing import Any
-
 from scrapy.http import Response
 
-from crawlers.items import OutageReport
-from crawlers.spiders.formats.article import NewsListingSpider, article_report, parse_article
+from crawlers.spiders.formats.article import NewsListingSpider
 
 _BODY = ".wysiwyg-container"
 _LEAD = ".hero-info-header-text > p"
@@ -128,15 +123,5 @@ class NvLasVegasSpider(NewsListingSpider):
         "/Government/Departments/City-Attorney/Privacy-Policy, and no terms of use)"
     )
 
-    def parse_article_page(self, response: Response, **extra: Any) -> Iterator[OutageReport]:
-        article = parse_article(
-            response,
-            text_css=self.text_css,
-            title_css=self.title_css,
-            date_css=self.date_css,
-            state=self.agency_state,
-        )
-        text = post_text(response)
-        if text:
-            article = replace(article, text=text)
-        yield article_report(self, response, article, **extra)
+    def article_text(self, response: Response) -> str | None:
+        return post_text(response)

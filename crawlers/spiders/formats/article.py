@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -570,6 +570,11 @@ class NewsListingSpider(OutageSpider):
             else:
                 yield self.request(url, self.parse)
 
+    def article_text(self, response: Response) -> str | None:
+        """The release's own words when the site needs its own reading of them (a layout
+        where the generic extractor keeps the footer); None: the generic text stands."""
+        return None
+
     def parse_article_page(self, response: Response, **extra: Any) -> Iterator[OutageReport]:
         article = parse_article(
             response,
@@ -578,4 +583,7 @@ class NewsListingSpider(OutageSpider):
             date_css=self.date_css,
             state=self.agency_state,
         )
+        text = self.article_text(response)
+        if text:
+            article = replace(article, text=text)
         yield article_report(self, response, article, **extra)
