@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, time
+from datetime import datetime
 from urllib.parse import urljoin
 
 from parsel import Selector
@@ -50,7 +50,6 @@ from crawlers.spiders.formats.article import (
     _clean,
     _parse_time,
     article_report,
-    next_page,
 )
 
 # block elements of a Squarespace post body whose text is the post's text
@@ -146,14 +145,3 @@ class MaBpdSpider(NewsListingSpider):
         parts = [p.strip() for p in body.xpath(_TEXT_BLOCKS).xpath("string()").getall()]
         text = _clean("\n\n".join(p for p in parts if p))
         return title, url, published, text
-
-    def older_page(self, response: Response, dates: list[datetime]) -> Iterator[Request]:
-        """The next (older) list page while its posts are not older than ``--since``."""
-        page = int(response.meta.get("listing_page", 1))
-        nxt = next_page(response, css=self.next_css)
-        if nxt is None or page >= self.max_pages:
-            return
-        since = datetime.combine(self.since, time(0), tzinfo=UTC)
-        if dates and min(dates) < since:
-            return
-        yield self.request(nxt, self.parse, meta={"listing_page": page + 1})

@@ -526,12 +526,17 @@ class NewsListingSpider(OutageSpider):
         )
         for entry in entries:
             yield self.request(entry.url, self.parse)
+        yield from self.older_page(response, [e.published_at for e in entries])
+
+    def older_page(self, response: Response, dates: list[datetime | None]) -> Iterator[Request]:
+        """The listing's next (older) page, while the entries of this one (their `dates`)
+        are not older than ``--since``, and ``max_pages`` at most."""
         page = int(response.meta.get("listing_page", 1))
         nxt = next_page(response, css=self.next_css)
         if nxt is None or page >= self.max_pages:
             return
         since = datetime.combine(self.since, time(0), tzinfo=UTC)
-        dated = [e.published_at for e in entries if e.published_at is not None]
+        dated = [d for d in dates if d is not None]
         if dated and min(dated) < since:
             return  # the next page only holds older news than this crawl asks for
         yield self.request(nxt, self.parse, meta={"listing_page": page + 1})
