@@ -52,8 +52,6 @@ class TxAustinApdSpider(NewsListingSpider):
     allowed_domains = ["www.austintexas.gov", "austintexas.gov"]
 
     listing_urls = ("https://www.austintexas.gov/department/news/296",)
-    # where the recorded real listing is (the address of its day)
-    former_listing_urls = ("http://austintexas.gov/department/news/296",)
     # releases only: /news/<slug>; the list's /article/<slug> unit pages are not news
     article_allow = r"^https?://(?:www\.)?austintexas\.gov/news/[\w-]+/?$"
     item_css = ".view-content .item-list li"

@@ -33,8 +33,6 @@ One report per item; the ClassifyPipeline decides which are 911 outages.
 
 from __future__ import annotations
 
-from scrapy.http import Response
-
 from crawlers.spiders.formats.article import NewsListingSpider
 
 
@@ -54,8 +52,6 @@ class TxFortworthNewsSpider(NewsListingSpider):
         "its one real recording is the 2018 homepage's news list, whose item pages were never "
         "recorded: replayed, it would only show errors, and no constructed page stands in"
     )
-    # where the recorded real listing is (the address of its day)
-    former_listing_urls = ("http://fortworthtexas.gov/",)
     # items only: /news/<yyyy>/<mm>/<slug>/ (real, 2018) or /news/<slug> (a guess for the
     # rebuilt site), never the index /news/ itself ("More News")
     article_allow = r"^https?://(?:www\.)?fortworthtexas\.gov/news/(?:\d{4}/\d{2}/)?[\w-]+/?$"
@@ -71,10 +67,3 @@ class TxFortworthNewsSpider(NewsListingSpider):
     # redesigned since; a structure probe built on it would report drift that is only age.
     robots_txt = "not checked: no stored copy of https://www.fortworthtexas.gov/robots.txt found"
     terms = "not found in stored copies"
-
-    def is_listing(self, response: Response) -> bool:
-        # the recorded homepage was served at http://fortworthtexas.gov/: the same page
-        url = response.url.split("#")[0].split("?")[0].rstrip("/")
-        if url.endswith(("fortworthtexas.gov", "fortworthtexas.gov/news")):
-            return True
-        return super().is_listing(response)

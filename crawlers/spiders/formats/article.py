@@ -370,6 +370,18 @@ def next_page(response: Response, *, css: str | None = None) -> str | None:
 # --------------------------------------------------------------------------------------
 
 
+def page_address(url: str, *, query: bool = True) -> str:
+    """A URL as the page it names, whatever its scheme, a leading ``www.`` or a trailing
+    slash (a recorded copy of ``http://site.gov/news`` is the listing
+    ``https://www.site.gov/news/``); `query`: with the query string, else without it."""
+    from crawlers.archive import canonical_url
+
+    parts = urlsplit(canonical_url(url))
+    host = (parts.hostname or "").removeprefix("www.")
+    address = host + parts.path.rstrip("/")
+    return f"{address}?{parts.query}" if query and parts.query else address
+
+
 _FEED_TYPES = (b"rss", b"atom", b"xml")
 _FEED_ROOT = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:rss|feed|rdf:RDF)\b", re.S)
 
@@ -433,8 +445,9 @@ class NewsListingSpider(OutageSpider):
     """
 
     listing_urls: tuple[str, ...] = ()
-    #: Addresses the source's listing had before (recorded copies sit at them): read as
-    #: listings and replayed, never fetched live.
+    #: Addresses the source's listing had before on another host (recorded copies sit at
+    #: them): read as listings and replayed, never fetched live. (Another scheme, ``www.``
+    #: or a trailing slash need none: `page_address` takes them for the same page.)
     former_listing_urls: tuple[str, ...] = ()
     article_allow: str = r"."
     item_css: str | None = None
@@ -470,11 +483,8 @@ class NewsListingSpider(OutageSpider):
     def is_listing_start(self, url: str) -> bool:
         """Whether `url` is one of this spider's listings, now or at a former address (the
         pages `expected_structure` describes)."""
-        from crawlers.archive import canonical_url
-
-        return super().is_start_url(url) or canonical_url(url) in {
-            canonical_url(u) for u in self.former_listing_urls
-        }
+        listings = (*self.listing_urls, *self.former_listing_urls)
+        return super().is_start_url(url) or page_address(url) in {page_address(u) for u in listings}
 
     def is_start_url(self, url: str) -> bool:
         """A replay also starts from the archived article pages of this spider's own site
@@ -491,8 +501,8 @@ class NewsListingSpider(OutageSpider):
     # ---- which kind of page ------------------------------------------------------------
     def is_listing(self, response: Response) -> bool:
         url = response.url.split("#")[0]
-        bases = [u.split("?")[0] for u in (*self.listing_urls, *self.former_listing_urls)]
-        if any(url.split("?")[0] == base for base in bases):
+        listings = (*self.listing_urls, *self.former_listing_urls)
+        if page_address(url, query=False) in {page_address(u, query=False) for u in listings}:
             return True
         if re.search(self.article_allow, url) and url.startswith(("http://", "https://")):
             return False
