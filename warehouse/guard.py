@@ -17,7 +17,8 @@ Layers, each of which must hold on its own (docs/security.md states them and the
 4. Time: a timer inside the worker interrupts the query at the time limit; the caller kills
    the worker if no answer comes shortly after (DuckDB's interrupt does not stop every
    query), and the worker exits by itself if its caller has gone.
-5. Results are cut at a row cap and a byte cap; exports of a result have their own byte cap.
+5. Results are cut at a row cap, a cell cap (rows x columns) and a byte cap, and come back
+   as Arrow; exports of a result have their own byte cap.
 
 Workers come from a small pool started on first use (or by `warm_up()`), so ordinary
 queries skip the interpreter start: a worker that was killed or misbehaved is replaced.
@@ -52,7 +53,7 @@ from warehouse.settings import setting
 
 TIME_LIMIT_SECONDS = 5.0
 ROW_CAP = 10_000
-RESULT_BYTE_CAP = 16 * 1024**2  # pickled size of the rows one query may return
+RESULT_BYTE_CAP = 16 * 1024**2  # Arrow size of the result one query may return
 EXPORT_BYTE_CAP = 32 * 1024**2  # size of a CSV or JSON export of a query result
 QUERY_MAX_CHARS = 20_000
 # OS cap on the worker's address space: a backstop behind DuckDB's own memory limit.
@@ -337,6 +338,16 @@ def _fit(batch: Any, budget: int) -> Any:
     return batch.slice(0, keep)
 
 
+def _limit_hit(exc: BaseException, interrupted: bool, time_limit: float) -> tuple | None:
+    """The answer for an error that is really the time or the memory limit, else None."""
+    if interrupted:
+        return ("error", f"time limit: stopped after {time_limit:g} s")
+    text = str(exc).lower()
+    if "out of memory" in text or "memory limit" in text:
+        return ("error", f"memory limit: {_first_line(exc)}")
+    return None
+
+
 def _answer(database: _Database, request: dict) -> tuple:
     """Run one request inside the worker; return a picklable message."""
     import resource
@@ -385,21 +396,15 @@ def _answer(database: _Database, request: dict) -> tuple:
     except duckdb.PermissionException as exc:
         return ("error", f"no file or network access: {_first_line(exc)}")
     except duckdb.Error as exc:
-        if interrupted.is_set():
-            return ("error", f"time limit: stopped after {time_limit:g} s")
-        text = str(exc)
-        if "out of memory" in text.lower() or "memory limit" in text.lower():
-            return ("error", f"memory limit: {_first_line(exc)}")
-        if "configuration has been locked" in text:
+        if limit := _limit_hit(exc, interrupted.is_set(), time_limit):
+            return limit
+        if "configuration has been locked" in str(exc):
             return ("error", f"configuration is locked: {_first_line(exc)}")
-        return ("error", f"SQL error: {text.strip()}")
+        return ("error", f"SQL error: {str(exc).strip()}")
     except Exception as exc:  # never let a query take the worker down with a traceback
         # DuckDB errors met while Arrow batches are read arrive as Arrow's exceptions
-        text = str(exc)
-        if interrupted.is_set():
-            return ("error", f"time limit: stopped after {time_limit:g} s")
-        if "out of memory" in text.lower() or "memory limit" in text.lower():
-            return ("error", f"memory limit: {_first_line(exc)}")
+        if limit := _limit_hit(exc, interrupted.is_set(), time_limit):
+            return limit
         return ("error", f"the query failed: {type(exc).__name__}: {_first_line(exc)}")
     finally:
         for timer in timers:
