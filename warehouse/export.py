@@ -12,6 +12,10 @@ import duckdb
 
 # OWASP CSV injection: a cell a spreadsheet would run as a formula gets a leading quote.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# The same as one RE2 pattern, for DuckDB's regexp_matches and Arrow's match_substring_regex
+FORMULA_PATTERN = (
+    "^(" + "|".join({"\t": "\\t", "\r": "\\r"}.get(p, "\\" + p) for p in FORMULA_PREFIXES) + ")"
+)
 
 
 class ExportError(ValueError):
@@ -50,7 +54,6 @@ def text_select(name: str, columns: list[tuple[str, str]], *, neutralize: bool =
     """A SELECT of relation `name` with each column as the CSV exports write it: numbers,
     booleans and dates as they are, times as ISO 8601 UTC, lists as JSON, the rest as
     text; with `neutralize`, text a spreadsheet would take for a formula gets a `'`."""
-    prefixes = "|".join({"\t": "\\t", "\r": "\\r"}.get(p, "\\" + p) for p in FORMULA_PREFIXES)
     parts = []
     for column, dtype in columns:
         ident = f'"{column}"'
@@ -65,7 +68,7 @@ def text_select(name: str, columns: list[tuple[str, str]], *, neutralize: bool =
             ident = f"CAST({ident} AS VARCHAR)"
         if neutralize:
             ident = (
-                f"CASE WHEN regexp_matches({ident}, '^({prefixes})') THEN '''' || {ident} "
+                f"CASE WHEN regexp_matches({ident}, '{FORMULA_PATTERN}') THEN '''' || {ident} "
                 f"ELSE {ident} END"
             )
         parts.append(f'{ident} AS "{column}"')

@@ -1,11 +1,11 @@
 """A public query's Arrow result as the SQL page shows and exports it: a table to display,
 CSV, Parquet, and (for the CLI) Python rows.
 
-Formatting runs in DuckDB over the Arrow table (an in-memory connection that sees only that
-table and runs only our SELECT) and Arrow writes the bytes: no Python code runs per cell,
-and DuckDB releases the GIL while it works, so a large result does not stall the other
-visitors' pages on the same Streamlit server. The text forms are the ones the CSV exports
-use (`warehouse.export.text_select`).
+Arrow's compute kernels format the common types column by column and DuckDB the rarer ones
+(an in-memory connection that sees only that table and runs only our SELECT); Arrow writes
+the bytes. No Python code runs per cell, and neither holds the GIL while it works, so a
+large result does not stall the other visitors' pages on the same Streamlit server. The
+text forms are the ones the CSV exports use (`warehouse.export.text_select`).
 """
 
 from __future__ import annotations
@@ -24,10 +24,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from warehouse.export import FORMULA_PREFIXES, neutralize_cell, text_select
+from warehouse.export import FORMULA_PATTERN, neutralize_cell, text_select
 
 _RELATION = "query_result"
-_FORMULA_RE = "^[" + "".join("\\" + p if p in "-" else p for p in FORMULA_PREFIXES) + "]"
 
 
 def unique_names(columns: list[str]) -> list[str]:
@@ -54,7 +53,7 @@ def _is_plain(kind: pa.DataType) -> bool:
 
 def _neutralized(text: pa.ChunkedArray) -> pa.ChunkedArray:
     """Text a spreadsheet would take for a formula, with a leading `'`."""
-    risky = pc.match_substring_regex(text, _FORMULA_RE)
+    risky = pc.match_substring_regex(text, FORMULA_PATTERN)
     return pc.if_else(risky, pc.binary_join_element_wise("'", text, ""), text)
 
 
