@@ -8,25 +8,25 @@ from __future__ import annotations
 
 import pytest
 from scrapy.settings import Settings
-from scrapy.spiderloader import SpiderLoader
-from scrapy.utils.project import get_project_settings
+
+from crawlers.registry import project_settings, spider_loader
 
 
 def spider_settings(name: str, **cmdline: int) -> Settings:
-    settings = get_project_settings()
+    settings = project_settings()
     settings.setdict(cmdline, priority="cmdline")
-    spider = SpiderLoader.from_settings(settings).load(name)
+    spider = spider_loader(settings).load(name)
     spider.update_settings(settings)  # what the Crawler does with a spider's settings
     return settings
 
 
-NAMES = sorted(SpiderLoader.from_settings(get_project_settings()).list())
+NAMES = sorted(spider_loader().list())
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_spider_has_its_own_page_size_limit(name: str) -> None:
     settings = spider_settings(name)
-    spider = SpiderLoader.from_settings(get_project_settings()).load(name)
+    spider = spider_loader().load(name)
     assert settings.getint("DOWNLOAD_MAXSIZE") == spider.page_maxsize <= 32 * 1024 * 1024
     assert settings.getint("DOWNLOAD_WARNSIZE") == spider.page_maxsize // 4
 

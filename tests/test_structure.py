@@ -57,9 +57,9 @@ def _real_start_cases(spider: object) -> list[tuple[str, Path]]:
 
 
 def test_declared_structure_is_matched_by_real_fixtures() -> None:
-    from scrapy.spiderloader import SpiderLoader
+    from crawlers.registry import spider_loader
 
-    loader = SpiderLoader.from_settings(scrapy_settings())
+    loader = spider_loader(scrapy_settings())
     declared = 0
     for name in loader.list():
         spider = loader.load(name)()
