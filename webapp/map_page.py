@@ -12,13 +12,13 @@ component in `webapp/mapview.py` (outlines sent once; each rerun sends values on
 from __future__ import annotations
 
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
 
 from warehouse.display import md_text
-from webapp import data, ui
+from webapp import data, place, ui
 from webapp.cube import cube, scoped
 from webapp.mapview import BLIND_LABEL, choropleth, coverage_arg
 
@@ -40,6 +40,10 @@ STEP_LABELS = {label: step for step, label in STEPS.items()}
 PLAY_SECONDS = {"month": 1.0, "week": 0.6}  # one animation step
 ACTIVE_WINDOW = timedelta(hours=24)
 MAP_HEIGHT = 560
+DEMO_LINE = (
+    "**Demo data**: real recorded alerts mixed with ones this project *constructed* "
+    "(marked demo; not real alerts)."
+)
 
 SELECTED_COUNTY_SQL = """
 SELECT DISTINCT i.incident_id, i.title, i.started_at, i.duration_minutes, i.cause,
@@ -139,11 +143,20 @@ def period_text(start: str, end: str, step: str) -> str:
 
 # ---------------------------------------------------------------------------- page
 def render() -> None:
-    pub = ui.page("911 outage map")
+    # The page's own head, not ui.page(): on a phone the title, the place box and its
+    # answer come first (issue 18); the demo label and the banners follow, each short.
+    st.title("911 outage map")
+    pub = data.current()
     if pub is None:
+        st.info(ui.NOTHING_PUBLISHED, icon=":material/info:")
         return
+    top = st.container()
+    if data.any_constructed(pub):
+        st.warning(DEMO_LINE, icon=":material/science:")
     scope = ui.incident_scope(ui.record_banner(pub))
     st.session_state["map_scope"] = scope
+    with top:
+        place.place_box(pub, scope)
     active_banner(pub, scope)
     numbers = cube(pub, scope)
     if numbers.first is None:
@@ -169,8 +182,8 @@ def init_state() -> None:
 
 
 def active_banner(pub: data.Published, scope: str = "true") -> None:
-    # Whole minutes, so the cache key (and the query) changes once a minute, not every rerun.
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    # The place box's clock (whole minutes: the cache key changes once a minute; tests set it)
+    now = place.now()
     active = data.query(pub, scoped(ACTIVE_SQL, scope), (now - ACTIVE_WINDOW,))
     if len(active):
         lines = [active_line(row) for row in active.itertuples()]
@@ -181,9 +194,8 @@ def active_banner(pub: data.Published, scope: str = "true") -> None:
         )
     else:
         st.success(
-            "No 911 outage is reported active now in the sources we watch "
-            f"(as of {ui.format_version(pub.published_at)}). If a 911 call does not go "
-            "through, text 911 where available (see About).",
+            "No 911 outage reported active anywhere we watch "
+            f"(data of {ui.format_version(pub.published_at)}; what to do if 911 fails: About).",
             icon=":material/check_circle:",
         )
 
@@ -426,6 +438,10 @@ def selection_panel(
         )
         button.button("Clear", key="clear_sel", on_click=clear_selection, icon=":material/close:")
         st.caption(f"Outages that began {period_text(start_label, end_label, step)}.")
+        # The place page (webapp/pages/place.py, url_path "place"): its whole history,
+        # sources and feed. A plain link here; the page itself is another branch's.
+        param = "county" if level == "county" else "state"
+        st.markdown(f"[Open the page of {md_text(name)}](place?{param}={selected})")
         if found.empty:
             st.write(
                 "No outage reports for this place in this period. " + ui.NO_DATA_IS_NOT_NO_OUTAGE
