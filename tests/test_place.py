@@ -307,3 +307,23 @@ def test_the_location_button_is_on_the_page() -> None:
     # the position is asked for only inside the click handler, never on load
     click = script.index('addEventListener("click"')
     assert script.index("getCurrentPosition") > click
+
+
+def test_the_browsers_position_answers_for_its_county(
+    monkeypatch: pytest.MonkeyPatch, place_dir: Path
+) -> None:
+    """What the geolocation component returns after the click ({lat, lon, nonce}) is
+    resolved here, by point-in-polygon: Austin is in Travis County, the ocean in none."""
+    app = open_page(monkeypatch, place_dir)
+    app.session_state[place.GEO_KEY] = {"lat": 30.2672, "lon": -97.7431, "nonce": "1"}
+    app.run()
+    assert app.query_params[place.PARAM] in ("48453", ["48453"])
+    assert "No 911 outage reported in Travis County, TX (sources checked 5 min ago)." in (
+        texts(app.success)
+    )
+    app.session_state[place.GEO_KEY] = {"lat": 38.0, "lon": -40.0, "nonce": "2"}
+    app.run()
+    assert any("not in a US county" in text for text in texts(app.warning))
+    app.session_state[place.GEO_KEY] = {"error": "denied", "nonce": "3"}
+    app.run()
+    assert any("did not give a location" in text for text in texts(app.warning))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -28,6 +29,22 @@ import zipcodes
 from warehouse.geography import REFERENCE_DIR, _read_csv, state_code_from_name
 
 __all__ = ["County", "Resolution", "county", "county_at", "resolve", "shapes_of"]
+
+# The ZIP list and the shapes take seconds to load: one thread loads them (the app warms
+# them in the background), the others wait for it instead of loading them again.
+_LOADING = threading.RLock()
+
+
+def _loaded_once(build):
+    cached = functools.cache(build)
+
+    @functools.wraps(build)
+    def get():
+        with _LOADING:
+            return cached()
+
+    return get
+
 
 MAX_CHOICES = 12  # "Springfield" alone: the most populous first, the rest named by count
 
@@ -136,12 +153,12 @@ def _county_of_zip_row(row: dict) -> str | None:
     return at.fips if at is not None and at.state_code == state else None
 
 
-@functools.cache
+@_loaded_once
 def _zip_rows() -> dict[str, dict]:
     return {row["zip_code"]: row for row in zipcodes.list_all()}
 
 
-@functools.cache
+@_loaded_once
 def _cities() -> dict[tuple[str, str], Counter]:
     """(state, squashed city) -> Counter of county FIPS (how many ZIP codes of the city
     lie in each: the weight the choices are ordered by). Military ZIPs (APO/FPO) have no
@@ -230,7 +247,7 @@ def resolve(text: str) -> Resolution:
 
 
 # ---------------------------------------------------------------------------- points
-@functools.cache
+@_loaded_once
 def _tree():
     """An STRtree of the county shapes and their FIPS codes (built once per process)."""
     import shapely

@@ -3,7 +3,11 @@
 URL parameters (all optional; the first four are widgets bound to the URL, by their labels):
     level=Counties|States, metric=Outages|Outage hours|People affected, step=Month|Week,
     period=START&period=END (labels of the step: 2024-04 for months, 2024-04-15 for weeks),
-    sel=FIPS or USPS code (the selected county or state; its outages are listed).
+    sel=FIPS or USPS code (the selected county or state; its outages are listed),
+    place=FIPS (the county of the place box at the top, webapp/place.py).
+
+First on the page, under the title: the place box and its one-sentence answer ("is 911
+down where I am, and what do I do instead?"), so that on a phone they are above the fold.
 
 The numbers come from `webapp/cube.py` (built once per published version); the map is the
 component in `webapp/mapview.py` (outlines sent once; each rerun sends values only).
