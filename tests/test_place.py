@@ -327,3 +327,17 @@ def test_the_browsers_position_answers_for_its_county(
     app.session_state[place.GEO_KEY] = {"error": "denied", "nonce": "3"}
     app.run()
     assert any("did not give a location" in text for text in texts(app.warning))
+
+
+def test_the_active_banner_gives_local_times(
+    monkeypatch: pytest.MonkeyPatch, place_dir: Path
+) -> None:
+    """The national banner under the answer: each incident in its places' zone."""
+    app = open_page(monkeypatch, place_dir)
+    banner = " ".join(texts(app.error)).replace("\\", "")
+    assert "active now" in banner
+    assert "(since 2024-06-18 13:15 EDT)" in banner  # Massachusetts
+    assert "(since 2024-06-18 12:15 CDT)" in banner  # Nebraska, statewide
+    assert "call **617-555-0100** (per Massachusetts Emergency Management Agency, " in banner
+    assert "2024-06-18 13:30 EDT)" in banner
+    assert "UTC)" not in banner

@@ -22,6 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from warehouse.display import md_text
+from warehouse.localtime import incident_zone, zone_text
 from webapp import data, place, ui
 from webapp.cube import cube, scoped
 from webapp.mapview import BLIND_LABEL, choropleth, coverage_arg
@@ -74,6 +75,8 @@ LIMIT 500
 ACTIVE_SQL = """
 SELECT incident_id, title, started_at, state_codes, authoritative_backup_number,
        authoritative_backup_source, authoritative_backup_at,
+       (SELECT list(ic.county_fips ORDER BY ic.county_fips) FROM incident_counties AS ic
+        WHERE ic.incident_id = i.incident_id) AS counties,
        coalesce(last_reported_at, started_at) AS last_report, constructed_reports > 0 AS demo
 FROM incidents AS i
 WHERE ended_at IS NULL AND coalesce(last_reported_at, started_at) >= ?
@@ -174,8 +177,8 @@ def render() -> None:
     fragment(pub, numbers.first, numbers.last)
     st.caption(
         f"{ui.version_line(pub)}. Counties are the Census 2017 shapes; Connecticut's planning "
-        "regions are drawn on the counties they overlap. Times are UTC; outages are placed "
-        "by the local date they began."
+        "regions are drawn on the counties they overlap. The answer and the banner give local "
+        "times; the tables give UTC. Outages are placed by the local date they began."
     )
 
 
@@ -208,14 +211,16 @@ def active_line(row) -> str:
     """One incident of the banner, its source text escaped. The backup number is shown as an
     instruction only when it is authoritative (warehouse/incidents.py, the backup-number
     rule), with who gave it and when."""
+    # Local time of the incident's places when they share one zone, else UTC
+    zone = incident_zone(ui.as_list(row.state_codes), ui.as_list(row.counties))
     line = (
         f"**{md_text(', '.join(row.state_codes))}**: {md_text(row.title)} "
-        f"(since {md_text(ui.when(row.started_at))})"
+        f"(since {md_text(zone_text(row.started_at, zone) or 'unknown')})"
     )
     number = row.authoritative_backup_number
     if isinstance(number, str) and number:
         at = row.authoritative_backup_at
-        stamp = f", {ui.when(at)}" if at is not None and not pd.isna(at) else ""
+        stamp = f", {zone_text(at, zone)}" if at is not None and not pd.isna(at) else ""
         line += (
             f". If you cannot reach 911 there, call **{md_text(number)}** "
             f"(per {md_text(row.authoritative_backup_source)}{md_text(stamp)})"

@@ -330,7 +330,7 @@ def place_box(pub: data.Published, scope: str = "true") -> Answer | None:
     st.text_input(
         "Is 911 down where you are?",
         key=BOX_KEY,
-        placeholder="County, city or ZIP code, e.g. Travis County, TX or 78701",
+        placeholder="County, city or ZIP code (e.g. 78701)",
         on_change=typed,
         help="Resolved on this server from the ZIP code and county lists it ships with.",
     )
