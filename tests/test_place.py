@@ -72,6 +72,23 @@ def place_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
             source_kind="news",
             ended_at=None,
         ),
+        *(
+            # two independent news stories: corroborated (active), but news is not an
+            # authority, so the number they carry is never the instruction
+            report(
+                f"ma-plymouth-{source}",
+                STARTED + timedelta(minutes=minutes),
+                started_at=STARTED,
+                state_codes=["MA"],
+                county_fips=["25023"],
+                title="911 outage in Plymouth County",
+                backup_phone="508-555-0142",
+                source=source,
+                source_kind="news",
+                ended_at=None,
+            )
+            for source, minutes in (("gdelt_news", 5), ("wcvb_news", 10))
+        ),
         report(
             "ne-statewide",
             STARTED,
@@ -219,6 +236,26 @@ def test_an_uncorroborated_report_is_not_an_answer_and_gives_no_number(
     answer = answer_text(app)
     assert "617-555-0199" not in answer and "Officials say" not in answer
     assert "No 911 outage reported in Middlesex County, MA" in answer
+
+
+def test_a_number_only_news_gives_is_not_an_instruction(
+    monkeypatch: pytest.MonkeyPatch, place_dir: Path
+) -> None:
+    app = open_page(monkeypatch, place_dir, params={"place": "25023"})
+    answer = answer_text(app)
+    assert "911 is disrupted in Plymouth County, MA** since 13:15 EDT." in answer
+    assert "No official backup number has been given" in answer
+    assert "508-555-0142" not in answer
+
+
+def test_the_selection_panel_links_to_the_place_page(
+    monkeypatch: pytest.MonkeyPatch, place_dir: Path
+) -> None:
+    app = open_page(monkeypatch, place_dir, params={"sel": "25025", "level": "Counties"})
+    links = " ".join(texts(app.markdown))
+    assert "[Open the page of Suffolk County, MA](place?county=25025)" in links
+    app = open_page(monkeypatch, place_dir, params={"sel": "MA", "level": "States"})
+    assert "(place?state=MA)" in " ".join(texts(app.markdown))
 
 
 def test_an_incident_naming_only_the_state_covers_its_counties(
