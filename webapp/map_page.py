@@ -202,7 +202,8 @@ def active_banner(pub: data.Published, scope: str = "true") -> None:
     else:
         st.success(
             "No 911 outage reported active anywhere we watch "
-            f"(data of {ui.format_version(pub.published_at)}; what to do if 911 fails: About).",
+            f"(data of {ui.format_version(pub.published_at)}). If 911 does not answer, call "
+            "again or text 911 where available (About).",
             icon=":material/check_circle:",
         )
 
