@@ -378,3 +378,25 @@ def test_the_active_banner_gives_local_times(
     assert "call **617-555-0100** (per Massachusetts Emergency Management Agency, " in banner
     assert "2024-06-18 13:30 EDT)" in banner
     assert "UTC)" not in banner
+
+
+def test_the_title_box_and_answer_come_first(
+    monkeypatch: pytest.MonkeyPatch, place_dir: Path
+) -> None:
+    """On a phone the page is one column: what comes first in the page is what shows
+    above the fold. The title, the box, the location button and the answer lead; the
+    record banner, the national banner and the map controls follow."""
+    app = open_page(monkeypatch, place_dir, params={"place": "25025"})
+    order = [node.type for node in app.main if getattr(node, "type", None)]
+    first = [kind for kind in order if kind in ("title", "text_input", "warning", "info")]
+    assert first[:2] == ["title", "text_input"], order
+    answer_at = next(
+        i
+        for i, node in enumerate(app.main)
+        if "911 is disrupted" in str(getattr(node, "value", ""))
+    )
+    banner_at = next(
+        i for i, node in enumerate(app.main) if "real incident" in str(getattr(node, "value", ""))
+    )
+    map_at = next(i for i, node in enumerate(app.main) if getattr(node, "key", "") == "level")
+    assert answer_at < banner_at < map_at
