@@ -19,6 +19,7 @@ from tests.conftest import query
 from tests.test_app import (  # noqa: F401 (recording_media: the autouse fixture)
     RecordingMediaManager,
     downloaded,
+    empty_dir,
     open_page,
     recording_media,
     report,
@@ -268,6 +269,16 @@ def test_unknown_code_says_so_without_echoing_it(
     shown = [e.value for kind in ("markdown", "warning", "caption", "title") for e in app.get(kind)]
     assert not any(given in text for text in shown)
     assert has_frame(app, "place_states")  # the index of states instead
+
+
+def test_state_page_on_an_empty_database(
+    monkeypatch: pytest.MonkeyPatch,
+    empty_dir: Path,  # noqa: F811 (the fixture of tests/test_app.py)
+) -> None:
+    app = place(monkeypatch, empty_dir, state="MA")
+    assert app.title[0].value == "Massachusetts \\(MA\\)"
+    assert "**0 incidents** touching the state in the record." in [m.value for m in app.markdown]
+    assert any("No source has sent any report yet" in m.value for m in app.markdown)
 
 
 def test_without_a_place_the_page_lists_the_states(

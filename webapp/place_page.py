@@ -313,12 +313,14 @@ def month_starts(first: date, last: date) -> list[date]:
 def coverage_months(pub: data.Published, place: Place, scope: str) -> pd.DataFrame | None:
     """Per month of the map's history: whether any report (outage or not, any source)
     covered the place. The map's own answer (`Layer.covered`, the hatching); None when the
-    place has no shape on the map or the history is empty."""
+    place has no shape on the map, no rows when the history is empty."""
     numbers = cube(pub, scope)
     layer = numbers.layer(place.level)
     index = layer.places.index[layer.places["id"] == place.shape]
-    if numbers.first is None or not len(index):
+    if not len(index):
         return None
+    if numbers.first is None or numbers.last is None:
+        return pd.DataFrame({"month": [], "covered": []})
     spot = int(index[0])
     starts = month_starts(numbers.first, numbers.last)
     rows = []
@@ -398,6 +400,8 @@ def render(now: datetime | None = None) -> None:
 def states_index(pub: data.Published, scope: str) -> None:
     st.subheader("States and territories", anchor=False)
     frame = data.query(pub, STATES_INDEX_SQL.replace("/*scope*/", f"({scope})"))
+    if not frame["incidents"].sum():
+        ui.empty_note("incidents")
     st.caption(
         "Incidents touching each state: an outage across several states counts in each. "
         "Open a state for its counties, sources and coverage."
@@ -570,6 +574,9 @@ def coverage_section(pub: data.Published, place: Place, scope: str) -> None:
     months = coverage_months(pub, place, scope)
     if months is None:
         st.write("No coverage is kept for this place (it has no outline on the map).")
+        return
+    if months.empty:
+        st.write("No source has sent any report yet. " + ui.NO_DATA_IS_NOT_NO_OUTAGE)
         return
     covered = int(months["covered"].sum())
     st.caption(
