@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -21,6 +21,7 @@ from tests.test_app import (  # noqa: F401 (recording_media: the autouse fixture
     downloaded,
     empty_dir,
     open_page,
+    real_dir,
     recording_media,
     report,
 )
@@ -30,7 +31,7 @@ from warehouse.db import DataDir, connect_work
 from warehouse.load import load_reports
 from warehouse.publish import publish
 from warehouse.sources import write_sources_table
-from webapp import place_page, ui
+from webapp import data, place_page, ui
 
 REAL = "report_count > constructed_reports"
 STATUS_LABELS = {"active now", "ended", "no end reported"}
@@ -313,6 +314,39 @@ def test_place_parameters_round_trip(monkeypatch: pytest.MonkeyPatch, demo_dir: 
     assert len(frame(app, "place_incidents")) == everything > real
     # the SQL page link holds the same rows: the constructed examples too, now
     assert ui.incident_scope(False) not in link_params(app, "sql")["sql"][0]
+
+
+def test_county_page_shows_what_is_active_now_first(
+    monkeypatch: pytest.MonkeyPatch,
+    real_dir: Path,  # noqa: F811 (the fixture of tests/test_app.py: an outage going on now)
+) -> None:
+    app = place(monkeypatch, real_dir, county="20091")
+    assert app.title[0].value == "Johnson County, KS"
+    banner = " ".join(e.value for e in app.error)
+    assert "active now here" in banner and "911 outage in Johnson County, Kansas" in banner
+    assert "913\\-555\\-0100" in banner and "per Johnson County Emergency Management" in banner
+    table = frame(app, "place_incidents")
+    assert table["status"].iloc[0] == "active now"
+
+
+def test_active_now_follows_the_clock(real_dir: Path) -> None:  # noqa: F811
+    """The map's rule, with the clock given: active within 24 hours of the latest report."""
+    path = real_dir / "outages.duckdb"
+    pub = data.Published(path, data.published_version(path), None, real_dir)
+    (latest,) = query(
+        real_dir,
+        "SELECT coalesce(last_reported_at, started_at) FROM incidents "
+        "WHERE list_contains(state_codes, 'KS')",
+    )[0]
+    johnson, _ = place_page.resolve(pub, {"county": "20091"})
+    assert johnson is not None
+    soon = latest + timedelta(hours=23)
+    later = latest + timedelta(hours=25)
+    assert len(place_page.active_now(pub, johnson, "true", soon)) == 1
+    assert len(place_page.active_now(pub, johnson, "true", later)) == 0
+    elsewhere, _ = place_page.resolve(pub, {"state": "CT"})
+    assert elsewhere is not None
+    assert len(place_page.active_now(pub, elsewhere, "true", soon)) == 0
 
 
 # ---------------------------------------------------------------------------- counted once

@@ -30,7 +30,8 @@ from warehouse.result_format import csv_bytes
 from warehouse.settings import setting
 from warehouse.sources import LAST_SUCCESS_SQL, verified_text
 from webapp import data, ui
-from webapp.cube import cube
+from webapp.cube import cube, scoped
+from webapp.map_page import ACTIVE_SQL, ACTIVE_WINDOW, active_line
 
 PAGE = "webapp/pages/place.py"
 STATE_RE = re.compile(r"[A-Za-z]{2}")
@@ -43,9 +44,6 @@ UNKNOWN_COUNTY = (
     "No county has that code. Use a five-digit county FIPS code, such as "
     "`place?county=25025` (Suffolk County, MA), or pick a state below."
 )
-# The map's rule for "active now" (webapp/map_page.py): no end, a report in the last 24
-# hours, and an official source or two independent ones.
-ACTIVE_HOURS = 24
 
 STATE_SQL = "SELECT state_code, state_name FROM states WHERE state_code = ?"
 # A county without a 2017 outline of its own (Connecticut's planning regions, later Alaska
@@ -73,8 +71,8 @@ SELECT i.incident_id, i.started_on, i.started_at, i.ended_at, i.duration_minutes
        (SELECT list(coalesce(so.title, u.s) ORDER BY u.s)
         FROM unnest(i.sources) AS u(s) LEFT JOIN sources AS so ON so.spider = u.s)
            AS source_titles,
-       i.sources, i.source_count, i.confidence, i.corroborated, i.last_reported_at,
-       i.first_report_url, i.constructed_reports > 0 AS demo
+       i.sources, i.source_count, i.confidence, i.first_report_url,
+       i.constructed_reports > 0 AS demo
 FROM incidents AS i LEFT JOIN causes AS c ON c.cause = i.cause
 WHERE {place} AND {scope}
 ORDER BY i.started_at DESC NULLS LAST, i.incident_id
@@ -202,14 +200,13 @@ def incidents(pub: data.Published, place: Place, scope: str) -> pd.DataFrame:
     return data.query(pub, incidents_sql(place, scope))
 
 
-def is_active(frame: pd.DataFrame, now: datetime) -> pd.Series:
-    """Reported active now, by the map's rule: no end, a report within the last
-    ACTIVE_HOURS, corroborated (an official source or two independent ones)."""
-    if frame.empty:
-        return pd.Series([], dtype=bool)
-    last = pd.to_datetime(frame["last_reported_at"].fillna(frame["started_at"]), utc=True)
-    recent = last >= pd.Timestamp(now) - pd.Timedelta(hours=ACTIVE_HOURS)
-    return frame["ended_at"].isna() & recent & frame["corroborated"].fillna(False).astype(bool)
+def active_now(pub: data.Published, place: Place, scope: str, now: datetime) -> pd.DataFrame:
+    """The place's incidents reported active now, by the map's own rule and query
+    (`map_page.ACTIVE_SQL`: no end, a report in the last 24 hours, an official source or two
+    independent ones), with the backup number only when an official source gives it."""
+    return data.query(
+        pub, scoped(ACTIVE_SQL, f"({scope}) AND {place.condition}"), (now - ACTIVE_WINDOW,)
+    )
 
 
 def status_text(ended: Any, active: bool) -> str:
@@ -220,9 +217,9 @@ def status_text(ended: Any, active: bool) -> str:
     return "ended"
 
 
-def shown_incidents(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
+def shown_incidents(frame: pd.DataFrame, active_ids: set[str]) -> pd.DataFrame:
     """The incidents as the page shows them: labels, not codes; source titles; a link."""
-    active = is_active(frame, now)
+    active = frame["incident_id"].isin(active_ids)
     return frame.assign(
         status=[status_text(e, a) for e, a in zip(frame["ended_at"], active, strict=True)],
         duration=frame["duration_minutes"].map(ui.duration_text),
@@ -249,7 +246,7 @@ def per_month(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"month": counts.index, "incidents": counts.to_numpy(dtype=int)})
 
 
-def sources_covering(pub: data.Published, place: Place, now: datetime) -> pd.DataFrame:
+def sources_covering(pub: data.Published, place: Place) -> pd.DataFrame:
     """The sources that declare coverage of the place's state, or have reports about the
     place: their title, kind, declared coverage and history, reports here, last crawl."""
     try:
@@ -430,16 +427,12 @@ def place_view(pub: data.Published, place: Place, scope: str, now: datetime) -> 
             query_params={"state": place.state_code},
         )
     frame = incidents(pub, place, scope)
-    shown = shown_incidents(frame, now)
-    active = shown[shown["active"]]
+    active = active_now(pub, place, scope, now)
+    shown = shown_incidents(frame, set(active["incident_id"]))
     if len(active):
         st.error(
             "**911 outages reported active now here** (no all-clear yet):\n\n"
-            + "\n\n".join(
-                f"- {md_text(row.title)} (since {md_text(ui.when(row.started_at))}, "
-                f"per {md_text(row.source_list)})"
-                for row in active.itertuples()
-            ),
+            + "\n\n".join(f"- {active_line(row)}" for row in active.itertuples()),
             icon=":material/emergency:",
         )
     else:
@@ -456,7 +449,7 @@ def place_view(pub: data.Published, place: Place, scope: str, now: datetime) -> 
     incident_list(shown, place)
     if place.level == "state":
         counties_list(pub, place, scope)
-    sources_section(pub, place, now)
+    sources_section(pub, place)
     coverage_section(pub, place, scope)
     feed_and_downloads(pub, place, scope)
 
@@ -528,9 +521,9 @@ def counties_list(pub: data.Published, place: Place, scope: str) -> None:
     )
 
 
-def sources_section(pub: data.Published, place: Place, now: datetime) -> None:
+def sources_section(pub: data.Published, place: Place) -> None:
     st.subheader("Sources", anchor=False)
-    frame = sources_covering(pub, place, now)
+    frame = sources_covering(pub, place)
     if frame.empty:
         st.write("No source covers this place.")
         return
