@@ -162,6 +162,10 @@ def test_state_page_lists_its_incidents_with_labels_and_links(
     sources = frame(app, "place_sources")
     assert "Massachusetts State 911 Department news (mass.gov)" in set(sources["source"])
     assert not set(sources["source"]) & spiders
+    kinds = {r[0]: r[1] for r in query(demo_dir, "SELECT source_kind, label FROM source_kinds")}
+    assert set(sources["kind"]) <= set(kinds.values()) and "government agency" in set(
+        sources["kind"]
+    )
     assert set(sources[sources["source"].str.startswith("Massachusetts")]["covers"]) == {"MA"}
     # the state's Atom feed
     assert any("feeds/state-MA.xml" in m.value for m in app.markdown)

@@ -55,13 +55,17 @@ FROM counties AS c JOIN states AS s USING (state_code)
 LEFT JOIN county_aliases AS a ON a.county_fips = c.county_fips
 WHERE c.county_fips = ?
 """
+# Incidents touching each state (an incident in several states counts in each).
 STATES_INDEX_SQL = """
-SELECT s.state_code, s.state_name, count(i.incident_id) AS incidents,
-       max(i.started_on) AS latest
-FROM states AS s
-LEFT JOIN (SELECT * FROM incidents AS i WHERE /*scope*/) AS i
-  ON list_contains(i.state_codes, s.state_code)
-GROUP BY ALL ORDER BY s.state_code
+WITH touching AS (
+    SELECT t.state_code, count(*) AS incidents, max(i.started_on) AS latest
+    FROM incidents AS i, unnest(i.state_codes) AS t(state_code)
+    WHERE /*scope*/
+    GROUP BY ALL
+)
+SELECT s.state_code, s.state_name, coalesce(t.incidents, 0) AS incidents, t.latest
+FROM states AS s LEFT JOIN touching AS t USING (state_code)
+ORDER BY s.state_code
 """
 # The place's incidents, one row each: the page's table, its monthly chart, the CSV and the
 # SQL page all read these rows (the SQL text is what the SQL page link carries).
