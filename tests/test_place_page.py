@@ -402,7 +402,8 @@ def test_state_page_counts_the_three_state_incident_once(
 ) -> None:
     app = place(monkeypatch, three_state_dir, state="SD")
     assert len(frame(app, "place_incidents")) == 1
-    assert chart_rows(app, "place_months") == [("2024-04", 1)]
+    # every month of the record (April to June 2024), the outage once
+    assert chart_rows(app, "place_months") == [("2024-04", 1), ("2024-05", 0), ("2024-06", 0)]
     table = frame(app, "place_incidents")
     assert table["states"].iloc[0] == "NE, NV, SD" and table["cause"].iloc[0] == "fiber cut"
     app = place(monkeypatch, three_state_dir, county="31019")

@@ -81,6 +81,9 @@ FROM incidents AS i LEFT JOIN causes AS c ON c.cause = i.cause
 WHERE {place} AND {scope}
 ORDER BY i.started_at DESC NULLS LAST, i.incident_id
 """
+RECORD_SPAN_SQL = (
+    "SELECT min(started_on) AS first, max(started_on) AS last FROM incidents AS i WHERE /*scope*/"
+)
 COUNTIES_SQL = """
 SELECT ic.county_fips, coalesce(c.county_name, ic.county_name, ic.county_fips) AS county,
        count(DISTINCT i.incident_id) AS incidents, max(i.started_on) AS latest
@@ -239,15 +242,24 @@ def shown_incidents(frame: pd.DataFrame, active_ids: set[str]) -> pd.DataFrame:
     )
 
 
-def per_month(frame: pd.DataFrame) -> pd.DataFrame:
+def per_month(
+    frame: pd.DataFrame, first: date | None = None, last: date | None = None
+) -> pd.DataFrame:
     """Incidents per month (by the local date each began): one row of `frame` is one
-    incident, so each counts once, however many states or counties it touched."""
+    incident, so each counts once, however many states or counties it touched. Every month
+    from `first` to `last` (the record's span) is given, with its zero: a place's one
+    outage is one bar in the record's years, not a bar across the chart."""
     dated = frame.dropna(subset=["started_on"])
     if dated.empty:
         return pd.DataFrame({"month": pd.Series([], dtype="datetime64[ns]"), "incidents": []})
     months = pd.to_datetime(dated["started_on"]).dt.to_period("M").dt.to_timestamp()
-    counts = months.value_counts().sort_index()
-    return pd.DataFrame({"month": counts.index, "incidents": counts.to_numpy(dtype=int)})
+    counts = months.value_counts()
+    span = month_starts(
+        min([d for d in (first, months.min().date()) if d is not None]),
+        max([d for d in (last, months.max().date()) if d is not None]),
+    )
+    index = pd.to_datetime(pd.Series(span))
+    return pd.DataFrame({"month": index, "incidents": [int(counts.get(m, 0)) for m in index]})
 
 
 def sources_covering(pub: data.Published, place: Place) -> pd.DataFrame:
@@ -286,6 +298,8 @@ def sources_covering(pub: data.Published, place: Place) -> pd.DataFrame:
                 for n, by in zip(frame["verified_count"], frame["checked_by"], strict=True)
             ],  # fmt: skip
             last_crawl=frame["last_success_at"].map(ui.when),
+            first_report=pd.to_datetime(frame["first_report"], utc=True),
+            last_report=pd.to_datetime(frame["last_report"], utc=True),
         )
         .sort_values(["reports", "source"], ascending=[False, True])
         .reset_index(drop=True)
@@ -449,7 +463,7 @@ def place_view(pub: data.Published, place: Place, scope: str, now: datetime) -> 
     total = len(frame)
     where = "touching the state" if place.level == "state" else "touching the county"
     st.markdown(f"**{total:,} incident{'s' * (total != 1)}** {where} in the record.")
-    over_time(frame, place)
+    over_time(pub, frame, place, scope)
     incident_list(shown, place)
     if place.level == "state":
         counties_list(pub, place, scope)
@@ -458,8 +472,10 @@ def place_view(pub: data.Published, place: Place, scope: str, now: datetime) -> 
     feed_and_downloads(pub, place, scope)
 
 
-def over_time(frame: pd.DataFrame, place: Place) -> None:
-    months = per_month(frame)
+def over_time(pub: data.Published, frame: pd.DataFrame, place: Place, scope: str) -> None:
+    span = data.query(pub, RECORD_SPAN_SQL.replace("/*scope*/", f"({scope})")).iloc[0]
+    first, last = (None if pd.isna(v) else pd.Timestamp(v).date() for v in span)
+    months = per_month(frame, first, last)
     with st.container(border=True, key="place_months"):
         st.markdown("**Incidents per month**")
         st.caption(
@@ -582,26 +598,28 @@ def coverage_section(pub: data.Published, place: Place, scope: str) -> None:
         f"{covered} of {len(months)}. A month without is a gap, hatched on the map as "
         '"no source coverage": no data is not no outage.'
     )
-    strip = months.assign(
-        month=pd.to_datetime(months["month"]),
-        coverage=months["covered"].map({True: "reports", False: "no source coverage"}),
+    # a bar for each month with a report; the empty stretches are the gaps
+    strip = months[months["covered"]].assign(
+        month=lambda f: pd.to_datetime(f["month"]),
+        end=lambda f: pd.to_datetime([next_month(m) for m in f["month"]]),
+        bottom=0,
+        top=1,
     )
+    history = [
+        f"{months['month'].iloc[0]:%Y-%m-%d}",
+        f"{next_month(months['month'].iloc[-1]):%Y-%m-%d}",
+    ]
     st.altair_chart(
         alt.Chart(strip)
-        .mark_rect()
+        .mark_rect(color="#4c78a8")
         .encode(
-            x=alt.X("yearmonth(month):T", title=None),
-            color=alt.Color(
-                "coverage:N",
-                title=None,
-                scale=alt.Scale(
-                    domain=["reports", "no source coverage"], range=["#4c78a8", "#d9d9d9"]
-                ),
-                legend=alt.Legend(orient="bottom"),
-            ),
-            tooltip=[alt.Tooltip("yearmonth(month):T", title="month"), "coverage:N"],
+            x=alt.X("month:T", title=None, scale=alt.Scale(domain=history)),
+            x2="end:T",
+            y=alt.Y("bottom:Q", title=None, axis=None, scale=alt.Scale(domain=[0, 1])),
+            y2="top:Q",
+            tooltip=[alt.Tooltip("yearmonth(month):T", title="month with reports")],
         )
-        .properties(height=50),
+        .properties(height=90),
         width="stretch",
     )
     holes = gaps(months)
@@ -646,5 +664,5 @@ def feed_and_downloads(pub: data.Published, place: Place, scope: str) -> None:
     st.caption(
         "The CSV holds the rows of the table above with codes and labels (cause and "
         "cause_label, sources and source_titles), times in UTC; cells a spreadsheet would run "
-        f"as a formula get a leading quote. {ui.version_line(pub)}."
+        "as a formula get a leading quote. The file name carries the data version."
     )
