@@ -139,6 +139,11 @@ class Place:
     state_name: str
     shape: str  # its id on the map: the USPS code, or the county shape's FIPS code
 
+    def __post_init__(self) -> None:
+        # `condition` puts the code into SQL text: only a code of the reference tables' form
+        if not (STATE_RE if self.level == "state" else COUNTY_RE).fullmatch(self.code):
+            raise ValueError(f"not a {self.level} code")
+
     @property
     def title(self) -> str:
         if self.level == "county":
@@ -147,7 +152,7 @@ class Place:
 
     @property
     def params(self) -> dict[str, str]:
-        """The URL parameters of its page."""
+        """The URL parameters of its page (for `st.page_link(PAGE, query_params=...)`)."""
         return {self.level: self.code}
 
     @property
@@ -195,6 +200,12 @@ def resolve(pub: data.Published, params: Any) -> tuple[Place | None, str | None]
                 ), None  # fmt: skip
         return None, UNKNOWN_STATE
     return None, None
+
+
+def place_url(level: str, code: str) -> str:
+    """The page's relative address for a state ("state", "MA") or county ("county",
+    "25025"): what the tables here link to, and what the map's click can link to."""
+    return f"place?{level}={code}"
 
 
 # ---------------------------------------------------------------------------- queries
@@ -422,7 +433,7 @@ def states_index(pub: data.Published, scope: str) -> None:
         "Open a state for its counties, sources and coverage."
     )
     st.dataframe(
-        frame.assign(link="place?state=" + frame["state_code"]),
+        frame.assign(link=[place_url("state", c) for c in frame["state_code"]]),
         hide_index=True,
         width="stretch",
         column_config={
@@ -527,7 +538,7 @@ def counties_list(pub: data.Published, place: Place, scope: str) -> None:
         "county of the state."
     )
     st.dataframe(
-        frame.assign(link="place?county=" + frame["county_fips"]),
+        frame.assign(link=[place_url("county", c) for c in frame["county_fips"]]),
         hide_index=True,
         width="stretch",
         column_config={
