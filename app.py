@@ -25,6 +25,9 @@ PAGES = [
         icon=":material/list_alt:",
         url_path="incidents",
     ),
+    st.Page(
+        "webapp/pages/place.py", title="Places", icon=":material/location_on:", url_path="place"
+    ),
     st.Page("webapp/pages/sql.py", title="SQL", icon=":material/terminal:", url_path="sql"),
     st.Page(
         "webapp/pages/downloads.py",

@@ -27,11 +27,12 @@ from webapp.incidents_page import build_query
 from webapp.trends_page import safe_csv
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = ["map", "trends", "incidents", "sql", "downloads", "about"]
+PAGES = ["map", "trends", "incidents", "place", "sql", "downloads", "about"]
 TITLES = {
     "map": "911 outage map",
     "trends": "Trends",
     "incidents": "Incidents",
+    "place": "Places",
     "sql": "SQL",
     "downloads": "Downloads",
     "about": "About 911 Outage Watch",
@@ -181,7 +182,7 @@ def test_every_page_renders_on_the_demo_data(
     app = open_page(monkeypatch, demo_dir, page)
     assert app.title[0].value == TITLES[page]
     assert any("Demo data" in text for text in texts(app.warning))
-    if page in ("map", "trends", "incidents"):
+    if page in ("map", "trends", "incidents", "place"):
         # the banner counts the real record and the constructed examples (hidden by default)
         real, constructed = (query(demo_dir, sql)[0][0] for sql in (REAL, CONSTRUCTED))
         mixed = query(demo_dir, MIXED)[0][0]
@@ -230,7 +231,7 @@ def test_every_page_renders_on_an_empty_database(
     app = open_page(monkeypatch, empty_dir, page)
     assert app.title[0].value == TITLES[page]
     assert not any("Demo data" in text for text in texts(app.warning))
-    if page in ("map", "trends", "incidents"):
+    if page in ("map", "trends", "incidents", "place"):
         assert any("has no" in text for text in texts(app.info))
 
 
@@ -488,7 +489,7 @@ def test_trends_charts_follow_the_state_filter(
     monkeypatch: pytest.MonkeyPatch, demo_dir: Path
 ) -> None:
     app = open_page(monkeypatch, demo_dir, "trends")
-    assert len(app.get("vega_lite_chart")) == 11
+    assert len(app.get("vega_lite_chart")) == 12
     total = query(demo_dir, REAL)[0][0]
     captions = " ".join(texts(app.caption))
     assert f"{total} incidents began" in captions
@@ -521,6 +522,19 @@ def test_trends_charts_follow_the_state_filter(
         )
     )
     assert {r["state"]: int(r["incidents"]) for r in states} == by_state
+    # per month, each incident once (AT&T's 2024-02-22 outage touches 53 states: one incident)
+    monthly = list(csv.DictReader(io.StringIO(downloaded(app, "incidents-per-month_csv").decode())))
+    assert sum(int(r["incidents"]) for r in monthly) == total
+    feb = next(int(r["incidents"]) for r in monthly if r["month"].startswith("2024-02"))
+    assert (
+        feb
+        == query(
+            demo_dir,
+            "SELECT count(*) FROM incidents WHERE report_count > constructed_reports "
+            "AND date_trunc('month', started_on) = DATE '2024-02-01'",
+        )[0][0]
+        < 53
+    )
     for name in ("incidents-by-cause", "incidents-by-provider", "incidents-by-duration"):
         assert downloaded(app, f"{name}_csv").decode().splitlines()[0].endswith("incidents") or (
             "incidents" in downloaded(app, f"{name}_csv").decode().splitlines()[0]

@@ -2,8 +2,9 @@
 
 URL parameters: states (repeatable USPS codes), years=FIRST&years=LAST, constructed=true
 (include the constructed demo examples; the real record alone by default).
-Incidents are placed by the local date they began; a multi-state incident counts once in
-each of its states wherever a chart is split by state.
+Incidents are placed by the local date they began. Every count is of incidents, each once
+(a 50-state outage is one incident), except where a chart is split by state: there a
+multi-state incident counts in each state it touched, and the chart says "touching".
 """
 
 from __future__ import annotations
@@ -72,24 +73,41 @@ def time_zones_values() -> str:
 
 
 # ---------------------------------------------------------------------------- queries
-def by_state_month(pub: data.Published, where: str, params: list, states: list[str]):
-    extra, extra_params = state_filter(states)
-    frame = data.query(
+def by_month(pub: data.Published, where: str, params: list):
+    """Incidents per month, each counted once (a 50-state outage is one incident)."""
+    return data.query(
         pub,
         f"""
-        SELECT date_trunc('month', i.started_on) AS month, s AS state, count(*) AS incidents
-        FROM incidents AS i, unnest(i.state_codes) AS t(s)
-        WHERE {where} {extra}
-        GROUP BY ALL ORDER BY 1, 2
+        SELECT date_trunc('month', i.started_on) AS month, count(*) AS incidents
+        FROM incidents AS i WHERE {where} GROUP BY ALL ORDER BY 1
+        """,
+        params,
+    )
+
+
+def by_state_month(pub: data.Published, where: str, params: list, states: list[str]):
+    """Incidents touching each state per month: the TOP_STATES states with the most, the
+    rest as "other" (the incidents touching any of them, each once per month)."""
+    extra, extra_params = state_filter(states)
+    return data.query(
+        pub,
+        f"""
+        WITH parts AS (
+            SELECT i.incident_id, date_trunc('month', i.started_on) AS month, s AS state
+            FROM incidents AS i, unnest(i.state_codes) AS t(s)
+            WHERE {where} {extra}
+        ),
+        top AS (
+            SELECT state FROM parts GROUP BY state
+            ORDER BY count(*) DESC, state LIMIT {TOP_STATES}
+        )
+        SELECT month, CASE WHEN state IN (SELECT state FROM top) THEN state ELSE 'other' END
+                   AS state,
+               count(DISTINCT incident_id) AS incidents
+        FROM parts GROUP BY ALL ORDER BY 1, 2
         """,
         params + extra_params,
     )
-    if frame.empty:
-        return frame
-    totals = frame.groupby("state")["incidents"].sum().sort_values(ascending=False)
-    keep = set(totals.index[:TOP_STATES])
-    frame["state"] = frame["state"].where(frame["state"].isin(keep), "other")
-    return frame.groupby(["month", "state"], as_index=False)["incidents"].sum()
 
 
 def by_cause_month(pub: data.Published, where: str, params: list):
@@ -334,6 +352,33 @@ def stacked_months(frame: pd.DataFrame, field: str, title: str) -> alt.Chart:
     )
 
 
+def state_months_grid(frame: pd.DataFrame) -> alt.Chart:
+    """Incidents touching each state, month by month, as a grid: not stacked, since a
+    multi-state incident is in several rows and the rows do not add up."""
+    totals = frame.groupby("state")["incidents"].sum().sort_values(ascending=False)
+    order = [s for s in totals.index if s != "other"] + (["other"] if "other" in totals else [])
+    return (
+        alt.Chart(naive_month(frame))
+        .mark_rect()
+        .encode(
+            x=alt.X("yearmonth(month):T", title=None),
+            y=alt.Y("state:N", sort=order, title=None),
+            color=alt.Color(
+                "incidents:Q",
+                title="incidents touching the state",
+                scale=alt.Scale(scheme="orangered"),
+                legend=alt.Legend(orient="bottom", tickMinStep=1),
+            ),
+            tooltip=[
+                alt.Tooltip("yearmonth(month):T", title="month"),
+                alt.Tooltip("state:N", title="state"),
+                alt.Tooltip("incidents:Q", title="incidents touching the state"),
+            ],
+        )
+        .properties(height=alt.Step(22))
+    )
+
+
 def horizontal_bars(frame: pd.DataFrame, field: str, title: str) -> alt.Chart:
     return (
         alt.Chart(frame)
@@ -419,18 +464,38 @@ def render() -> None:
     with col2:
         state_totals = by_state(pub, where, params, states)
         chart_block(
-            "Incidents by state",
-            "A multi-state outage counts once in each of its states.",
+            "Incidents touching each state",
+            "A multi-state incident counts in each state it touched, so the bars add up to "
+            "more than the incidents.",
             lambda: horizontal_bars(state_totals, "state", "state"),
             state_totals,
             "incidents-by-state",
         )
 
+    monthly = by_month(pub, where, params)
+    chart_block(
+        "Incidents per month",
+        "Each incident counted once, by the local date it began, however many states it touched.",
+        lambda: (
+            alt.Chart(naive_month(monthly))
+            .mark_bar()
+            .encode(
+                x=alt.X("yearmonth(month):T", title=None),
+                y=alt.Y("incidents:Q", axis=alt.Axis(tickMinStep=1)),
+                tooltip=[alt.Tooltip("yearmonth(month):T", title="month"), "incidents:Q"],
+            )
+            .properties(height=260)
+        ),
+        monthly,
+        "incidents-per-month",
+    )
     months = by_state_month(pub, where, params, states)
     chart_block(
-        "Incidents per month, by state",
-        f"The {TOP_STATES} states with the most incidents; a multi-state outage counts in each.",
-        lambda: stacked_months(months, "state", "state"),
+        "Incidents touching each state, per month",
+        f"The {TOP_STATES} states with the most, the rest as other. A multi-state incident "
+        "appears in each state it touched, so the rows add up to more than the incidents per "
+        "month above.",
+        lambda: state_months_grid(months),
         months,
         "incidents-by-state-month",
     )
@@ -510,7 +575,8 @@ def render() -> None:
     with col2:
         chart_block(
             "States with repeat outages",
-            "States with more than one incident in the period.",
+            "States touched by more than one incident in the period (a multi-state incident "
+            "counts in each).",
             lambda: horizontal_bars(state_rows, "state", "state"),
             state_rows,
             "repeat-outages-states",
