@@ -448,10 +448,13 @@ def selection_panel(
         )
         button.button("Clear", key="clear_sel", on_click=clear_selection, icon=":material/close:")
         st.caption(f"Outages that began {period_text(start_label, end_label, step)}.")
-        # The place page (webapp/pages/place.py, url_path "place"): its whole history,
-        # sources and feed. A plain link here; the page itself is another branch's.
-        param = "county" if level == "county" else "state"
-        st.markdown(f"[Open the page of {md_text(name)}](place?{param}={selected})")
+        # The place page: its whole history, sources, gaps, feed and downloads.
+        st.page_link(
+            "webapp/pages/place.py",
+            label=f"Open the page of {name}",
+            icon=":material/location_city:",
+            query_params={"county" if level == "county" else "state": selected},
+        )
         if found.empty:
             st.write(
                 "No outage reports for this place in this period. " + ui.NO_DATA_IS_NOT_NO_OUTAGE
