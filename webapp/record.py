@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from warehouse import taxonomy
-from warehouse.localtime import incident_zone, local_text
+from warehouse.localtime import incident_zone, zone_text
 
 PROJECT = "911 Outage Watch"
 
@@ -82,37 +83,19 @@ def as_list(value: Any) -> list:
 # ---------------------------------------------------------------------------- local time
 @dataclass(frozen=True)
 class Clock:
-    """How the incident's times read: in its place's local time with the zone when it lies
-    in one zone, else in UTC (said so by the label)."""
+    """How the incident's times read: in its places' local time with the zone when they all
+    lie in one zone ("2024-06-18 13:15 EDT"), else in UTC, said so by the label."""
 
-    county_fips: str | None
-    state_code: str | None
-    local: bool
+    zone: ZoneInfo | None
 
     @classmethod
     def for_incident(cls, inc: pd.Series) -> Clock:
-        states = as_list(inc.get("state_codes"))
-        counties = as_list(inc.get("county_fips"))
-        zone = incident_zone(states, counties)
-        return cls(
-            county_fips=counties[0] if counties else None,
-            state_code=states[0] if states else None,
-            local=zone is not None,
-        )
+        return cls(incident_zone(as_list(inc.get("state_codes")), as_list(inc.get("county_fips"))))
 
     def text(self, value: Any, *, with_date: bool = True) -> str:
         if missing(value):
             return "unknown"
-        moment = pd.Timestamp(value)
-        if not self.local:
-            utc = moment.tz_convert("UTC")
-            return utc.strftime("%Y-%m-%d %H:%M UTC" if with_date else "%H:%M UTC")
-        return local_text(
-            moment.to_pydatetime(),
-            county_fips=self.county_fips,
-            state_code=self.state_code,
-            date=with_date,
-        )
+        return zone_text(pd.Timestamp(value).to_pydatetime(), self.zone, date=with_date)
 
 
 # ---------------------------------------------------------------------------- summary
