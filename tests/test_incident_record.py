@@ -9,7 +9,7 @@ import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import pandas as pd
 import pytest
@@ -30,7 +30,6 @@ HOSTILE = (
     "<img src=x onerror=alert(1)> [click](javascript:alert(1)) **loud** | cell :red[red] "
     "$x$ \u202eevil"
 )
-SQL_LINK = re.compile(r"\]\((sql\?sql=[^)\s]+)\)")
 
 
 def ma_incident(demo_dir: Path) -> tuple[str, int, int]:
@@ -94,8 +93,9 @@ def test_incident_page_is_a_citable_record(monkeypatch: pytest.MonkeyPatch, demo
     assert csl[0]["type"] == "dataset" and csl[0]["URL"].endswith(f"?id={incident_id}")
 
     # the SQL page link: decodes to a query the public guard runs, giving the same reports
-    link = next(m.group(1) for c in texts(app.caption) if (m := SQL_LINK.search(c)))
-    sql = parse_qs(urlsplit(link).query)["sql"][0]
+    (link,) = [p.proto for p in app.get("page_link") if "SQL page" in p.proto.label]
+    assert link.page.endswith("sql")
+    sql = parse_qs(link.query_string)["sql"][0]
     assert f"incident_id = '{incident_id}'" in sql
     assert guard.check_statement(sql) == sql
     result = guard.run_public_query(demo_dir / "outages.duckdb", sql)
@@ -109,11 +109,11 @@ def test_labels_not_codes_on_the_incident_page(
     incident_id, _, _ = ma_incident(demo_dir)
     app = open_page(monkeypatch, demo_dir, "incidents", params={"id": incident_id})
     shown = "\n".join(texts(app.markdown) + texts(app.caption)).replace("\\", "")
-    # the code is in the database (and so in the SQL link, which is a query, not prose)
+    # the code is in the database (and in the SQL page link's query), not in the prose
     assert query(demo_dir, "SELECT cause FROM incidents WHERE incident_id = ?", [incident_id]) == [
         ("firewall_or_security_device",)
     ]
-    prose = SQL_LINK.sub("", shown)
+    prose = shown
     for code in ("firewall_or_security_device", "(curated)", "(gdelt_news)", "(ma_state911)"):
         assert code not in prose
     for spider in ("gdelt_news", "openfema_ipaws", "ma_state911"):

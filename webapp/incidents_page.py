@@ -462,6 +462,7 @@ def fact_table(
             "No report of this incident quotes its source fact by fact (alerts give their "
             "facts as fields: see the reports below)."
         )
+        sql_link(incident_id)
         return
     lines = ["| fact | value | source | quote |", "|---|---|---|---|"]
     for fact in rows[: record.FACT_ROW_LIMIT]:
@@ -473,10 +474,19 @@ def fact_table(
         )
     st.markdown("\n".join(lines))
     more = len(rows) - record.FACT_ROW_LIMIT
-    st.caption(
-        (f"{more} more facts: every one is on the SQL page. " if more > 0 else "")
-        + f"[Open these reports on the SQL page]({record.sql_link(incident_id)}): the same "
-        "rows, with each report's `field_evidence`."
+    if more > 0:
+        st.caption(f"{more} more facts: every one is on the SQL page (the link below).")
+    sql_link(incident_id)
+
+
+def sql_link(incident_id: str) -> None:
+    """The same rows on the SQL page: its `sql` parameter, through Streamlit's own page link
+    (the query is URL-encoded there)."""
+    st.page_link(
+        "webapp/pages/sql.py",
+        label="Open these reports on the SQL page (the same rows, with each report's quotes)",
+        icon=":material/terminal:",
+        query_params={"sql": record.rows_query(incident_id)},
     )
 
 

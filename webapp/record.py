@@ -392,8 +392,3 @@ def rows_query(incident_id: str) -> str:
         "started_at, ended_at, cause, provider, backup_phone, field_evidence, archive_ref\n"
         f"FROM reports\nWHERE incident_id = '{literal}'\nORDER BY published_at, report_id"
     )
-
-
-def sql_link(incident_id: str) -> str:
-    """The SQL page with that query (its `sql` parameter), relative to the app."""
-    return "sql?sql=" + quote(rows_query(incident_id), safe="")
