@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import altair as alt
@@ -514,8 +514,6 @@ def how_to_cite(pub: data.Published, inc: pd.Series) -> None:
 
 def today() -> date:
     """The access date of a citation (UTC)."""
-    from datetime import UTC, datetime
-
     return datetime.now(UTC).date()
 
 

@@ -20,9 +20,8 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from warehouse import taxonomy
+from warehouse.bundle import PROJECT
 from warehouse.localtime import incident_zone, zone_text
-
-PROJECT = "911 Outage Watch"
 
 # The facts a report's `field_evidence` quotes, in the order a reader wants them, with the
 # report column that holds the value the quote supports (None: the quote is the fact, as for
