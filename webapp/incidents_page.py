@@ -428,11 +428,11 @@ def detail(pub: data.Published, incident_id: str) -> None:
                 published_at=reports["published_at"],
             ),
             hide_index=True,
-            column_config=REPORT_COLUMNS,
+            column_config=report_columns(clock),
             column_order=list(REPORT_COLUMNS),
             width="stretch",
         )
-        sources(pub, reports)
+        sources(pub, reports, clock)
         how_to_cite(pub, inc)
 
 
@@ -613,14 +613,25 @@ def timeline_chart(pub: data.Published, inc: pd.Series, reports: pd.DataFrame) -
     return alt.layer(dots, *marks).properties(height=height)
 
 
-def sources(pub: data.Published, reports: pd.DataFrame) -> None:
+def report_columns(clock: record.Clock) -> dict:
+    """The reports table's columns, its publication times in the incident's zone when it
+    has one (UTC otherwise, as labelled)."""
+    if clock.zone is None:
+        return REPORT_COLUMNS
+    published = st.column_config.DatetimeColumn(
+        f"published ({clock.zone.key} time)", format="YYYY-MM-DD HH:mm", timezone=clock.zone.key
+    )
+    return {**REPORT_COLUMNS, "published_at": published}
+
+
+def sources(pub: data.Published, reports: pd.DataFrame, clock: record.Clock) -> None:
     st.markdown("**Sources and archived copies**")
     shown = reports.head(REPORT_LIST_LIMIT)
     for i, row in enumerate(shown.itertuples()):
         line, button = st.columns([5, 1.3], vertical_alignment="center")
         label = row.title or row.report_id
         demo = " *(constructed demo record)*" if row.is_constructed else ""
-        when = ui.when(row.published_at)
+        when = clock.text(row.published_at)
         # The link only when it is http(s) and on the source's own domain family.
         link = md_link(label, row.source_url, ui.source_domains(pub, row.source))
         line.markdown(
