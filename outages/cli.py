@@ -348,17 +348,28 @@ def sql(query: str, fmt: str, public: bool, data_dir: Path) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="File to write.")
 @data_dir_option
 def export(name: str, fmt: str, output: Path | None, data_dir: Path) -> None:
-    """Export a table or view of the published database."""
+    """Export a table or view of the published database.
+
+    The default file name holds the data version (911-outage-watch-NAME-VERSION.FORMAT);
+    Parquet and GeoJSON files hold the version, licence and column meanings inside, and
+    NAME.FORMAT.README.txt and data-dictionary.csv are written beside every file.
+    """
+    from warehouse import bundle
     from warehouse.export import ExportError, export_relation
 
     ddir = DataDir.resolve(data_dir)
-    suffix = {"csv": "csv", "parquet": "parquet", "geojson": "geojson", "jsonl": "jsonl"}[fmt]
-    target = output or ddir.exports_dir / f"{name}.{suffix}"
+    version = bundle.data_version(ddir.published_db)
+    target = output or ddir.exports_dir / bundle.file_name(name, version, fmt)
     try:
-        rows = export_relation(ddir.published_db, name, fmt, target)
+        rows = export_relation(
+            ddir.published_db, name, fmt, target, metadata=bundle.metadata(name, version)
+        )
     except (ExportError, FileNotFoundError) as exc:
         raise CliError(str(exc)) from exc
-    click.echo(f"wrote {rows} rows to {target}", err=True)
+    sidecars = bundle.write_sidecars(target, name, version)
+    click.echo(f"wrote {rows} rows to {target} (data version {version})", err=True)
+    for path in sidecars:
+        click.echo(f"wrote {path}", err=True)
 
 
 # ---------------------------------------------------------------------------- spiders

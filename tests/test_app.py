@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -65,6 +66,11 @@ def recording_media(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def downloaded(app: AppTest, key: str) -> bytes:
     """The bytes a download button serves (deferred ones are generated, as on a click)."""
+    return served(app, key).content
+
+
+def served(app: AppTest, key: str):
+    """The media file a download button serves (`.content`, `.filename`)."""
     proto = app.get("download_button")
     button = next(b for b in proto if b.proto.id.endswith(f"-{key}") or b.key == key)
     manager = RecordingMediaManager.latest
@@ -72,7 +78,7 @@ def downloaded(app: AppTest, key: str) -> bytes:
     url = button.proto.url
     if button.proto.HasField("deferred_file_id"):
         url = manager.execute_deferred(button.proto.deferred_file_id)
-    return manager._storage.get_file(url.rsplit("/", 1)[-1]).content
+    return manager._storage.get_file(url.rsplit("/", 1)[-1])
 
 
 def open_page(
@@ -444,7 +450,9 @@ def test_sql_cookbook_queries_all_run(monkeypatch: pytest.MonkeyPatch, demo_dir:
 def test_downloads_yield_valid_files(monkeypatch: pytest.MonkeyPatch, demo_dir: Path) -> None:
     app = open_page(monkeypatch, demo_dir, "downloads")
     incidents = query(demo_dir, "SELECT count(*) FROM incidents")[0][0]
-    rows = list(csv.DictReader(io.StringIO(downloaded(app, "dl_incidents_csv").decode())))
+    with zipfile.ZipFile(io.BytesIO(downloaded(app, "dl_incidents_csv"))) as bundle:
+        table = next(n for n in bundle.namelist() if n.endswith(".csv") and "dictionary" not in n)
+        rows = list(csv.DictReader(io.StringIO(bundle.read(table).decode())))
     assert len(rows) == incidents and "incident_id" in rows[0]
     assert (
         pq.read_table(io.BytesIO(downloaded(app, "dl_reports_parquet"))).num_rows
@@ -459,6 +467,58 @@ def test_downloads_yield_valid_files(monkeypatch: pytest.MonkeyPatch, demo_dir: 
     assert database[8:12] == b"DUCK"
     assert downloaded(app, "dl_dictionary").startswith(b"# Data dictionary")
     assert any("data version" in text for text in texts(app.code))
+
+
+def test_downloads_name_their_version_and_licence_and_ship_the_dictionary(
+    monkeypatch: pytest.MonkeyPatch, demo_dir: Path, tmp_path: Path
+) -> None:
+    """Issue 18: every file names the data version (file name and inside), the licence, and
+    comes with the data dictionary; the page says which file for a spreadsheet, which for a
+    notebook."""
+    from warehouse import bundle
+
+    app = open_page(monkeypatch, demo_dir, "downloads")
+    version = json.loads((demo_dir / "publication.json").read_text())["published_at"]
+    stamp = bundle.version_stamp(version)
+    for key in ("dl_incidents_csv", "dl_reports_parquet", "dl_county_month_geojson", "dl_duckdb"):
+        assert stamp in served(app, key).filename, key
+    # CSV: zipped with README.txt (version, licence) and data-dictionary.csv
+    with zipfile.ZipFile(io.BytesIO(downloaded(app, "dl_incidents_csv"))) as zipped:
+        names = zipped.namelist()
+        assert f"911-outage-watch-incidents-{stamp}.csv" in names
+        readme = zipped.read("README.txt").decode()
+        zipped.extract("data-dictionary.csv", tmp_path)
+    assert f"Data version: {version}" in readme and bundle.LICENCE in readme
+    assert "- incident_id: stable id" in readme
+    described = duckdb.sql(
+        f'SELECT "table", "column", description FROM read_csv(\'{tmp_path}/data-dictionary.csv\') '
+        "WHERE \"table\" = 'incidents' AND \"column\" = 'cause'"
+    ).fetchall()
+    assert described and "most reliable kind of source" in described[0][2]
+    # Parquet: the version, licence and column meanings in the key-value metadata
+    for key in ("dl_reports_parquet", "dl_county_month_parquet"):
+        meta = pq.read_metadata(io.BytesIO(downloaded(app, key))).metadata
+        assert meta[b"data_version"].decode() == version, key
+        assert meta[b"licence"].decode() == bundle.LICENCE, key
+        columns = json.loads(meta[b"dictionary"])
+        assert columns and all(columns.values()), key
+    target = tmp_path / "incidents.parquet"
+    target.write_bytes(downloaded(app, "dl_incidents_parquet"))
+    kv = dict(
+        duckdb.sql(
+            f"SELECT decode(key), decode(value) FROM parquet_kv_metadata('{target}')"
+        ).fetchall()
+    )
+    assert kv["data_version"] == version and "cause" in json.loads(kv["dictionary"])
+    # GeoJSON: the same as members of the FeatureCollection
+    geo = json.loads(downloaded(app, "dl_incidents_geojson"))
+    assert geo["data_version"] == version and geo["licence"] == bundle.LICENCE
+    # the dictionary as its own CSV file, and the page's plain words on which file to open
+    assert downloaded(app, "dl_dictionary_csv").startswith(b"table,column,description")
+    page = " ".join(texts(app.markdown))
+    assert "**In a spreadsheet**" in page and "CSV (zip)" in page
+    assert "**In a notebook**" in page and "Parquet" in page and "read_parquet" in page
+    assert version in page and bundle.LICENCE in page
 
 
 def test_county_month_aggregates_count_each_incident_once(demo_dir: Path) -> None:

@@ -219,7 +219,7 @@ def test_a_failed_export_leaves_the_previous_file_and_no_temporary(
     target = tmp_path / "reports.parquet"
     target.write_bytes(b"previous export")
 
-    def half_written(con, name, columns, fmt, path, in_place):
+    def half_written(con, name, columns, fmt, path, in_place, metadata=None):
         path.write_bytes(b"PAR1 half")
         raise duckdb.IOException("disk full")
 

@@ -320,7 +320,11 @@ def test_incident_page_lists_reported_numbers_and_escapes_source_text(
     app = open_page(monkeypatch, hostile_dir, "incidents", params={"id": incident})
     markdown = all_markdown(app)
     facts = " ".join(shown(t) for t in markdown)
-    reported = "913-555-0100 (nws_alerts); 913-555-0666 (gdelt_news)"
+    # each number with its source's title (and kind), not the spider's name (issue 18)
+    reported = (
+        "913-555-0100 (Official alert: National Weather Service alerts API); "
+        "913-555-0666 (GDELT DOC 2.0 API (worldwide online news search))"
+    )
     assert f"Backup numbers reported by: {reported}" in facts
     assert "If you cannot reach 911 there, call: 913-555-0100 (per Johnson County OEM" in facts
     made = [item for text in markdown for item in rendered(text)]

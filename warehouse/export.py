@@ -10,6 +10,8 @@ from typing import Any
 
 import duckdb
 
+from warehouse.bundle import kv_metadata_option
+
 # OWASP CSV injection: a cell a spreadsheet would run as a formula gets a leading quote.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # The same as one RE2 pattern, for DuckDB's regexp_matches and Arrow's match_substring_regex
@@ -88,8 +90,13 @@ PARQUET_OPTIONS = (
 )
 
 
-def export_relation(db_path: Path, name: str, fmt: str, target: Path) -> int:
+def export_relation(
+    db_path: Path, name: str, fmt: str, target: Path, *, metadata: dict[str, str] | None = None
+) -> int:
     """Write table or view `name` to `target` in `fmt`; return the number of rows.
+
+    `metadata` (the data version, licence and dictionary: `warehouse.bundle.metadata`) goes
+    inside the file where the format has room: Parquet key-value metadata, GeoJSON members.
 
     The file appears complete or not at all: it is written next to `target` and renamed
     over it, except when `target` is a symlink (written through) or not a regular file
@@ -114,7 +121,9 @@ def export_relation(db_path: Path, name: str, fmt: str, target: Path) -> int:
             # table order: at a million reports twice the memory (2 GB, not 1) and 15 to 50%
             # more CPU time.
             con.execute("SET preserve_insertion_order = false")
-            count = _write(con, name, relations[name], fmt, temp, in_place=in_place)
+            count = _write(
+                con, name, relations[name], fmt, temp, in_place=in_place, metadata=metadata
+            )
         if not in_place:
             os.replace(temp, target)
     finally:
@@ -131,16 +140,19 @@ def _write(
     target: Path,
     *,
     in_place: bool = False,
+    metadata: dict[str, str] | None = None,
 ) -> int:
     path = str(target).replace("'", "''")
     if fmt == "geojson":
-        return _export_geojson(con, name, dict(columns), target)
+        return _export_geojson(con, name, dict(columns), target, metadata=metadata)
     if fmt == "csv":
         query, options = text_select(name, columns), "FORMAT csv, HEADER true"
     elif fmt == "parquet":
         query, options = f'SELECT * FROM "{name}"', PARQUET_OPTIONS
     else:  # jsonl
         query, options = f'SELECT * FROM "{name}"', "FORMAT json"
+    if metadata and fmt == "parquet":
+        options += ", " + kv_metadata_option(metadata)
     if in_place:  # DuckDB would otherwise write `target.tmp` and rename it over the symlink
         options += ", USE_TMP_FILE false"
     # COPY answers with the number of rows it wrote.
@@ -148,7 +160,12 @@ def _write(
 
 
 def _export_geojson(
-    con: duckdb.DuckDBPyConnection, name: str, types: dict[str, str], target: Path
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    types: dict[str, str],
+    target: Path,
+    *,
+    metadata: dict[str, str] | None = None,
 ) -> int:
     """One feature per row, with the county (or state) outline(s) as geometry; return the
     number of features."""
@@ -174,7 +191,7 @@ def _export_geojson(
     cursor = con.execute(f'SELECT {geometry_sql}, {props} FROM "{name}" AS t {join}')
     count = 0
     with target.open("w", encoding="utf-8") as out:
-        out.write('{"type": "FeatureCollection", "features": [\n')
+        out.write(geojson_head(metadata))
         while batch := cursor.fetchmany(5000):
             for geometry, *values in batch:
                 if count:
@@ -188,3 +205,10 @@ def _export_geojson(
                 out.write(json.dumps(feature, default=str))
         out.write("\n]}\n")
     return count
+
+
+def geojson_head(metadata: dict[str, str] | None = None) -> str:
+    """The opening of a FeatureCollection, with `metadata` as foreign members (RFC 7946 §6.1)
+    before the features, where a reader sees them first."""
+    members = "".join(f"{json.dumps(k)}: {json.dumps(v)}, " for k, v in (metadata or {}).items())
+    return '{"type": "FeatureCollection", ' + members + '"features": [\n'

@@ -15,7 +15,8 @@ from typing import Any
 import duckdb
 import streamlit as st
 
-from warehouse.export import export_relation, neutralize_cell
+from warehouse import bundle
+from warehouse.export import export_relation, geojson_head, neutralize_cell
 from webapp import data, ui
 from webapp.schema import DICTIONARY
 
@@ -46,6 +47,17 @@ GROUP BY county_fips, state_code, month
 ORDER BY month, county_fips
 """
 
+COUNTY_MONTH_COLUMNS = {
+    "county_fips": "5-digit county FIPS code",
+    "county_name": "the county's name",
+    "state_code": "USPS code of its state",
+    "month": "the first day of the month (by the local date the incidents began)",
+    "incidents": "incidents that began that month and named the county (each once)",
+    "outage_hours": "their summed duration in hours (incidents of unknown duration add none)",
+    "population": "the county's population",
+    "constructed_incidents": "of which built from constructed demo reports only",
+}
+
 DATASETS: dict[str, tuple[str, str]] = {
     "incidents": (
         "Incidents",
@@ -67,9 +79,11 @@ DATASETS: dict[str, tuple[str, str]] = {
         "incidents, outage hours, population.",
     ),
 }
-FORMATS = {"csv": "CSV", "parquet": "Parquet", "geojson": "GeoJSON"}
+FORMATS = {"csv": "CSV (zip)", "parquet": "Parquet", "geojson": "GeoJSON"}
+# A CSV comes zipped with its README.txt (data version, licence) and data-dictionary.csv.
+EXTENSIONS = {"csv": "csv.zip", "parquet": "parquet", "geojson": "geojson"}
 MIME = {
-    "csv": "text/csv",
+    "csv": "application/zip",
     "parquet": "application/vnd.apache.parquet",
     "geojson": "application/geo+json",
 }
@@ -89,20 +103,27 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     return data.open_published(path)
 
 
-def make_file(path: Path, dataset: str, fmt: str) -> bytes:
-    """The file's bytes (runs when the button is clicked, outside the page's run)."""
+def make_file(path: Path, dataset: str, fmt: str, version: str | None = None) -> bytes:
+    """The file's bytes (runs when the button is clicked, outside the page's run), with the
+    data version, licence and dictionary inside (`warehouse.bundle`)."""
+    version = version or bundle.data_version(path)
+    # county_month is made here, not a published table: its columns are described here
+    columns = COUNTY_MONTH_COLUMNS if dataset == "county_month" else None
+    meta = bundle.metadata(dataset, version, columns=columns)
     with tempfile.TemporaryDirectory(prefix="outages-download-") as tmp:
         target = Path(tmp) / f"{dataset}.{fmt}"
         if dataset == "county_month":
-            write_county_month(path, fmt, target)
+            write_county_month(path, fmt, target, meta)
         elif fmt == "geojson" and dataset in ("incidents", "reports"):
-            write_places_geojson(path, dataset, target)
+            write_places_geojson(path, dataset, target, meta)
         else:
-            export_relation(path, dataset, fmt, target)
+            export_relation(path, dataset, fmt, target, metadata=meta)
+        if fmt == "csv":
+            return bundle.csv_zip(dataset, version, target.read_bytes(), columns=columns)
         return target.read_bytes()
 
 
-def write_county_month(path: Path, fmt: str, target: Path) -> None:
+def write_county_month(path: Path, fmt: str, target: Path, meta: dict[str, str]) -> None:
     with connect(path) as con:
         frame = con.sql(COUNTY_MONTH_SQL).to_arrow_table().to_pandas()
         if fmt == "csv":
@@ -111,12 +132,22 @@ def write_county_month(path: Path, fmt: str, target: Path) -> None:
                 safe[column] = safe[column].map(neutralize_cell)
             safe.to_csv(target, index=False)
         elif fmt == "parquet":
-            frame.to_parquet(target, index=False, compression="zstd")
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            # pandas' own schema metadata stays; the version, licence and dictionary join it
+            merged = {
+                **(table.schema.metadata or {}),
+                **{k.encode(): v.encode() for k, v in meta.items()},
+            }
+            pq.write_table(table.replace_schema_metadata(merged), target, compression="zstd")
         else:
             shapes = county_geometries(con)
             write_features(
                 target,
                 ((shapes.get(row["county_fips"]), row) for row in frame.to_dict(orient="records")),
+                meta,
             )
 
 
@@ -154,7 +185,7 @@ def inner_point(geometry: dict | None) -> list[float] | None:
     return [round(point.x, 4), round(point.y, 4)]
 
 
-def write_places_geojson(path: Path, dataset: str, target: Path) -> None:
+def write_places_geojson(path: Path, dataset: str, target: Path, meta: dict[str, str]) -> None:
     """Incidents (county outlines) or reports (points in their counties) as GeoJSON."""
     with connect(path) as con:
         counties = county_geometries(con)
@@ -207,12 +238,12 @@ def write_places_geojson(path: Path, dataset: str, target: Path) -> None:
                         geometry = {"type": "MultiPoint", "coordinates": coords} if coords else None
                     yield geometry, row
 
-        write_features(target, features())
+        write_features(target, features(), meta)
 
 
-def write_features(target: Path, features) -> None:
+def write_features(target: Path, features, meta: dict[str, str] | None = None) -> None:
     with target.open("w", encoding="utf-8") as out:
-        out.write('{"type": "FeatureCollection", "features": [\n')
+        out.write(geojson_head(meta))
         first = True
         for geometry, properties in features:
             if not first:
@@ -227,8 +258,8 @@ def write_features(target: Path, features) -> None:
         out.write("\n]}\n")
 
 
-def file_maker(path: Path, dataset: str, fmt: str) -> Callable[[], bytes]:
-    return lambda: make_file(path, dataset, fmt)
+def file_maker(path: Path, dataset: str, fmt: str, version: str) -> Callable[[], bytes]:
+    return lambda: make_file(path, dataset, fmt, version)
 
 
 def whole_database(path: Path) -> Callable[[], bytes]:
@@ -236,28 +267,51 @@ def whole_database(path: Path) -> Callable[[], bytes]:
 
 
 # ---------------------------------------------------------------------------- page
+def how_to_open(version: str) -> str:
+    """Which file for which tool, one line each (markdown; no source text in it)."""
+    sample = bundle.file_name("incidents", version, "parquet")
+    database = f"{bundle.FILE_PREFIX}-{bundle.version_stamp(version)}.duckdb"
+    return "\n".join(
+        [
+            "- **In a spreadsheet** (Excel, LibreOffice, Google Sheets): take **CSV (zip)**, "
+            "unzip it and open the `.csv` file; `README.txt` beside it gives the data "
+            "version and licence, `data-dictionary.csv` what each column means.",
+            "- **In a notebook** (Python, R, DuckDB): take **Parquet**, then "
+            f'`pandas.read_parquet("{sample}")` or `duckdb.sql("FROM \'{sample}\'")`; '
+            "or the whole database, `duckdb.connect(" + f'"{database}"' + ", read_only=True)`.",
+            "- **On a map** (QGIS, a web map): take **GeoJSON**.",
+        ]
+    )
+
+
 def render() -> None:
     pub = ui.page(
         "Downloads",
-        "The data as files: open CSV in a spreadsheet (cells that a spreadsheet would run as a "
-        "formula get a leading quote), Parquet in pandas, R or DuckDB, GeoJSON in QGIS or a "
-        "web map. Files are made from the published database when you click.",
+        "The data as files, made from the published database when you click. Every file "
+        "names its data version and licence, and comes with the data dictionary.",
     )
     if pub is None:
         return
-    version = pub.published_at or pub.version
-    stamp = ui.format_version(pub.published_at).replace(" UTC", "").replace(" ", "T")
+    version = pub.published_at or bundle.data_version(pub.path)
     counts = data.query(
         pub,
         "SELECT (SELECT count(*) FROM incidents) AS incidents, "
         "(SELECT count(*) FROM reports) AS reports, "
         "(SELECT count(*) FROM incident_counties) AS incident_counties",
     ).iloc[0]
+    st.subheader("Which file to open", anchor=False)
+    st.markdown(how_to_open(version))
+    st.subheader("Data version and licence", anchor=False)
+    st.markdown(
+        f"**Data version:** {version} (the time of this publication, UTC: in every file "
+        "name, in Parquet and GeoJSON files, and in the CSV zip's `README.txt`)"
+    )
+    st.markdown(bundle.LICENCE)
     st.subheader("How to cite", anchor=False)
     st.code(citation(pub), language=None, wrap_lines=True)
     st.caption(
         "Cite the original sources too: every incident lists them with links and archived "
-        "copies (Incidents page)."
+        "copies, and gives its own citation (Incidents page)."
     )
     st.subheader("Tables", anchor=False)
     for dataset, (title, about) in DATASETS.items():
@@ -268,8 +322,8 @@ def render() -> None:
             for col, (fmt, label) in zip(cols, FORMATS.items(), strict=True):
                 col.download_button(
                     label,
-                    data=file_maker(pub.path, dataset, fmt),
-                    file_name=f"911-outage-watch-{dataset}-{stamp}.{fmt}",
+                    data=file_maker(pub.path, dataset, fmt, version),
+                    file_name=bundle.file_name(dataset, version, EXTENSIONS[fmt]),
                     mime=MIME[fmt],
                     key=f"dl_{dataset}_{fmt}",
                     icon=":material/download:",
@@ -278,12 +332,12 @@ def render() -> None:
                 )
             st.caption(GEOMETRY_NOTES[dataset])
     st.subheader("Everything", anchor=False)
-    cols = st.columns(2)
+    cols = st.columns(3)
     size_mb = pub.path.stat().st_size / 1e6
     cols[0].download_button(
         f"The whole database (DuckDB, {size_mb:,.1f} MB)",
         data=whole_database(pub.path),
-        file_name=f"911-outage-watch-{stamp}.duckdb",
+        file_name=f"{bundle.FILE_PREFIX}-{bundle.version_stamp(version)}.duckdb",
         mime="application/octet-stream",
         key="dl_duckdb",
         icon=":material/database:",
@@ -294,7 +348,7 @@ def render() -> None:
     cols[1].download_button(
         "The data dictionary (Markdown)",
         data=dictionary,
-        file_name="911-outage-watch-data-dictionary.md",
+        file_name=f"{bundle.FILE_PREFIX}-data-dictionary.md",
         mime="text/markdown",
         key="dl_dictionary",
         icon=":material/menu_book:",
@@ -302,9 +356,21 @@ def render() -> None:
         width="stretch",
         disabled=not dictionary,
     )
+    cols[2].download_button(
+        "The data dictionary (CSV)",
+        data=bundle.dictionary_csv,
+        file_name=f"{bundle.FILE_PREFIX}-{bundle.DICTIONARY_CSV_NAME}",
+        mime="text/csv",
+        key="dl_dictionary_csv",
+        icon=":material/table:",
+        on_click="ignore",
+        width="stretch",
+        disabled=not dictionary,
+    )
     st.caption(
         "The database opens in DuckDB 1.5 or later (`duckdb 911-outage-watch.duckdb`); it is "
-        f"the file the app and the SQL page read. Data version: {version}."
+        "the file the app and the SQL page read, and its `publication` table holds the data "
+        f"version ({version})."
     )
     if dictionary:
         with st.expander("Read the data dictionary here"):
@@ -317,11 +383,4 @@ def citation(pub: data.Published) -> str:
         site = (st.context.url or "").split("?", 1)[0].rsplit("/", 1)[0] or None
     except Exception:
         site = None
-    year = version[:4] if version[:4].isdigit() else ""
-    line = (
-        f"911 Outage Watch ({year}). Public records of 911 outages in the United States "
-        f"[data set], data version {version}."
-    )
-    if site:
-        line += f" {site}/"
-    return line
+    return bundle.citation_text(version, site)

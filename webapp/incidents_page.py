@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import altair as alt
@@ -18,7 +18,8 @@ import pandas as pd
 import streamlit as st
 
 from warehouse.display import display_text, link_url, md_link, md_text
-from webapp import data, ui
+from warehouse.settings import setting
+from webapp import data, record, ui
 from webapp.mapview import choropleth
 
 INCIDENT_ID = re.compile(r"i-[0-9a-f]{16}")  # warehouse.incidents.incident_id_for
@@ -58,7 +59,9 @@ ORDER BY ic.state_code, county_name
 
 INCIDENT_REPORTS_SQL = """
 SELECT report_id, published_at, source, source_kind, status, title, source_url, archive_ref,
-       started_at, ended_at, cause, provider, backup_phone, confidence, evidence, is_constructed
+       started_at, ended_at, cause, provider, backup_phone, confidence, evidence, is_constructed,
+       field_evidence::VARCHAR AS field_evidence, body, occurred_on, stated_duration_minutes,
+       calls_affected, psaps_affected, state_codes, county_fips
 FROM reports
 WHERE incident_id = ?
 ORDER BY published_at NULLS LAST, report_id
@@ -83,9 +86,14 @@ TABLE_COLUMNS = {
     "incident_id": st.column_config.TextColumn("id"),
 }
 
+COUNTY_NAMES_SQL = """
+SELECT county_fips, county_name || ', ' || state_code AS name FROM counties
+WHERE list_contains(?::VARCHAR[], county_fips)
+"""
+
 REPORT_COLUMNS = {
     "published_at": st.column_config.DatetimeColumn("published (UTC)", format="YYYY-MM-DD HH:mm"),
-    "source": st.column_config.TextColumn("source"),
+    "source": st.column_config.TextColumn("source", width="medium"),
     "status": st.column_config.TextColumn("status", width="small"),
     "title": st.column_config.TextColumn("title", width="large"),
     "source_url": st.column_config.LinkColumn("link", display_text="open"),
@@ -358,10 +366,12 @@ def detail(pub: data.Published, incident_id: str) -> None:
     reports = data.query(pub, INCIDENT_REPORTS_SQL, (incident_id,))
     states = data.query(pub, STATE_NAMES_SQL)
     state_names = dict(zip(states["state_code"], states["state_name"], strict=True))
+    clock = record.Clock.for_incident(inc)
     with st.container(border=True, key="incident_detail"):
         head, close = st.columns([6, 1], vertical_alignment="center")
         head.subheader(md_text(inc["title"]), anchor=False)
         close.button("Close", on_click=close_detail, icon=":material/close:", key="close_detail")
+        st.markdown(md_text(record.summary_sentence(inc, counties, state_names, clock)))
         if int(inc["constructed_reports"]):
             st.warning(
                 f"**Demo data:** {int(inc['constructed_reports'])} of the "
@@ -371,7 +381,7 @@ def detail(pub: data.Published, incident_id: str) -> None:
             )
         facts, where = st.columns([3, 2])
         with facts:
-            st.markdown(facts_markdown(inc, counties, state_names))
+            st.markdown(facts_markdown(pub, inc, counties, state_names, clock))
         with where:
             shapes = sorted(set(counties["shape_fips"]))
             if shapes:
@@ -402,8 +412,9 @@ def detail(pub: data.Published, incident_id: str) -> None:
                 )
             else:
                 st.info("The reports name no place we could map.")
+        fact_table(pub, incident_id, reports, clock, state_names)
         st.markdown("**Timeline of its reports**")
-        chart = timeline_chart(inc, reports)
+        chart = timeline_chart(pub, inc, reports)
         st.altair_chart(chart, width="stretch", height=int(chart.height) + 60)
         st.markdown(f"**Reports ({len(reports)})**")
         st.dataframe(
@@ -411,21 +422,109 @@ def detail(pub: data.Published, incident_id: str) -> None:
                 source_url=[
                     link_url(url, ui.source_domains(pub, source))
                     for url, source in zip(reports["source_url"], reports["source"], strict=True)
-                ]
+                ],
+                source=reports["source"].map(lambda s: ui.source_title(pub, s)),
+                status=reports["status"].map(ui.status_text),
+                published_at=reports["published_at"],
             ),
             hide_index=True,
-            column_config=REPORT_COLUMNS,
+            column_config=report_columns(clock),
             column_order=list(REPORT_COLUMNS),
             width="stretch",
         )
-        sources(pub, reports)
+        sources(pub, reports, clock)
+        how_to_cite(pub, inc)
+
+
+def fact_table(
+    pub: data.Published,
+    incident_id: str,
+    reports: pd.DataFrame,
+    clock: record.Clock,
+    state_names: dict[str, str],
+) -> None:
+    """Each fact with the source that states it and the source's own words: a markdown
+    table, every cell of source text escaped (`md_text`, `md_link`)."""
+    fips = sorted({f for value in reports["county_fips"] for f in ui.as_list(value)})
+    names = data.query(pub, COUNTY_NAMES_SQL, (fips,)) if fips else pd.DataFrame()
+    county_names = dict(zip(names["county_fips"], names["name"], strict=True)) if fips else {}
+    titles = {spider: ui.source_title(pub, spider) for spider in set(reports["source"])}
+    rows = record.facts(
+        reports,
+        clock=clock,
+        state_names=state_names,
+        county_names=county_names,
+        source_titles=titles,
+    )
+    st.markdown("**Facts and their sources**")
+    if not rows:
         st.caption(
-            f"Cite as: 911 Outage Watch, incident {incident_id}, {ui.version_line(pub)}. "
-            "Always cite the original sources above too."
+            "No report of this incident quotes its source fact by fact (alerts give their "
+            "facts as fields: see the reports below)."
         )
+        sql_link(incident_id)
+        return
+    lines = ["| fact | value | source | quote |", "|---|---|---|---|"]
+    for fact in rows[: record.FACT_ROW_LIMIT]:
+        link = md_link(fact.title, fact.url, ui.source_domains(pub, fact.spider))
+        lines.append(
+            f"| {md_text(fact.fact)} | {md_text(fact.value)} | {md_text(fact.source)} {link}"
+            + (" *(constructed demo record)*" if fact.constructed else "")
+            + f" | “{md_text(fact.quote)}” |"
+        )
+    st.markdown("\n".join(lines))
+    more = len(rows) - record.FACT_ROW_LIMIT
+    if more > 0:
+        st.caption(f"{more} more facts: every one is on the SQL page (the link below).")
+    sql_link(incident_id)
 
 
-def facts_markdown(inc: pd.Series, counties: pd.DataFrame, state_names: dict) -> str:
+def sql_link(incident_id: str) -> None:
+    """The same rows on the SQL page: its `sql` parameter, through Streamlit's own page link
+    (the query is URL-encoded there)."""
+    st.page_link(
+        "webapp/pages/sql.py",
+        label="Open these reports on the SQL page (the same rows, with each report's quotes)",
+        icon=":material/terminal:",
+        query_params={"sql": record.rows_query(incident_id)},
+    )
+
+
+def how_to_cite(pub: data.Published, inc: pd.Series) -> None:
+    version = pub.published_at or "unknown"
+    citation = record.Citation(
+        title=display_text(inc["title"]),
+        url=record.incident_url(setting("OUTAGES_PUBLIC_URL"), str(inc["incident_id"])),
+        incident_id=str(inc["incident_id"]),
+        version=version,
+        accessed=today(),
+    )
+    st.markdown("**How to cite this**")
+    st.code(citation.text(), language=None, wrap_lines=True)
+    bibtex, csl = st.tabs(["BibTeX", "CSL-JSON"])
+    with bibtex:
+        st.code(citation.bibtex(), language="bibtex")
+    with csl:
+        st.code(citation.csl_json(), language="json")
+    st.caption(
+        "Always cite the original sources above too. The data version is the publication "
+        "this page was made from; the Downloads page has the same version's files."
+    )
+
+
+def today() -> date:
+    """The access date of a citation (UTC)."""
+    return datetime.now(UTC).date()
+
+
+def facts_markdown(
+    pub: data.Published,
+    inc: pd.Series,
+    counties: pd.DataFrame,
+    state_names: dict,
+    clock: record.Clock | None = None,
+) -> str:
+    clock = clock or record.Clock.for_incident(inc)
     state_list = ", ".join(state_names.get(s, s) for s in inc["state_codes"]) or "unknown"
     statewide = list(inc["statewide_states"])
     county_names = [md_text(f"{r.county_name}, {r.state_code}") for r in counties.itertuples()]
@@ -441,12 +540,15 @@ def facts_markdown(inc: pd.Series, counties: pd.DataFrame, state_names: dict) ->
     else:
         county_text = "none named"
     people = inc["population_affected"]
-    causes = [md_text(c) for c in inc["causes_reported"]]
-    providers = [md_text(p) for p in inc["providers_reported"]]
-    reported_numbers = [md_text(n) for n in ui.as_list(inc.get("backup_numbers_reported"))]
+    causes = [md_text(ui.reported_text(pub, c, ui.cause_text)) for c in inc["causes_reported"]]
+    providers = [md_text(ui.reported_text(pub, p)) for p in inc["providers_reported"]]
+    reported_numbers = [
+        md_text(ui.reported_text(pub, n)) for n in ui.as_list(inc.get("backup_numbers_reported"))
+    ]
+    source_names = [ui.source_title(pub, s) for s in inc["sources"]]
     lines = [
-        f"- **Began:** {ui.when(inc['started_at'])} (local date {inc['started_on']})",
-        f"- **Ended:** {ui.when(inc['ended_at'])}"
+        f"- **Began:** {md_text(clock.text(inc['started_at']))} (local date {inc['started_on']})",
+        f"- **Ended:** {md_text(clock.text(inc['ended_at']))}"
         + ("" if pd.notna(inc["ended_at"]) else " (no all-clear or stated end found)"),
         f"- **Duration:** {ui.duration_text(inc['duration_minutes'])}",
         f"- **States:** {state_list}",
@@ -454,12 +556,12 @@ def facts_markdown(inc: pd.Series, counties: pd.DataFrame, state_names: dict) ->
         "- **People in the area:** "
         + (f"{int(people):,}" if pd.notna(people) else "unknown")
         + " (population of the counties, not the number who needed 911)",
-        f"- **Cause:** {ui.cause_text(inc['cause'])}"
+        f"- **Cause:** {md_text(ui.capitalised(ui.cause_text(inc['cause'])))}"
         + (f" (reported: {'; '.join(causes)})" if causes else ""),
         f"- **Provider:** {md_text(inc['provider']) if pd.notna(inc['provider']) else 'not named'}"
         + (f" (reported: {'; '.join(providers)})" if providers else ""),
         f"- **Confidence:** {inc['confidence']:.2f} from {int(inc['source_count'])} "
-        f"source{'s' * (int(inc['source_count']) != 1)} ({md_text(', '.join(inc['sources']))}), "
+        f"source{'s' * (int(inc['source_count']) != 1)} ({md_text('; '.join(source_names))}), "
         f"{int(inc['report_count'])} report{'s' * (int(inc['report_count']) != 1)}",
     ]
     number = inc.get("authoritative_backup_number")
@@ -467,7 +569,7 @@ def facts_markdown(inc: pd.Series, counties: pd.DataFrame, state_names: dict) ->
         at = inc.get("authoritative_backup_at")
         lines.append(
             f"- **If you cannot reach 911 there, call:** {md_text(number)} "
-            f"(per {md_text(inc.get('authoritative_backup_source'))}, {md_text(ui.when(at))})"
+            f"(per {md_text(inc.get('authoritative_backup_source'))}, {md_text(clock.text(at))})"
         )
     if reported_numbers:
         # Every number a source gave, news included: listed as reported, never as an
@@ -477,13 +579,14 @@ def facts_markdown(inc: pd.Series, counties: pd.DataFrame, state_names: dict) ->
     return "\n".join(lines)
 
 
-def timeline_chart(inc: pd.Series, reports: pd.DataFrame) -> alt.Chart:
+def timeline_chart(pub: data.Published, inc: pd.Series, reports: pd.DataFrame) -> alt.Chart:
     points = reports.dropna(subset=["published_at"]).assign(
         published=lambda f: f["published_at"].dt.tz_convert("UTC").dt.tz_localize(None),
         constructed=lambda f: f["is_constructed"].map({True: "constructed (demo)", False: "real"}),
         # Vega tooltips are HTML: text is escaped there, bidi controls are stripped here.
         title=lambda f: f["title"].map(display_text),
-        source=lambda f: f["source"].map(display_text),
+        source=lambda f: f["source"].map(lambda s: display_text(ui.source_title(pub, s))),
+        status=lambda f: f["status"].map(ui.status_text),
     )[["published", "source", "status", "title", "constructed"]]
     base = alt.Chart(points).encode(
         x=alt.X("published:T", title="published (UTC)"),
@@ -510,18 +613,30 @@ def timeline_chart(inc: pd.Series, reports: pd.DataFrame) -> alt.Chart:
     return alt.layer(dots, *marks).properties(height=height)
 
 
-def sources(pub: data.Published, reports: pd.DataFrame) -> None:
+def report_columns(clock: record.Clock) -> dict:
+    """The reports table's columns, its publication times in the incident's zone when it
+    has one (UTC otherwise, as labelled)."""
+    if clock.zone is None:
+        return REPORT_COLUMNS
+    published = st.column_config.DatetimeColumn(
+        f"published ({clock.zone.key} time)", format="YYYY-MM-DD HH:mm", timezone=clock.zone.key
+    )
+    return {**REPORT_COLUMNS, "published_at": published}
+
+
+def sources(pub: data.Published, reports: pd.DataFrame, clock: record.Clock) -> None:
     st.markdown("**Sources and archived copies**")
     shown = reports.head(REPORT_LIST_LIMIT)
     for i, row in enumerate(shown.itertuples()):
         line, button = st.columns([5, 1.3], vertical_alignment="center")
         label = row.title or row.report_id
         demo = " *(constructed demo record)*" if row.is_constructed else ""
-        when = ui.when(row.published_at)
+        when = clock.text(row.published_at)
         # The link only when it is http(s) and on the source's own domain family.
         link = md_link(label, row.source_url, ui.source_domains(pub, row.source))
         line.markdown(
-            f"{i + 1}. {link} — {md_text(row.source)}, {md_text(row.status)}, {md_text(when)}{demo}"
+            f"{i + 1}. {link} — {md_text(ui.source_title(pub, row.source))}, "
+            f"{md_text(ui.status_text(row.status))}, {md_text(when)}{demo}"
         )
         if isinstance(row.archive_ref, str) and row.archive_ref:  # NULL comes as NaN
             button.download_button(

@@ -134,6 +134,70 @@ def cause_text(cause: Any) -> str:
     return taxonomy.cause_label(str(cause))
 
 
+def capitalised(text: str) -> str:
+    """The first letter upper case ("fiber cut" -> "Fiber cut"), the rest as it is."""
+    return text[:1].upper() + text[1:]
+
+
+def status_text(status: Any) -> str:
+    """A report status in words, from the taxonomy ("not_outage" -> "not an outage")."""
+    if status is None or (isinstance(status, float) and math.isnan(status)):
+        return "unknown"
+    return taxonomy.label("statuses", str(status))
+
+
+def kind_text(kind: Any) -> str:
+    """A kind of source in words ("curated" -> "documented record")."""
+    if kind is None or (isinstance(kind, float) and math.isnan(kind)):
+        return "unknown"
+    return taxonomy.label("source_kinds", str(kind))
+
+
+def source_table(pub: data.Published) -> dict[str, tuple[str, str]]:
+    """spider -> (title, kind) from the published `sources` table (empty for an old file
+    without it)."""
+    try:
+        table = data.query(pub, "SELECT spider, title, kind FROM sources")
+    except Exception:  # an old file without the sources table: names in words instead
+        return {}
+    return {str(r.spider): (str(r.title or ""), str(r.kind or "")) for r in table.itertuples()}
+
+
+def source_title(pub: data.Published, spider: Any) -> str:
+    """What a reader sees for a source: its title from the `sources` table; a spider the
+    table does not know, in words ("new_spider" -> "new spider")."""
+    if spider is None or (isinstance(spider, float) and math.isnan(spider)):
+        return "unknown source"
+    title = source_table(pub).get(str(spider), ("", ""))[0]
+    return title or str(spider).replace("_", " ")
+
+
+def source_credit(pub: data.Published, spider: Any) -> str:
+    """The source with its kind: "Documented record: The documented record: ..." reads
+    twice, so the kind is left out when the title already says it."""
+    title = source_title(pub, spider)
+    kind = source_table(pub).get(str(spider), ("", ""))[1]
+    if not kind:
+        return title
+    label = kind_text(kind)
+    if label.lower() in title.lower():
+        return title
+    return f"{capitalised(label)}: {title}"
+
+
+def reported_text(pub: data.Published, value: Any, label: Any = None) -> str:
+    """One entry of `causes_reported`, `providers_reported` or `backup_numbers_reported`
+    ("firewall_or_security_device (curated)") as a reader reads it: the value's label
+    (`label`, a function of the code) and the source's credit, "Firewall or security
+    device (The documented record: ...)". Plain text: escape it for the medium."""
+    text = str(value)
+    code, spider = text, None
+    if text.endswith(")") and " (" in text:
+        code, spider = text[:-1].rsplit(" (", 1)
+    shown = label(code) if label else code
+    return f"{capitalised(shown)} ({source_credit(pub, spider)})" if spider else capitalised(shown)
+
+
 def as_list(value: Any) -> list:
     """A list from what DuckDB gives for a LIST column (None, a list or a numpy array)."""
     if value is None:
