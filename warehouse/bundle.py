@@ -38,10 +38,11 @@ DICTIONARY_CSV_NAME = "data-dictionary.csv"
 # agencies. Until the project picks one, this placeholder is what every download says, and
 # it is said here only.
 LICENCE = (
-    "Licence: not yet chosen by the project (placeholder). Code: MIT. Data: the alerts and "
-    "documents are public records of their issuing agencies and publishers, quoted with "
-    "links; reference geography from the US Census Bureau (public domain). See the README's "
-    "Licence section."
+    "Licence: the database (incidents, classifications, places, durations, the record's "
+    "structure) is CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/): use it, credit "
+    "911 Outage Watch. Quoted source text stays its publishers' (short quotes, each with its "
+    "link); alerts are public records of their issuing agencies; reference geography from the "
+    "US Census Bureau (public domain). Code: MIT."
 )
 _NAMES = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
 
