@@ -206,6 +206,9 @@ def coverage(pub: data.Published) -> None:
         freshness=[freshness(row, now) for _, row in table.iterrows()],
         cadence=table["cadence_minutes"].map(cadence_text),
         states=table["states"].map(lambda s: "nationwide" if s == "all" else s),
+        # Labels, not codes: "curated" -> "documented record", "partial" -> words.
+        kind=table["kind"].map(ui.kind_text),
+        last_status=table["last_status"].map(run_status_text),
         checked=[
             verified_text(int(n or 0), long=True, checked_by=by if isinstance(by, str) else None)
             for n, by in zip(
@@ -248,6 +251,23 @@ def coverage(pub: data.Published) -> None:
         "documented record is no fetched page: its records are hand-curated from the sources "
         "they cite and checked by `outages curated check`."
     )
+
+
+RUN_STATUS_TEXT = {
+    "ok": "ok",
+    "partial": "partial (some pages failed)",
+    "failed": "failed",
+    "empty": "found nothing",
+    "running": "running",
+    "interrupted": "interrupted",
+}
+
+
+def run_status_text(status: Any) -> str:
+    """A crawl run's status in words (a status this page does not know is shown as is)."""
+    if status is None or (isinstance(status, float) and pd.isna(status)):
+        return "never run"
+    return RUN_STATUS_TEXT.get(str(status), str(status).replace("_", " "))
 
 
 def cadence_text(minutes: Any) -> str:
