@@ -11,10 +11,15 @@ It fetches three pinned packages from their registries into a cache directory
 - ``counties.geojson``, ``states.geojson``: simplified shapes, ``{"fips": ...}`` only
 - ``county_aliases.csv``: codes alerts may use -> the 2017 shape(s) that cover them
 - ``ugc_zones.csv``: NWS public forecast zone (UGC ``SSZnnn``) -> counties
+- ``county_zones.csv``: county -> IANA time zone (``--time-zones-only`` redoes just this
+  one from the committed ``counties.*`` and ``county_aliases.csv``)
 
 Sources (see PROVENANCE.md): npm ``us-atlas@3.0.1`` (Census 2017 shapes), PyPI
 ``delphi-utils==0.3.24`` (Census county/state population), PyPI ``pyiem==1.28.1``
-(NWS zone and county UGC polygons), and PyPI ``us`` (state and county names).
+(NWS zone and county UGC polygons), PyPI ``us`` (state and county names), and PyPI
+``timezonefinder`` (time zone polygons from timezone-boundary-builder, bundled), which
+must be on the path:
+``uv run --with pip --with timezonefinder==8.3.0 --with timezonefinder-data==1.2026.3 ...``.
 """
 
 from __future__ import annotations
@@ -316,11 +321,94 @@ def build_zones(paths: dict[str, Path], counties: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["ugc", "county_fips"]).reset_index(drop=True)
 
 
+# Time zones: a county's zone is the one most of its area is in, read off a grid of
+# points inside its shape (a county split by a zone line, such as Idaho County ID or
+# Dunn County ND, goes with its larger part; the brief's "county level is fine").
+TZ_GRID = 24  # points per side of the county's bounding box
+# Arizona does not observe DST, but the Navajo Nation (most of Apache and Navajo
+# counties' area) does, so the polygons give those two counties America/Denver. The
+# county's towns off tribal land (Show Low, Holbrook, Winslow, Springerville) and the
+# state's agencies keep Arizona time: the county level takes the state's zone.
+TZ_OVERRIDES: dict[str, tuple[str, str]] = {
+    "04001": ("America/Phoenix", "Apache County AZ: Navajo Nation's DST left to tribal land"),
+    "04017": ("America/Phoenix", "Navajo County AZ: Navajo Nation's DST left to tribal land"),
+}
+
+
+def build_time_zones(out: Path) -> pd.DataFrame:
+    """county_fips -> IANA zone from the committed county shapes, via timezonefinder.
+
+    Codes without a shape take their alias shapes' zone (Connecticut's planning
+    regions, Chugach, Copper River), then their state's most common zone (two
+    uninhabited American Samoa islands). Retired codes in ``county_aliases.csv`` get
+    a row too, so an old alert still finds its zone.
+    """
+    from timezonefinder import TimezoneFinder
+
+    finder = TimezoneFinder()
+    counties = pd.read_csv(out / "counties.csv", dtype=str, keep_default_na=False)
+    aliases = pd.read_csv(out / "county_aliases.csv", dtype=str, keep_default_na=False)
+    shapes = gpd.read_file(out / "counties.geojson")
+    rows: dict[str, tuple[str, float]] = {}
+    for fips, geom in zip(shapes.fips, shapes.geometry.values, strict=True):
+        x0, y0, x1, y1 = geom.bounds
+        xs, ys = np.meshgrid(np.linspace(x0, x1, TZ_GRID), np.linspace(y0, y1, TZ_GRID))
+        xs, ys = xs.ravel(), ys.ravel()
+        inside = shapely.contains_xy(geom, xs, ys)
+        point = shapely.get_coordinates(shapely.point_on_surface(geom))[0]
+        pts = [*zip(xs[inside], ys[inside], strict=True), tuple(point)]
+        found = [finder.timezone_at(lng=float(x), lat=float(y)) for x, y in pts]
+        # open-sea zones (Etc/GMT+5 ...) are sample points off a coastline's 1:10M line
+        land = [z for z in found if z and not z.startswith("Etc/")]
+        if not land:
+            continue
+        counts = pd.Series(land).value_counts()
+        rows[fips] = (str(counts.index[0]), round(float(counts.iloc[0]) / len(land), 3))
+    state_of = dict(zip(counties.county_fips, counties.state_code, strict=True))
+    by_state: dict[str, pd.Series] = {}
+    for fips, (zone, _) in rows.items():
+        by_state.setdefault(state_of.get(fips, ""), []).append(zone)  # type: ignore[arg-type]
+    state_zone = {st: pd.Series(z).value_counts().index[0] for st, z in by_state.items()}
+    targets = aliases.groupby("county_fips").shape_fips.apply(list).to_dict()
+    codes = sorted(set(counties.county_fips) | set(targets))
+    out_rows = []
+    for fips in codes:
+        how = "shape"
+        if fips in rows:
+            zone, share = rows[fips]
+        else:
+            found = {rows[t][0] for t in targets.get(fips, []) if t in rows}
+            if len(found) == 1:
+                zone, share, how = found.pop(), np.nan, "alias shapes"
+            else:
+                st = state_of.get(fips) or state_of.get(targets.get(fips, [""])[0], "")
+                zone, share, how = state_zone[st], np.nan, "state"
+        if fips in TZ_OVERRIDES:
+            zone, how = TZ_OVERRIDES[fips][0], "override"
+        out_rows.append((fips, zone, share, how))
+    table = pd.DataFrame(out_rows, columns=["county_fips", "time_zone", "zone_share", "from"])
+    split = table[table.zone_share < 0.9]
+    print(
+        f"time zones: {len(table)} codes, {table.time_zone.nunique()} zones; split "
+        f"counties (< 90% in one zone): {list(split.county_fips)}",
+        file=sys.stderr,
+    )
+    return table
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cache", type=Path, help="where to keep the fetched packages")
     parser.add_argument("--out", type=Path, default=OUT_DIR)
+    parser.add_argument(
+        "--time-zones-only",
+        action="store_true",
+        help="only rewrite county_zones.csv, from the committed counties.* files",
+    )
     args = parser.parse_args(argv)
+    if args.time_zones_only:
+        build_time_zones(args.out).to_csv(args.out / "county_zones.csv", index=False)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         paths = fetch(args.cache or Path(tmp))
         counties, shapes = build_counties(paths)
@@ -340,6 +428,7 @@ def main(argv: list[str] | None = None) -> None:
     zones.to_csv(out / "ugc_zones.csv", index=False)
     write_geojson(out / "counties.geojson", list(shapes.id), county_geoms)
     write_geojson(out / "states.geojson", list(state_shapes.id), state_geoms)
+    build_time_zones(out).to_csv(out / "county_zones.csv", index=False)
     for name in (
         "states.csv",
         "counties.csv",
@@ -347,6 +436,7 @@ def main(argv: list[str] | None = None) -> None:
         "ugc_zones.csv",
         "states.geojson",
         "counties.geojson",
+        "county_zones.csv",
     ):
         print(f"{name}: {(out / name).stat().st_size:,} bytes", file=sys.stderr)
     print(
