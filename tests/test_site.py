@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import duckdb
+import html5lib
 import pytest
 from lxml import etree
 
@@ -179,6 +180,8 @@ def test_every_page_is_valid_html5_without_script(site_dir: Path) -> None:
         if not name.endswith(".html"):
             continue
         assert text.startswith("<!DOCTYPE html>\n"), name
+        # the WHATWG parsing algorithm, strict: any parse error raises
+        html5lib.HTMLParser(strict=True).parse(text)
         # polyglot markup: well-formed XML is a strict subset of what HTML5 parsers accept
         tree = etree.fromstring(text.encode())
         assert tree.tag == "html" and tree.get("lang") == "en"

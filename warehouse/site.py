@@ -54,11 +54,19 @@ _INCIDENT_COLUMNS = """
 i.incident_id, i.title, i.started_at, i.ended_at, i.duration_minutes, i.state_codes,
 i.county_fips, i.cause, i.source_count, i.report_count, i.constructed_reports,
 i.first_report_url, coalesce(i.last_reported_at, i.started_at) AS last_report,
-i.authoritative_backup_number, i.authoritative_backup_source, i.authoritative_backup_at,
-(SELECT r.title FROM reports AS r
- WHERE r.incident_id = i.incident_id AND r.source_url = i.first_report_url
- ORDER BY coalesce(r.published_at, r.fetched_at) NULLS LAST, r.report_id LIMIT 1
-) AS first_report_title
+i.authoritative_backup_number, i.authoritative_backup_source, i.authoritative_backup_at
+"""
+
+# The headline of each shown incident's first report (only those: a state's last 20 and
+# what is active, not every incident of a large database).
+_FIRST_TITLES_SQL = """
+SELECT r.incident_id, r.title
+FROM reports AS r JOIN incidents AS i USING (incident_id)
+WHERE list_contains(?, r.incident_id) AND r.source_url = i.first_report_url
+QUALIFY row_number() OVER (
+    PARTITION BY r.incident_id
+    ORDER BY coalesce(r.published_at, r.fetched_at) NULLS LAST, r.report_id
+) = 1
 """
 
 # The map banner's "active now" (webapp/map_page.py ACTIVE_SQL), at the publication time.
@@ -99,6 +107,10 @@ def read_snapshot(published_db: os.PathLike | str, now: datetime | None = None) 
         sources = _rows(
             con, "SELECT spider, title, kind, coverage_states FROM sources ORDER BY spider"
         )
+        shown = sorted({row["incident_id"] for row in [*active, *recent]})
+        titles = dict(con.execute(_FIRST_TITLES_SQL, [shown]).fetchall()) if shown else {}
+    for row in [*active, *recent]:
+        row["first_report_title"] = titles.get(row["incident_id"])
     by_state: dict[str, list[dict]] = {}
     for row in recent:
         by_state.setdefault(row.pop("state_code"), []).append(row)
