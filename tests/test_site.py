@@ -30,7 +30,10 @@ from warehouse.site import SITE_DIR, covered_states, write_site
 
 NOW = datetime.now(UTC).replace(microsecond=0)  # data made "active now", not a threshold
 HOUR = NOW - timedelta(hours=1)
-HOSTILE = "<script>alert('x')</script> 911 down <b onmouseover=alert(1)>Harris</b> & \u202eevil"
+HOSTILE = (
+    "<script>alert('x')</script> 911 down <b onmouseover=alert(1)>Harris</b> & \u202eevil"
+    "\x1b[31m\x0b"
+)
 
 
 def report(report_id: str, when: datetime, **fields) -> dict:
@@ -209,7 +212,7 @@ def test_hostile_source_text_is_escaped(site_dir: Path) -> None:
     for text in (index, kansas):
         assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in text
         assert "&lt;b onmouseover=alert(1)&gt;" in text
-        assert "\u202e" not in text
+        assert "\u202e" not in text and "\x1b" not in text and "\x0b" not in text
         assert "javascript:" not in text
     block = incident_block(index, "911 down")  # the first report's headline, as text
     assert "Kansas" in block and "Sedgwick County, KS" in block

@@ -37,6 +37,7 @@ import duckdb
 import jinja2
 
 from warehouse import geography
+from warehouse.cleantext import clean_strings
 from warehouse.db import DataDir
 from warehouse.display import display_text, safe_url
 from warehouse.localtime import incident_zone, zone_for, zone_text
@@ -111,6 +112,8 @@ def read_snapshot(published_db: os.PathLike | str, now: datetime | None = None) 
         titles = dict(con.execute(_FIRST_TITLES_SQL, [shown]).fetchall()) if shown else {}
     for row in [*active, *recent]:
         row["first_report_title"] = titles.get(row["incident_id"])
+    # characters no page can carry (NUL, lone surrogates: issue 17) go before rendering
+    active, recent, sources = (clean_strings(rows)[0] for rows in (active, recent, sources))
     by_state: dict[str, list[dict]] = {}
     for row in recent:
         by_state.setdefault(row.pop("state_code"), []).append(row)
@@ -140,12 +143,11 @@ def _codes(value: Any) -> list[str]:
 
 
 def _county_list(fips: Sequence[str]) -> str:
-    names = [
-        f"{geography.county_name(code) or code}, {geography.state_code_from_fips(code[:2]) or ''}".rstrip(
-            ", "
-        )
-        for code in fips[:COUNTY_LIMIT]
-    ]
+    names = []
+    for code in fips[:COUNTY_LIMIT]:
+        state = geography.state_code_from_fips(code[:2])
+        name = geography.county_name(code) or code
+        names.append(f"{name}, {state}" if state else name)
     more = len(fips) - COUNTY_LIMIT
     return "; ".join(names) + (f"; and {more} more" if more > 0 else "")
 
