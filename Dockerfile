@@ -2,6 +2,9 @@
 #   docker build -t outage-watch .
 #   docker run -v outages:/data outage-watch outages watch          # the crawler/scheduler
 #   docker run -v outages:/data:ro -p 8501:8501 outage-watch        # the map (default command)
+# The static status site the watcher writes to /data/site/ is served by a stock nginx:alpine
+# container beside these (compose.yaml's `site` service, docs/deploy.md), not by this image:
+# it must keep answering when the app is overloaded, and needs no Python.
 FROM python:3.11-slim
 
 # uv installs exactly the locked dependencies (uv.lock); only PyPI is needed to build.

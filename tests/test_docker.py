@@ -88,6 +88,32 @@ def test_compose_runs_watch_and_serve_on_one_shared_volume() -> None:
     assert proxy["profiles"] == ["proxy"]
     caddyfile = spec["configs"]["caddyfile"]["content"]
     assert "reverse_proxy serve:8501" in caddyfile and "/feeds/*" in caddyfile
+    assert "handle_path /site/*" in caddyfile and "root * /srv/outages/site" in caddyfile
+
+
+def test_compose_serves_the_static_site_read_only_with_cache_headers() -> None:
+    """The `site` service (docs/deploy.md): nginx serving DIR/site/ from the data volume,
+    read-only, with the caching the static site is for; no Docker engine needed."""
+    spec = compose()
+    site = spec["services"]["site"]
+    assert site["image"].startswith("nginx:") and "alpine" in site["image"]
+    assert site["volumes"] == ["data:/srv/outages:ro"]  # never writes the data
+    assert "profiles" not in site  # on by default, beside the map
+    (config,) = site["configs"]
+    assert config["target"] == "/etc/nginx/conf.d/default.conf"
+    conf = spec["configs"][config["source"]]["content"]
+    port = site["ports"][0].rsplit(":", 1)[1]
+    assert f"listen {port};" in conf
+    assert "root /srv/outages/site;" in conf and "index index.html;" in conf
+    cache = next(line for line in conf.splitlines() if "Cache-Control" in line)
+    assert "max-age=60" in cache and "stale-while-revalidate=" in cache
+    assert "alias /srv/outages/feeds/;" in conf
+    # compose interpolates `$`: every nginx variable is written `$$`
+    assert "$$uri" in conf and "$" not in conf.replace("$$", "")
+    assert conf.count("{") == conf.count("}")
+    health = site["healthcheck"]["test"]
+    assert health[0] == "CMD" and health[-1] == f"http://127.0.0.1:{port}/healthz"
+    assert "location = /healthz" in conf
 
 
 @pytest.mark.parametrize(

@@ -93,6 +93,49 @@ def test_all_incidents_feed_holds_the_demo_incidents(feeds_dir: Path, demo_dir: 
         assert "<a href=" in entry.content[0].value  # every source document linked
 
 
+# Golden entries of the demo record: summary and content times are the place's local time
+# with its zone (warehouse/localtime.py); a multi-zone incident is in UTC; the Atom
+# <updated>/<published> elements stay RFC 3339 UTC.
+LOCAL_TIME_GOLDEN = [
+    (
+        "911 outage in Pima County, Arizona, 2014-03-17",  # Arizona: MST all year
+        "Started 2014-03-17 14:45 MST; ended 2014-03-17 15:06 MST (21 min).",
+        "2014-03-17T21:45:00+00:00",
+    ),
+    (
+        "911 outage in 3 Kentucky counties, 2012-02-07",  # Northern Kentucky: Eastern
+        "Started 2012-02-07 07:00 EST; ended 2012-02-07 09:00 EST (2 h 0 min).",
+        "2012-02-07T12:00:00+00:00",
+    ),
+    (
+        "911 outage in 8 states, 2012-06-30",  # eight Eastern states (IN, KY, OH ...): one zone
+        "Started 2012-06-30 06:30 EDT; end not reported",
+        "2012-06-30T10:30:00+00:00",
+    ),
+    (
+        "911 outage in 7 states, 2014-04-09",  # CA, FL, MN ... WA: four zones, so UTC
+        "Started 2014-04-10 06:45 UTC; ended 2014-04-10 13:06 UTC (6 h 21 min).",
+        "2014-04-10T06:45:00+00:00",
+    ),
+]
+
+
+@pytest.mark.parametrize(("title", "timing", "published"), LOCAL_TIME_GOLDEN)
+def test_entries_say_local_times_with_zone(
+    feeds_dir: Path, title: str, timing: str, published: str
+) -> None:
+    feed = etree.parse(str(feeds_dir / "incidents.xml")).getroot()
+    entries = [
+        e for e in feed.findall(f"{ATOM}entry") if e.findtext(f"{ATOM}title").startswith(title)
+    ]
+    assert len(entries) == 1, title
+    entry = entries[0]
+    assert timing in entry.findtext(f"{ATOM}summary")
+    assert timing.split(";")[0].removeprefix("Started ") in entry.findtext(f"{ATOM}content")
+    assert entry.findtext(f"{ATOM}published") == published
+    assert rfc3339(entry.findtext(f"{ATOM}updated")).utcoffset().total_seconds() == 0
+
+
 def test_state_feeds(feeds_dir: Path, demo_dir: Path) -> None:
     incidents = demo_incidents(demo_dir)
     written = json.loads((feeds_dir / "written.json").read_text())

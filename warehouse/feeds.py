@@ -9,7 +9,10 @@ Written at publish time from the published database (`write_feeds`):
 An entry is an incident: its id is a tag URI (`tag:outage-watch.github.io,2026:incident:ID`,
 stable across rebuilds because incident IDs are), `updated` is the latest time of its
 reports, `published` the first; the summary gives the states, times, duration, cause,
-provider and sources, and the content links every source document. Incidents built from
+provider and sources, and the content links every source document. Times people read
+(summary, content) are the places' local time with its zone ("Started 2024-06-18 13:15
+EDT", warehouse/localtime.py), or UTC when the places span zones; `updated`/`published`
+stay RFC 3339 UTC. Incidents built from
 constructed demo records are labelled in the title and with the category `demo-data`.
 Feed documents only change when the data does (the feed's `updated` is the newest entry's),
 so HTTP caches and feed readers see no churn between publishes.
@@ -38,11 +41,13 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 
 from warehouse.cleantext import clean_strings
 from warehouse.display import display_text, html_link, html_text, safe_url
+from warehouse.localtime import incident_zone, zone_text
 from warehouse.settings import setting
 
 logger = logging.getLogger(__name__)
@@ -171,8 +176,14 @@ def entry_title(incident: Mapping[str, Any]) -> str:
     return (DEMO_LABEL if is_demo(incident) else "") + display_text(incident["title"])
 
 
-def _when(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "unknown"
+def _when(value: datetime | None, zone: ZoneInfo | None = None) -> str:
+    """Wall-clock time in the incident's zone for people ("2024-06-18 13:15 EDT"); UTC
+    when its places span zones. The Atom `updated`/`published` elements stay UTC."""
+    return zone_text(value, zone) if value else "unknown"
+
+
+def _zone(incident: Mapping[str, Any]) -> ZoneInfo | None:
+    return incident_zone(incident.get("state_codes"), incident.get("county_fips"))
 
 
 def _duration(minutes: int | None) -> str:
@@ -200,8 +211,9 @@ def summary_lines(incident: Mapping[str, Any], names: Mapping[str, str]) -> list
             f"{', ...' if len(counties) > 12 else ''})."
         )
     end = incident.get("ended_at")
-    timing = f"Started {_when(incident.get('started_at'))}; "
-    timing += f"ended {_when(end)}" if end else "end not reported (ongoing or unknown)"
+    zone = _zone(incident)
+    timing = f"Started {_when(incident.get('started_at'), zone)}; "
+    timing += f"ended {_when(end, zone)}" if end else "end not reported (ongoing or unknown)"
     duration = _duration(incident.get("duration_minutes"))
     lines.append(timing + (f" ({duration})." if duration and end else "."))
     if incident.get("population_affected"):
@@ -220,9 +232,10 @@ def content_html(incident: Mapping[str, Any], names: Mapping[str, str]) -> str:
     # Source text is data: escaped for HTML, bidi controls stripped, links only http(s).
     parts = [f"<p>{html_text(line)}</p>" for line in summary_lines(incident, names)]
     items = []
+    zone = _zone(incident)
     for report in incident.get("reports") or []:
         label = f"{report['source']}: {report.get('title') or report['url']}"
-        when = _when(report.get("at"))
+        when = _when(report.get("at"), zone)
         note = " (constructed demo record)" if report.get("constructed") else ""
         items.append(
             f"<li>{html_link(label, report['url'])}"
