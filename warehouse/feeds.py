@@ -45,6 +45,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from warehouse import taxonomy
 from warehouse.cleantext import clean_strings
 from warehouse.display import display_text, html_link, html_text, safe_url
 from warehouse.localtime import incident_zone, zone_text
@@ -149,10 +150,22 @@ def _read_incidents(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
                     "constructed": bool(constructed),
                 }
             )
+    titles = source_titles(con)
     for incident in incidents:
         if incident["updated_at"] is None:
             incident["updated_at"] = incident["started_at"]
+        # What a reader sees is the source's title, not the spider's name.
+        incident["source_titles"] = [titles.get(s, s) for s in incident.get("sources") or []]
     return incidents
+
+
+def source_titles(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The published sources' titles by spider name ({} before a sources table exists)."""
+    try:
+        rows = con.execute("SELECT spider, title FROM sources WHERE title <> ''").fetchall()
+    except duckdb.Error:
+        return {}
+    return dict(rows)
 
 
 def state_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -218,12 +231,12 @@ def summary_lines(incident: Mapping[str, Any], names: Mapping[str, str]) -> list
     lines.append(timing + (f" ({duration})." if duration and end else "."))
     if incident.get("population_affected"):
         lines.append(f"Population of the areas: {incident['population_affected']:,}.")
-    lines.append(f"Cause: {(incident.get('cause') or 'unknown').replace('_', ' ')}.")
+    lines.append(f"Cause: {taxonomy.label('causes', incident.get('cause') or 'unknown')}.")
     if incident.get("provider"):
         lines.append(f"Provider: {incident['provider']}.")
+    sources = incident.get("source_titles") or incident.get("sources") or []
     lines.append(
-        f"Sources: {', '.join(incident.get('sources') or []) or 'none'} "
-        f"({incident.get('report_count', 0)} reports)."
+        f"Sources: {'; '.join(sources) or 'none'} ({incident.get('report_count', 0)} reports)."
     )
     return lines
 
@@ -285,7 +298,9 @@ def build_feed(
         for code in incident.get("state_codes") or []:
             entry.category(term=f"state-{code}", label=names.get(code, code))
         if incident.get("cause"):
-            entry.category(term=f"cause-{incident['cause']}")
+            entry.category(
+                term=f"cause-{incident['cause']}", label=taxonomy.label("causes", incident["cause"])
+            )
         if is_demo(incident):
             entry.category(term="demo-data", label="Constructed demo data")
     return fg.atom_str(pretty=True)
