@@ -225,27 +225,34 @@ def demo(no_serve: bool, port: int, snapshot: Path, data_dir: Path) -> None:
         serve_app(ddir, port)
 
 
+# Streamlit options of the public server (issue 19: the map under a crowd, measured by
+# benchmarks/bench_crowd.py). Each session of a default server watches every imported module's
+# file for changes (a polling watcher here) and runs a full garbage collection after every
+# rerun: with the crowd's sessions that was about 40% of the server's CPU and nothing a
+# visitor needs. Developers who want reload on save run `streamlit run app.py`.
+SERVE_OPTIONS: dict[str, str] = {
+    "server.headless": "true",
+    "browser.gatherUsageStats": "false",
+    "client.toolbarMode": "viewer",  # no "Deploy" button for the public
+    "server.fileWatcherType": "none",
+    "runner.postScriptGC": "false",
+}
+
+
+def serve_command(port: int, host: str = "localhost") -> list[str]:
+    """The `streamlit run` command line of `outages serve`."""
+    command = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py")]
+    command += ["--server.port", str(port), "--server.address", host]
+    for name, value in SERVE_OPTIONS.items():
+        command += [f"--{name}", value]
+    return command
+
+
 def serve_app(data_dir: DataDir, port: int, host: str = "localhost") -> None:
     if not data_dir.published_db.exists():
         raise CliError(f"nothing published in {data_dir.root}: run `outages demo --no-serve`")
     env = dict(os.environ, OUTAGES_DATA=str(data_dir.root))
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(PROJECT_ROOT / "app.py"),
-        "--server.port",
-        str(port),
-        "--server.address",
-        host,
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--client.toolbarMode",
-        "viewer",  # no "Deploy" button for the public
-    ]
+    command = serve_command(port, host)
     click.echo(f"911 Outage Watch map: http://{host}:{port}/  (Ctrl+C to stop)", err=True)
     try:
         raise SystemExit(subprocess.call(command, env=env))
