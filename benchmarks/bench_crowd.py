@@ -173,6 +173,8 @@ async def open_session(browser: Any, url: str) -> dict[str, Any]:
         "closing": False,
         "bytes": 0,
         "largest": 0,
+        "sent": 0,  # messages to the server: back messages (reruns, widget values) mostly
+        "requests": 0,  # HTTP requests of the page and its frames (static files included)
     }
 
     def on_console(msg: Any) -> None:
@@ -189,18 +191,21 @@ async def open_session(browser: Any, url: str) -> dict[str, Any]:
                 state["errors"].append(f"websocket closed: {ws.url}")
 
         ws.on("framereceived", frame)
+        ws.on("framesent", lambda _: state.__setitem__("sent", state["sent"] + 1))
         ws.on("close", closed)
 
     page.on("console", on_console)
     page.on("pageerror", lambda exc: state["errors"].append(f"pageerror: {str(exc)[:300]}"))
     page.on("websocket", on_socket)
+    page.on("request", lambda _: state.__setitem__("requests", state["requests"] + 1))
     return state
 
 
-async def run_session(state: dict[str, Any], url: str, moves: int) -> dict[str, Any]:
-    """First render, then `moves` slider steps; the figures and errors of one session."""
+async def load_session(state: dict[str, Any], url: str) -> None:
+    """Open the map page: the session's first render (or its error)."""
     page = state["page"]
-    result: dict[str, Any] = {"first_render_s": None, "steps_s": []}
+    state["result"] = {"first_render_s": None, "steps_s": []}
+    state["frame"] = None
     try:
         await page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
         frame = await map_frame(page)
@@ -209,7 +214,20 @@ async def run_session(state: dict[str, Any], url: str, moves: int) -> dict[str, 
         drawn = float(await frame.evaluate("() => Number(document.body.dataset.drawAt)"))
         idle = await page.evaluate("() => performance.timeOrigin + performance.now()")
         # idle is seen up to one poll late: take its earliest possible time
-        result["first_render_s"] = (max(drawn, idle - POLL_MS) - origin) / 1000
+        state["result"]["first_render_s"] = (max(drawn, idle - POLL_MS) - origin) / 1000
+        state["frame"] = frame
+        state["result"]["load_messages_sent"] = state["sent"]
+        state["result"]["load_requests"] = state["requests"]
+    except Exception as exc:  # a timeout or a crash is this session's error, not the run's
+        state["errors"].append(f"load: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
+
+
+async def move_slider(state: dict[str, Any], moves: int) -> None:
+    """`moves` steps of the Period slider, each timed from the key press to the map drawn."""
+    page, frame = state["page"], state["frame"]
+    if frame is None:
+        return
+    try:
         thumb = page.get_by_role("slider", name=SLIDER)
         for _ in range(moves):
             await thumb.focus(timeout=TIMEOUT_MS)
@@ -223,14 +241,13 @@ async def run_session(state: dict[str, Any], url: str, moves: int) -> dict[str, 
                 polling=POLL_MS,
             )
             drawn = float(await frame.evaluate("() => Number(document.body.dataset.drawAt)"))
-            result["steps_s"].append((drawn - start) / 1000)
+            state["result"]["steps_s"].append((drawn - start) / 1000)
             await wait_idle(page)
         shown = await page.locator('[data-testid="stException"]').count()
         if shown:
             state["errors"].append(f"streamlit exception shown ({shown})")
-    except Exception as exc:  # a timeout or a crash is this session's error, not the run's
-        state["errors"].append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
-    return result
+    except Exception as exc:
+        state["errors"].append(f"step: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
 
 
 async def close_session(state: dict[str, Any]) -> None:
@@ -251,20 +268,21 @@ def summary(values: list[float]) -> dict[str, float | None]:
     }
 
 
-async def crowd(
-    browser: Any, url: str, n: int, moves: int
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """N sessions at once; (their figures, their open states: the caller closes them)."""
-    states = [await open_session(browser, url) for _ in range(n)]
-    try:
-        results = await asyncio.gather(*(run_session(s, url, moves) for s in states))
-        return [
-            dict(r, errors=list(s["errors"]), ws_bytes=s["bytes"], ws_largest=s["largest"])
-            for r, s in zip(results, states, strict=True)
-        ], states
-    except BaseException:
-        await asyncio.gather(*(close_session(s) for s in states))
-        raise
+class Cpu:
+    """CPU seconds of the server and of the browser since the last `lap`."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.pid = server_pid
+        self.last = self._now()
+
+    def _now(self) -> tuple[float, float]:
+        return tree_cpu_s(server_procs(self.pid)), tree_cpu_s(browser_procs(self.pid))
+
+    def lap(self) -> dict[str, float]:
+        now = self._now()
+        server, browser = (round(a - b, 2) for a, b in zip(now, self.last, strict=True))
+        self.last = now
+        return {"server_cpu_s": server, "browser_cpu_s": browser}
 
 
 async def level(n: int, data_dir: Path, chromium: str, moves: int, profile: bool) -> dict[str, Any]:
@@ -279,7 +297,8 @@ async def level(n: int, data_dir: Path, chromium: str, moves: int, profile: bool
             browser = await browser_launch(pw, chromium)
             # warm: the first visit after a start builds the version's numbers (cube)
             warm = await open_session(browser, url)
-            cold = await run_session(warm, url, 0)
+            await load_session(warm, url)
+            cold = warm["result"]
             await close_session(warm)
             await asyncio.sleep(2)
             rss_before = tree_rss_mb(proc.pid)
@@ -293,8 +312,9 @@ async def level(n: int, data_dir: Path, chromium: str, moves: int, profile: bool
                         str(streamlit_pid(proc.pid)),
                         "--format",
                         "raw",
+                        "--gil",  # only the thread holding the GIL: where the CPU goes
                         "-r",
-                        "50",
+                        "100",
                         "-o",
                         str(raw),
                         "--nonblocking",
@@ -302,16 +322,31 @@ async def level(n: int, data_dir: Path, chromium: str, moves: int, profile: bool
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.PIPE,
                 )
-            server_cpu0 = tree_cpu_s(server_procs(proc.pid))
-            browser_cpu0 = tree_cpu_s(browser_procs(proc.pid))
+            states = [await open_session(browser, url) for _ in range(n)]
+            cpu = Cpu(proc.pid)
             load0 = os.getloadavg()
             started = time.monotonic()
             with RssSampler(proc.pid) as sampler:
-                sessions, states = await crowd(browser, url, n, moves)
+                # all N open the map at once; once every one has drawn (or failed), all N
+                # move their sliders: the steps are timed under N sessions stepping, not
+                # mixed with other sessions' first loads (whose cost is reported apart)
+                await asyncio.gather(*(load_session(s, url) for s in states))
+                load_wall = time.monotonic() - started
+                load_cpu = cpu.lap()
+                rss_loaded = tree_rss_mb(proc.pid)
+                await asyncio.gather(*(move_slider(s, moves) for s in states))
                 wall = time.monotonic() - started
+                step_cpu = cpu.lap()
                 rss_open = tree_rss_mb(proc.pid)
-                server_cpu = tree_cpu_s(server_procs(proc.pid)) - server_cpu0
-                browser_cpu = tree_cpu_s(browser_procs(proc.pid)) - browser_cpu0
+                sessions = [
+                    dict(
+                        s["result"],
+                        errors=s["errors"],
+                        ws_bytes=s["bytes"],
+                        ws_largest=s["largest"],
+                    )
+                    for s in states
+                ]
                 await asyncio.gather(*(close_session(s) for s in states))
                 await asyncio.sleep(2)
                 rss_closed = tree_rss_mb(proc.pid)
@@ -346,11 +381,22 @@ async def level(n: int, data_dir: Path, chromium: str, moves: int, profile: bool
             "after_close": round(rss_closed, 1),
         },
         "rss_growth_mb_per_session": round((rss_open - rss_before) / n, 2),
-        "server_cpu_s": round(server_cpu, 1),
-        "browser_cpu_s": round(browser_cpu, 1),
+        "rss_loaded_mb": round(rss_loaded, 1),
+        "server_cpu_s": round(load_cpu["server_cpu_s"] + step_cpu["server_cpu_s"], 1),
+        "browser_cpu_s": round(load_cpu["browser_cpu_s"] + step_cpu["browser_cpu_s"], 1),
+        "server_cpu_ms_per_first_render": round(1000 * load_cpu["server_cpu_s"] / n),
+        "server_cpu_ms_per_step": round(1000 * step_cpu["server_cpu_s"] / max(1, n * moves)),
+        "browser_cpu_ms_per_first_render": round(1000 * load_cpu["browser_cpu_s"] / n),
+        "load_phase_wall_s": round(load_wall, 1),
         "wall_s": round(wall, 1),
         "ws_bytes_per_session_median": int(percentile([s["ws_bytes"] for s in sessions], 50)),
         "ws_largest_message_bytes": max(s["ws_largest"] for s in sessions),
+        "first_render_messages_sent_median": percentile(
+            [s.get("load_messages_sent", 0) for s in sessions], 50
+        ),
+        "first_render_http_requests_median": percentile(
+            [s.get("load_requests", 0) for s in sessions], 50
+        ),
         "load_average_before": [round(x, 2) for x in load0],
         "load_average_after": [round(x, 2) for x in load1],
         "chromium": version,
@@ -378,16 +424,18 @@ def ok(level_result: dict[str, Any]) -> dict[str, bool]:
 def table(levels: list[dict[str, Any]]) -> str:
     head = (
         "| sessions | first render p50 / p95 | slider step p50 / p95 | sessions with errors "
-        "| server RSS before / connected | growth per session | server / browser CPU s |"
+        "| server RSS before / connected | growth per session | server / browser CPU s "
+        "| server CPU per first render / per step |"
     )
-    lines = [head, "|---|---|---|---|---|---|---|"]
+    lines = [head, "|---|---|---|---|---|---|---|---|"]
     for r in levels:
         fr, st, rss = r["first_render_s"], r["step_s"], r["rss_mb"]
         lines.append(
             f"| {r['sessions']} | {fr['p50']} / {fr['p95']} s | {st['p50']} / {st['p95']} s "
             f"| {r['sessions_with_errors']} | {rss['before']} / {rss['connected']} MB "
             f"| {r['rss_growth_mb_per_session']} MB | {r['server_cpu_s']} / "
-            f"{r['browser_cpu_s']} |"
+            f"{r['browser_cpu_s']} | {r['server_cpu_ms_per_first_render']} / "
+            f"{r['server_cpu_ms_per_step']} ms |"
         )
     return "\n".join(lines)
 

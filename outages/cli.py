@@ -241,7 +241,8 @@ SERVE_OPTIONS: dict[str, str] = {
 
 def serve_command(port: int, host: str = "localhost") -> list[str]:
     """The `streamlit run` command line of `outages serve`."""
-    command = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py")]
+    # outages/webserver.py: app.py as an ASGI app whose static files are served from memory
+    command = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "outages/webserver.py")]
     command += ["--server.port", str(port), "--server.address", host]
     for name, value in SERVE_OPTIONS.items():
         command += [f"--{name}", value]
