@@ -26,8 +26,10 @@ server's and the browser's CPU seconds are reported too: on one machine the brow
 rendering N pages competes with the server for the same cores, which real visitors on their
 own machines do not.
 
-`--profile` records the server under py-spy during the largest level (collapsed stacks in
-benchmarks/out/crowd-profile-N.txt) and prints the busiest functions.
+`--profile [N]` records the server under py-spy (`--gil`: the thread holding the GIL, that
+is, where the server's Python CPU goes) during the level of N sessions (default: the
+largest), as collapsed stacks in benchmarks/out/crowd-profile-N.txt; summarize them with
+`profile_summary.py FILE` (its buckets are the crawl's; the function shares are generic).
 
 Targets (issue 19): p95 first render < 6 s, p95 slider step < 1 s, no session errors,
 server RSS growth < 30 MB per session. Prints JSON; appends a section to RESULTS.md.
@@ -446,7 +448,14 @@ def main() -> None:
     ap.add_argument("--sessions", default="1,10,25,50", help="comma-separated levels")
     ap.add_argument("--moves", type=int, default=5)
     ap.add_argument("--chromium")
-    ap.add_argument("--profile", action="store_true", help="py-spy the largest level")
+    ap.add_argument(
+        "--profile",
+        type=int,
+        nargs="?",
+        const=-1,
+        metavar="N",
+        help="py-spy the server during the level of N sessions (no N: the largest)",
+    )
     ap.add_argument("--no-append", action="store_true")
     args = ap.parse_args()
     data_dir = args.data_dir.resolve()
@@ -458,7 +467,10 @@ def main() -> None:
     mach = machine()
     levels = []
     for n in sizes:
-        r = asyncio.run(level(n, data_dir, chromium, args.moves, args.profile and n == max(sizes)))
+        profiled = args.profile is not None and n == (
+            max(sizes) if args.profile == -1 else args.profile
+        )
+        r = asyncio.run(level(n, data_dir, chromium, args.moves, profiled))
         r["targets_ok"] = ok(r)
         levels.append(r)
         print(json.dumps(r), file=sys.stderr, flush=True)
