@@ -57,6 +57,7 @@ import contextlib
 
 from _benchlib import (  # noqa: E402
     OUT_DIR,
+    ROOT,
     VENV_BIN,
     append_results,
     machine,
@@ -287,12 +288,44 @@ class Cpu:
         return {"server_cpu_s": server, "browser_cpu_s": browser}
 
 
-async def level(n: int, data_dir: Path, chromium: str, moves: int, profile: bool) -> dict[str, Any]:
+def start_plain_streamlit(data_dir: Path, port: int, log: Path) -> subprocess.Popen:
+    """`streamlit run app.py` with Streamlit's defaults (what `outages serve` ran before
+    issue 19): the comparison for `--plain`."""
+    import urllib.error
+    import urllib.request
+
+    env = dict(os.environ, OUTAGES_DATA=str(data_dir), NO_PROXY="*")
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")]
+    command += ["--server.port", str(port), "--server.headless", "true"]
+    command += ["--browser.gatherUsageStats", "false"]
+    proc = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2):
+                return proc
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.2)
+    stop_server(proc)
+    raise SystemExit(f"streamlit did not start: {log.read_text()}")
+
+
+async def level(
+    n: int, data_dir: Path, chromium: str, moves: int, profile: bool, plain: bool = False
+) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
     port = free_port()
     url = f"http://localhost:{port}/"
-    proc = start_server(data_dir, port, OUT_DIR / f"crowd-serve-{n}.log")
+    start = start_plain_streamlit if plain else start_server
+    proc = start(data_dir, port, OUT_DIR / f"crowd-serve-{n}.log")
     spy = None
     try:
         async with async_playwright() as pw:
@@ -456,6 +489,11 @@ def main() -> None:
         metavar="N",
         help="py-spy the server during the level of N sessions (no N: the largest)",
     )
+    ap.add_argument(
+        "--plain",
+        action="store_true",
+        help="measure `streamlit run app.py` with Streamlit's defaults instead of outages serve",
+    )
     ap.add_argument("--no-append", action="store_true")
     args = ap.parse_args()
     data_dir = args.data_dir.resolve()
@@ -470,7 +508,7 @@ def main() -> None:
         profiled = args.profile is not None and n == (
             max(sizes) if args.profile == -1 else args.profile
         )
-        r = asyncio.run(level(n, data_dir, chromium, args.moves, profiled))
+        r = asyncio.run(level(n, data_dir, chromium, args.moves, profiled, args.plain))
         r["targets_ok"] = ok(r)
         levels.append(r)
         print(json.dumps(r), file=sys.stderr, flush=True)
@@ -479,6 +517,7 @@ def main() -> None:
         "data": counts(data_dir),
         "data_dir": str(data_dir),
         "moves": args.moves,
+        "server": "streamlit run app.py (defaults)" if args.plain else "outages serve",
         "cpus": len(os.sched_getaffinity(0)),
         "load_average_end": [round(x, 2) for x in os.getloadavg()],
     }
@@ -513,7 +552,8 @@ def main() -> None:
             ),
         ]
     append_results(
-        f"The public map under a crowd: {args.sessions} concurrent sessions (issue 19)",
+        f"The public map under a crowd: {args.sessions} concurrent sessions (issue 19)"
+        + (", plain `streamlit run app.py` for comparison" if args.plain else ""),
         this_command(),
         mach,
         [],
