@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import os
-import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -255,10 +254,10 @@ def serve_app(data_dir: DataDir, port: int, host: str = "localhost") -> None:
     env = dict(os.environ, OUTAGES_DATA=str(data_dir.root))
     command = serve_command(port, host)
     click.echo(f"911 Outage Watch map: http://{host}:{port}/  (Ctrl+C to stop)", err=True)
-    try:
-        raise SystemExit(subprocess.call(command, env=env))
-    except KeyboardInterrupt:
-        raise SystemExit(0) from None
+    sys.stderr.flush()
+    # Streamlit replaces this process (same PID, signals go straight to it): a CLI process
+    # waiting on it would hold about 70 MB of imports for nothing (issue 19).
+    os.execve(command[0], command, env)
 
 
 @main.command()
