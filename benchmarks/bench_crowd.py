@@ -1,7 +1,7 @@
 """The public map under a crowd: N concurrent browser sessions against one `outages serve`.
 
     uv run python benchmarks/bench_crowd.py --data-dir DIR [--sessions 1,10,25,50] [--moves 5]
-        [--profile] [--no-append]
+        [--profile [N]] [--plain] [--no-append]
 
 For each level of `--sessions`, a fresh `outages serve` (a real Streamlit server) on a free
 port, warmed by one visit (the first load builds the map's numbers for the published
@@ -9,7 +9,8 @@ version: reported apart as `cold_first_render_s`), then N sessions at once: N Pl
 browser contexts (each its own cookies, cache and WebSocket, that is, its own Streamlit
 session) in ONE headless Chromium. One browser with many contexts is cheaper than N
 browsers and still realistic for the server: every context is a separate visitor with an
-empty cache. All N start together (a thundering herd, the worst case); each
+empty cache. All N open the map together (a thundering herd, the worst case); once every
+one has drawn (or failed), all N move their sliders; each
 
 1. opens the map page: first render, navigation start until the map has drawn the outlines
    with the period's values and the app's run has finished (as bench_map.py measures it);
@@ -17,7 +18,7 @@ empty cache. All N start together (a thundering herd, the worst case); each
    each step is the time from the key press until the map has drawn the new values (the
    component stamps its body with the arguments it drew, and when);
 3. errors: any console error or uncaught page error, a Streamlit exception element on the
-   page, a WebSocket closed before the session ended, or a step that timed out.
+   page, a WebSocket closed before the session ended, or a wait that timed out (180 s).
 
 The server's RSS (psutil: `outages serve` and every descendant, summed) is taken before
 the N sessions, at its peak while they run (sampled every 0.25 s), with all N still
@@ -33,6 +34,9 @@ largest), as collapsed stacks in benchmarks/out/crowd-profile-N.txt; summarize t
 
 Targets (issue 19): p95 first render < 6 s, p95 slider step < 1 s, no session errors,
 server RSS growth < 30 MB per session. Prints JSON; appends a section to RESULTS.md.
+
+`--plain` measures `streamlit run app.py` with Streamlit's defaults instead (what
+`outages serve` ran before issue 19), for a before/after on the same machine.
 """
 
 from __future__ import annotations
