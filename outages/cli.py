@@ -254,6 +254,7 @@ def serve_app(data_dir: DataDir, port: int, host: str = "localhost") -> None:
     env = dict(os.environ, OUTAGES_DATA=str(data_dir.root))
     command = serve_command(port, host)
     click.echo(f"911 Outage Watch map: http://{host}:{port}/  (Ctrl+C to stop)", err=True)
+    sys.stdout.flush()  # exec skips the interpreter's exit: what `demo` printed must be out
     sys.stderr.flush()
     # Streamlit replaces this process (same PID, signals go straight to it): a CLI process
     # waiting on it would hold about 70 MB of imports for nothing (issue 19).
