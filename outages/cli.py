@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import os
-import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -225,32 +224,41 @@ def demo(no_serve: bool, port: int, snapshot: Path, data_dir: Path) -> None:
         serve_app(ddir, port)
 
 
+# Streamlit options of the public server (issue 19: the map under a crowd, measured by
+# benchmarks/bench_crowd.py). Each session of a default server watches every imported module's
+# file for changes (a polling watcher here) and runs a full garbage collection after every
+# rerun: with the crowd's sessions that was about 40% of the server's CPU and nothing a
+# visitor needs. Developers who want reload on save run `streamlit run app.py`.
+SERVE_OPTIONS: dict[str, str] = {
+    "server.headless": "true",
+    "browser.gatherUsageStats": "false",
+    "client.toolbarMode": "viewer",  # no "Deploy" button for the public
+    "server.fileWatcherType": "none",
+    "runner.postScriptGC": "false",
+}
+
+
+def serve_command(port: int, host: str = "localhost") -> list[str]:
+    """The `streamlit run` command line of `outages serve`."""
+    # outages/webserver.py: app.py as an ASGI app whose static files are served from memory
+    command = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "outages/webserver.py")]
+    command += ["--server.port", str(port), "--server.address", host]
+    for name, value in SERVE_OPTIONS.items():
+        command += [f"--{name}", value]
+    return command
+
+
 def serve_app(data_dir: DataDir, port: int, host: str = "localhost") -> None:
     if not data_dir.published_db.exists():
         raise CliError(f"nothing published in {data_dir.root}: run `outages demo --no-serve`")
     env = dict(os.environ, OUTAGES_DATA=str(data_dir.root))
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(PROJECT_ROOT / "app.py"),
-        "--server.port",
-        str(port),
-        "--server.address",
-        host,
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--client.toolbarMode",
-        "viewer",  # no "Deploy" button for the public
-    ]
+    command = serve_command(port, host)
     click.echo(f"911 Outage Watch map: http://{host}:{port}/  (Ctrl+C to stop)", err=True)
-    try:
-        raise SystemExit(subprocess.call(command, env=env))
-    except KeyboardInterrupt:
-        raise SystemExit(0) from None
+    sys.stdout.flush()  # exec skips the interpreter's exit: what `demo` printed must be out
+    sys.stderr.flush()
+    # Streamlit replaces this process (same PID, signals go straight to it): a CLI process
+    # waiting on it would hold about 70 MB of imports for nothing (issue 19).
+    os.execve(command[0], command, env)
 
 
 @main.command()

@@ -730,6 +730,32 @@ def test_map_coverage_matches_a_direct_query(demo_dir: Path) -> None:
         numbers.county.covered(date(2024, 4, 3), date(2024, 5, 1), "month")
 
 
+def test_sessions_share_one_cube_per_version(
+    monkeypatch: pytest.MonkeyPatch, demo_dir: Path
+) -> None:
+    """Issue 19: the map's numbers are built once per published version and scope, not per
+    session; a second visitor and every slider step slice the same arrays."""
+    from webapp import cube
+
+    built: list[str] = []
+    real_layer = cube._layer
+
+    def counting_layer(places, hits, cover):
+        built.append("layer")
+        return real_layer(places, hits, cover)
+
+    monkeypatch.setattr(cube, "_layer", counting_layer)
+    cube._cube.clear()
+    first = open_page(monkeypatch, demo_dir)
+    assert built == ["layer", "layer"]  # counties and states, once
+    second = open_page(monkeypatch, demo_dir)
+    second = second.select_slider(key="period").set_value(("2024-06", "2024-06")).run()
+    first = first.select_slider(key="period").set_value(("2024-04", "2024-04")).run()
+    assert not first.exception and not second.exception
+    assert built == ["layer", "layer"]
+    assert map_args(first)["values"] != map_args(second)["values"]
+
+
 def test_committed_shapes_match_the_reference_geography() -> None:
     """Rebuild with `uv run python -m webapp.shapes` when this fails."""
     assert shapes.shapes_version() == shapes.reference_digest()

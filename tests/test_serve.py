@@ -1,0 +1,132 @@
+"""`outages serve`: the Streamlit options of the public server (issue 19)."""
+
+from __future__ import annotations
+
+from streamlit import config
+
+from outages.cli import SERVE_OPTIONS, serve_command
+
+
+def test_serve_options_are_streamlit_options_with_valid_values() -> None:
+    """A renamed or retyped option would make `streamlit run` refuse to start, or be ignored."""
+    options = config.get_config_options()
+    for name, value in SERVE_OPTIONS.items():
+        assert name in options, f"Streamlit has no option {name}"
+        option = options[name]
+        default = option.default_val
+        if isinstance(default, bool):
+            assert value in ("true", "false"), (name, value)
+        if name == "server.fileWatcherType":
+            assert value in ("auto", "watchdog", "poll", "none")
+
+
+def test_serve_command_turns_off_the_per_session_watcher_and_the_gc_after_each_run() -> None:
+    command = serve_command(8765, "0.0.0.0")
+    pairs = dict(zip(command[5::2], command[6::2], strict=True))
+    assert command[2:4] == ["streamlit", "run"]
+    assert pairs["--server.port"] == "8765"
+    assert pairs["--server.address"] == "0.0.0.0"
+    assert pairs["--server.fileWatcherType"] == "none"
+    assert pairs["--runner.postScriptGC"] == "false"
+    assert pairs["--client.toolbarMode"] == "viewer"
+
+
+# ---------------------------------------------------------------------------- static files
+def call(app, path: str, method: str = "GET", headers: dict[str, str] | None = None):
+    """One request through an ASGI app: (status, headers, body)."""
+    import asyncio
+
+    sent: list[dict] = []
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
+    }
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    start = sent[0]
+    head = {k.decode(): v.decode() for k, v in start.get("headers", [])}
+    return start["status"], head, b"".join(m.get("body", b"") for m in sent[1:])
+
+
+async def streamlit_stand_in(scope, receive, send) -> None:
+    """What the middleware passes on to: answers 418, so a pass-through is visible."""
+    await send({"type": "http.response.start", "status": 418, "headers": []})
+    await send({"type": "http.response.body", "body": b"streamlit"})
+
+
+def test_static_files_come_from_memory_gzipped_once_with_an_etag(tmp_path) -> None:
+    import gzip
+
+    from outages.webserver import StaticFromMemory
+
+    (tmp_path / "js").mkdir()
+    script = b"console.log('map');\n" * 200
+    (tmp_path / "js" / "app.js").write_bytes(script)
+    app = StaticFromMemory(streamlit_stand_in, {"/static/": (tmp_path, "public, immutable")})
+
+    status, head, body = call(app, "/static/js/app.js", headers={"Accept-Encoding": "gzip, br"})
+    assert status == 200 and head["content-encoding"] == "gzip"
+    assert gzip.decompress(body) == script
+    assert head["cache-control"] == "public, immutable"
+    assert "javascript" in head["content-type"]
+    assert int(head["content-length"]) == len(body) < len(script)
+
+    status, head2, body = call(app, "/static/js/app.js")  # no gzip asked for: plain bytes
+    assert status == 200 and "content-encoding" not in head2 and body == script
+
+    status, _, body = call(app, "/static/js/app.js", headers={"If-None-Match": head["etag"]})
+    assert status == 304 and body == b""
+
+    status, _, body = call(app, "/static/js/app.js", method="HEAD")
+    assert status == 200 and body == b""
+
+    # a rebuilt file is served anew (its size and time change, so does the ETag)
+    (tmp_path / "js" / "app.js").write_bytes(b"console.log('new');\n" * 300)
+    status, head3, body = call(app, "/static/js/app.js")
+    assert body == b"console.log('new');\n" * 300 and head3["etag"] != head["etag"]
+
+
+def test_everything_else_goes_on_to_streamlit(tmp_path) -> None:
+    from outages.webserver import StaticFromMemory
+
+    (tmp_path / "index.html").write_text("<html></html>")
+    (tmp_path / ".secret").write_text("x")
+    (tmp_path / "sub").mkdir()
+    app = StaticFromMemory(streamlit_stand_in, {"/static/": (tmp_path, "public")})
+    for path in (
+        "/static/index.html",  # Streamlit's pages keep its no-cache and CORS headers
+        "/static/missing.js",  # Streamlit answers unknown paths (its index, or a 404)
+        "/static/../pyproject.toml",
+        "/static/sub",
+        "/static/.secret",
+        "/static/",
+        "/_stcore/health",
+        "/map",
+    ):
+        assert call(app, path)[0] == 418, path
+    assert call(app, "/static/sub/x.js", method="POST")[0] == 418
+
+
+def test_the_served_map_outlines_are_the_component_file() -> None:
+    import gzip
+
+    from outages.webserver import MOUNTS, StaticFromMemory
+    from webapp.shapes import SHAPES_FILE
+
+    app = StaticFromMemory(streamlit_stand_in)
+    assert "/component/webapp.mapview.choropleth/" in MOUNTS
+    status, head, body = call(
+        app,
+        "/component/webapp.mapview.choropleth/shapes.json",
+        headers={"Accept-Encoding": "gzip"},
+    )
+    assert status == 200 and head["content-type"] == "application/json"
+    assert gzip.decompress(body) == SHAPES_FILE.read_bytes()
