@@ -228,7 +228,7 @@
     // Dark enough lines that "no coverage" reads as a texture, not a shade: it must differ
     // from the flat fills without colour (in greyscale, or to a colour-blind reader).
     g.fillStyle = "#f1f2f3"; g.fillRect(0, 0, n, n);
-    g.strokeStyle = "#9097a0"; g.lineWidth = Math.max(1, dpr);
+    g.strokeStyle = "#a0a6ad"; g.lineWidth = Math.max(1, dpr);
     g.beginPath(); g.moveTo(0, n); g.lineTo(n, 0); g.moveTo(-n / 2, n / 2); g.lineTo(n / 2, -n / 2);
     g.moveTo(n / 2, n * 1.5); g.lineTo(n * 1.5, n / 2); g.stroke();
     hatch = ctx.createPattern(c, "repeat");
