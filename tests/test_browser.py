@@ -571,3 +571,42 @@ def test_map_by_keyboard(browser, server: str, artifacts: Path) -> None:
     finally:
         page.context.close()
     assert not errors, errors
+
+
+def test_axe_failures_are_reported_with_rule_impact_selector_and_help(monkeypatch) -> None:
+    """The report a failing page prints, on axe's own result shape (no browser needed):
+    serious and critical fail, moderate does not; a Streamlit-own pair drops only its node."""
+    node = {"target": "iframe >>> #map", "html": "<canvas id=map>", "summary": "Fix: label"}
+    other = {"target": ".st-key-x p", "html": "<p>x</p>", "summary": "Fix: contrast 3.9"}
+    violations = [
+        {
+            "id": "aria-label",
+            "impact": "critical",
+            "help": "Needs a name",
+            "helpUrl": "u1",
+            "nodes": [node],
+        },
+        {
+            "id": "color-contrast",
+            "impact": "serious",
+            "help": "Contrast",
+            "helpUrl": "u2",
+            "nodes": [other, dict(other, target="[data-testid=stX] p")],
+        },
+        {
+            "id": "heading-order",
+            "impact": "moderate",
+            "help": "Order",
+            "helpUrl": "u3",
+            "nodes": [other],
+        },
+    ]
+    assert [v["id"] for v in blocking(violations)] == ["aria-label", "color-contrast"]
+    monkeypatch.setattr(
+        sys.modules[__name__], "STREAMLIT_OWN", (("color-contrast", "[data-testid=stX]", "why"),)
+    )
+    kept = blocking(violations)
+    assert [n["target"] for n in kept[1]["nodes"]] == [".st-key-x p"]
+    report = axe_report({"phone map (/)": kept})
+    assert "phone map (/): aria-label (critical) Needs a name -- u1" in report
+    assert "iframe >>> #map" in report and "Fix: contrast 3.9" in report
