@@ -105,6 +105,11 @@ SETTINGS: dict[str, Setting] = {
             "",
             "tests: stop at a named point (load, publish) so a test can kill the process",
         ),
+        Setting(
+            "OUTAGES_TEST_ARTIFACTS",
+            "",
+            "tests: where the browser test writes its screenshots (default tests/artifacts/)",
+        ),
     )
 }
 

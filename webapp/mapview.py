@@ -18,7 +18,11 @@ from webapp.shapes import FRONTEND_DIR, shapes_version
 
 _component = declare_component("choropleth", path=str(FRONTEND_DIR))
 
-# Sequential colours (ColorBrewer OrRd, 6 classes; colour-blind safe).
+# Sequential colours: ColorBrewer's OrRd in 7 classes (marked colour-blind safe by ColorBrewer),
+# less its lightest, which is too close to the "covered, no outage" fill (QUIET in map.js).
+# Light to dark, a single lightness ramp: readable in greyscale and to colour-blind readers;
+# tests/test_palette.py checks both against ColorBrewer's data (palettable) and a simulation
+# of the three colour-vision deficiencies (colorspacious).
 COLORS = ["#fdd49e", "#fdbb84", "#fc8d59", "#ef6548", "#d7301f", "#990000"]
 QUIET_LABEL = "covered, no outage reported"
 BLIND_LABEL = "no source coverage"
@@ -116,9 +120,15 @@ def choropleth(
     blind_label: str = BLIND_LABEL,
     height: int = 520,
     stamp: str = "",
+    title: str | None = None,
     key: str = "choropleth",
 ) -> Any:
-    """Draw the map; returns the last click ({"id", "level", "nonce"}) or None."""
+    """Draw the map; returns the last click or Enter ({"id", "level", "nonce"}) or None.
+
+    `title` names the map's frame for screen readers ("Map: " + the legend title by default).
+    The map is a keyboard widget too (Tab to it, arrows between places, Enter selects; see
+    docs/app.md, "Accessibility"), and says each place's state in words.
+    """
     clean = {k: (int(v) if integer else round(float(v), 2)) for k, v in values.items() if v}
     top = max(peak or 0, max(clean.values(), default=0))
     breaks = class_breaks(top, integer)
@@ -137,9 +147,10 @@ def choropleth(
         selected=selected,
         focus=focus,
         selectable=selectable,
-        select_hint="click to list its outages" if selectable else "",
+        select_hint="click or press Enter to list its outages" if selectable else "",
         height=height,
         stamp=stamp,
+        frame_title=title or f"Map: {legend_title}",
         key=key,
         default=None,
     )

@@ -13,6 +13,7 @@
   const tip = document.getElementById("tip");
   const legend = document.getElementById("legend");
   const statusBox = document.getElementById("status");
+  const announceBox = document.getElementById("announce");
 
   const QUIET = "#fbfaf6";
   const BORDER = "rgba(120, 124, 130, 0.55)";
@@ -28,6 +29,7 @@
   let hatch = null;
   let width = 0, height = 0, dpr = 1;
   let hoverId = null;
+  let keyId = null;           // the place the keyboard is on (see "keyboard" below)
   let nonce = 0;
   let lastHeight = -1;
   let drawQueued = false;
@@ -122,7 +124,24 @@
     const newFocus = JSON.stringify(args.focus || null);
     if (newFocus !== focusKey) { focusKey = newFocus; view = null; }
     renderLegend();
+    labelFrame();
     resize();
+  }
+
+  // The frame's title (Streamlit titles it with the component's module path) and the map's
+  // own label, for screen readers. The frame is same-origin (served by the Streamlit server).
+  function labelFrame() {
+    const title = args.frame_title || ("Map: " + (args.legend_title || "911 outages"));
+    try {
+      if (window.frameElement && window.frameElement.title !== title) {
+        window.frameElement.title = title;
+      }
+    } catch (err) { /* a cross-origin host: keep its title */ }
+    const count = Object.keys(args.values || {}).length;
+    const noun = args.level === "state" ? (count === 1 ? "state" : "states")
+      : (count === 1 ? "county" : "counties");
+    canvas.setAttribute("aria-label", title + ". " + count + " " + noun + " with a value." +
+      (args.selected ? " Selected: " + placeText(featureById(args.selected)) + "." : ""));
   }
 
   function resize() {
@@ -206,8 +225,10 @@
     const n = Math.round(6 * dpr);
     c.width = n; c.height = n;
     const g = c.getContext("2d");
+    // Dark enough lines that "no coverage" reads as a texture, not a shade: it must differ
+    // from the flat fills without colour (in greyscale, or to a colour-blind reader).
     g.fillStyle = "#f1f2f3"; g.fillRect(0, 0, n, n);
-    g.strokeStyle = "#c4c7cb"; g.lineWidth = Math.max(1, dpr);
+    g.strokeStyle = "#a0a6ad"; g.lineWidth = Math.max(1, dpr);
     g.beginPath(); g.moveTo(0, n); g.lineTo(n, 0); g.moveTo(-n / 2, n / 2); g.lineTo(n / 2, -n / 2);
     g.moveTo(n / 2, n * 1.5); g.lineTo(n * 1.5, n / 2); g.stroke();
     hatch = ctx.createPattern(c, "repeat");
@@ -266,6 +287,15 @@
       const f = features.find(function (g) { return g.id === selected; });
       if (f) { ctx.strokeStyle = SELECTED; ctx.lineWidth = 2.6 / k; ctx.stroke(f.path); }
     }
+    if (keyId && document.activeElement === canvas) {
+      // The keyboard's place: a white halo under a dark dashed line, visible on every fill.
+      const f = features.find(function (g) { return g.id === keyId; });
+      if (f) {
+        ctx.strokeStyle = "#ffffff"; ctx.lineWidth = 4.5 / k; ctx.stroke(f.path);
+        ctx.strokeStyle = "#111318"; ctx.lineWidth = 2.2 / k;
+        ctx.setLineDash([5 / k, 3 / k]); ctx.stroke(f.path); ctx.setLineDash([]);
+      }
+    }
     if (hoverId && hoverId !== selected) {
       const f = features.find(function (g) { return g.id === hoverId; });
       if (f) { ctx.strokeStyle = "#111"; ctx.lineWidth = 1.6 / k; ctx.stroke(f.path); }
@@ -320,21 +350,42 @@
 
   function formatValue(v) {
     if (v === undefined || v === null) return null;
-    const unit = args.value_unit || "";
+    let unit = args.value_unit || "";
+    // "1 outage", not "1 outages" (the units are plural nouns: outages, sources, reports).
+    if (v === 1 && /[a-z]s$/.test(unit)) unit = unit.slice(0, -1);
     const text = Number.isInteger(v) ? v.toLocaleString("en-US")
       : v.toLocaleString("en-US", { maximumFractionDigits: 1 });
     return text + (unit ? " " + unit : "");
   }
 
+  function placeName(f) {
+    return args.level === "state" ? f.name : f.name + ", " + f.state;
+  }
+
+  // A place's state in words, the same in the tooltip and for screen readers:
+  // its value, or "covered, no outage reported", or "no source coverage".
+  function stateLine(f) {
+    const v = (args.values || {})[f.id];
+    if (v !== undefined && v !== null && v > 0) {
+      return args.value_unit ? formatValue(v) : (args.legend_title || "value") + ": " + formatValue(v);
+    }
+    if (coverageTest()(f.id)) return args.quiet_label || "no outage reported";
+    return args.blind_label || "no source coverage";
+  }
+
+  function placeText(f) {
+    return f ? placeName(f) + ": " + stateLine(f) : "";
+  }
+
+  function featureById(id) {
+    const level = args && args.level === "state" ? "state" : "county";
+    return (layers[level] || []).find(function (g) { return g.id === id; }) || null;
+  }
+
   function showTip(f, px, py) {
     if (!f) { tip.hidden = true; return; }
-    const v = (args.values || {})[f.id];
-    const covered = coverageTest()(f.id);
-    let line;
-    if (v !== undefined && v !== null && v > 0) line = formatValue(v);
-    else if (covered) line = args.quiet_label || "no outage reported";
-    else line = args.blind_label || "no source coverage";
-    const place = args.level === "state" ? f.name : f.name + ", " + f.state;
+    const line = stateLine(f);
+    const place = placeName(f);
     tip.innerHTML = "<b>" + esc(place) + "</b><br>" + esc(line) +
       (args.select_hint ? '<br><span style="color:#6b7079">' + esc(args.select_hint) + "</span>" : "");
     tip.hidden = false;
@@ -415,12 +466,7 @@
         const p = localPoint(ev);
         const f = featureAt(p[0], p[1]);
         if (ev.pointerType !== "mouse") showTip(f, p[0], p[1]);
-        const id = f ? f.id : null;
-        const level = args.level === "state" ? "state" : "county";
-        if (id !== null || args.selected) {
-          nonce += 1;
-          setValue({ id: id === args.selected ? null : id, level: level, nonce: nonce });
-        }
+        choose(f ? f.id : null);
       }
     }
   }
@@ -436,27 +482,147 @@
     const p = localPoint(ev);
     zoomAt(Math.exp(-ev.deltaY * 0.002), p[0], p[1]);
   }, { passive: false });
-  // For tests and benchmarks: a point inside a place, in this frame's CSS pixels.
-  window.choropleth = {
-    pointOf: function (id) {
-      if (!shapes || !view || !args) return null;
-      const level = args.level === "state" ? "state" : "county";
-      const f = layers[level].find(function (g) { return g.id === id; });
-      if (!f) return null;
-      ctx.setTransform(1, 0, 0, 1, 0, 0);
-      const b = f.bbox;
-      for (let n = 1; n <= 8; n++) {
-        for (let i = 0; i <= n; i++) {
-          for (let j = 0; j <= n; j++) {
-            const wx = b[0] + (b[2] - b[0]) * (i + 0.5) / (n + 1);
-            const wy = b[1] + (b[3] - b[1]) * (j + 0.5) / (n + 1);
-            if (ctx.isPointInPath(f.path, wx, wy, "evenodd")) {
-              return [wx * view.k + view.tx, wy * view.k + view.ty];
-            }
+  // A click, or Enter on the keyboard's place: select it (or unselect the selected one).
+  function choose(id) {
+    if (!args || !args.selectable) return;
+    const level = args.level === "state" ? "state" : "county";
+    if (id !== null || args.selected) {
+      nonce += 1;
+      setValue({ id: id === args.selected ? null : id, level: level, nonce: nonce });
+    }
+  }
+
+  // ------------------------------------------------------------------ keyboard
+  // The canvas is one tab stop. On it, the arrow keys move to the nearest place in that
+  // direction, Page Down/Up step through the places with a value (highest first), Enter or
+  // Space selects, Escape unselects, + and - zoom, 0 shows everything. Each move is said in
+  // words through the live region (#announce) and outlined on the map.
+  function centre(f) { return [(f.bbox[0] + f.bbox[2]) / 2, (f.bbox[1] + f.bbox[3]) / 2]; }
+
+  function ranked() {
+    const values = args.values || {};
+    const level = args.level === "state" ? "state" : "county";
+    return (layers[level] || []).filter(function (f) { return values[f.id] > 0; })
+      .sort(function (a, b) {
+        return (values[b.id] - values[a.id]) || placeName(a).localeCompare(placeName(b));
+      });
+  }
+
+  function startPlace() {
+    const chosen = args.selected && featureById(args.selected);
+    if (chosen) return chosen;
+    const top = ranked()[0];
+    if (top) return top;
+    // No values: the place nearest the middle of the view.
+    const level = args.level === "state" ? "state" : "county";
+    const mx = (width / 2 - view.tx) / view.k, my = (height / 2 - view.ty) / view.k;
+    let best = null, bestD = Infinity;
+    for (const f of layers[level] || []) {
+      const c = centre(f), d = Math.hypot(c[0] - mx, c[1] - my);
+      if (d < bestD) { best = f; bestD = d; }
+    }
+    return best;
+  }
+
+  function neighbour(from, dx, dy) {
+    // The nearest place whose centre lies in the direction (dx, dy), straying sideways
+    // counting double, so that "right" stays on the same row of counties.
+    const level = args.level === "state" ? "state" : "county";
+    const c = centre(from);
+    let best = null, bestScore = Infinity;
+    for (const f of layers[level] || []) {
+      if (f === from) continue;
+      const o = centre(f);
+      const along = (o[0] - c[0]) * dx + (o[1] - c[1]) * dy;
+      if (along <= 0) continue;
+      const across = Math.abs((o[0] - c[0]) * dy - (o[1] - c[1]) * dx);
+      if (across > along * 2) continue;
+      const score = along + 2 * across;
+      if (score < bestScore) { best = f; bestScore = score; }
+    }
+    return best;
+  }
+
+  function moveTo(f) {
+    if (!f) return;
+    keyId = f.id;
+    const p = pointIn(f);
+    if (p && (p[0] < 0 || p[0] > width || p[1] < 0 || p[1] > height)) {
+      // Off screen (zoomed in): bring it to the middle.
+      const c = centre(f);
+      view = { k: view.k, tx: width / 2 - c[0] * view.k, ty: height / 2 - c[1] * view.k, k0: view.k0 };
+    }
+    const q = pointIn(f);
+    if (q) showTip(f, q[0], q[1]);
+    announceBox.textContent = placeText(f) + (f.id === args.selected ? " (selected)" : "");
+    canvas.dataset.keyPlace = f.id;
+    queueDraw();
+  }
+
+  canvas.addEventListener("focus", function () {
+    if (!shapes || !view || !args) return;
+    const f = (keyId && featureById(keyId)) || startPlace();
+    moveTo(f);
+  });
+  canvas.addEventListener("blur", function () { tip.hidden = true; queueDraw(); });
+  canvas.addEventListener("keydown", function (ev) {
+    if (!shapes || !view || !args || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const current = (keyId && featureById(keyId)) || startPlace();
+    const steps = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    let handled = true;
+    if (steps[ev.key]) {
+      moveTo(neighbour(current, steps[ev.key][0], steps[ev.key][1]) || current);
+    } else if (ev.key === "PageDown" || ev.key === "PageUp") {
+      const list = ranked();
+      if (list.length) {
+        const i = list.indexOf(current);
+        const next = ev.key === "PageDown" ? (i + 1) % list.length
+          : (i <= 0 ? list.length - 1 : i - 1);
+        moveTo(list[next]);
+      }
+    } else if (ev.key === "Enter" || ev.key === " ") {
+      if (current) choose(current.id);
+    } else if (ev.key === "Escape") {
+      if (args.selected) choose(null); else handled = false;
+    } else if (ev.key === "+" || ev.key === "=") {
+      const p = current && pointIn(current);
+      zoomAt(1.6, p ? p[0] : width / 2, p ? p[1] : height / 2);
+      if (current) moveTo(current);
+    } else if (ev.key === "-" || ev.key === "_") {
+      zoomAt(1 / 1.6, width / 2, height / 2);
+      if (current) moveTo(current);
+    } else if (ev.key === "0") {
+      view = null; queueDraw();
+    } else {
+      handled = false;
+    }
+    if (handled) ev.preventDefault();
+  });
+
+  // A point inside a place, in this frame's CSS pixels.
+  function pointIn(f) {
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    const b = f.bbox;
+    for (let n = 1; n <= 8; n++) {
+      for (let i = 0; i <= n; i++) {
+        for (let j = 0; j <= n; j++) {
+          const wx = b[0] + (b[2] - b[0]) * (i + 0.5) / (n + 1);
+          const wy = b[1] + (b[3] - b[1]) * (j + 0.5) / (n + 1);
+          if (ctx.isPointInPath(f.path, wx, wy, "evenodd")) {
+            return [wx * view.k + view.tx, wy * view.k + view.ty];
           }
         }
       }
-      return null;
+    }
+    return null;
+  }
+
+  // For tests and benchmarks.
+  window.choropleth = {
+    pointOf: function (id) {
+      if (!shapes || !view || !args) return null;
+      const f = featureById(id);
+      return f ? pointIn(f) : null;
     },
     ready: function () { return !!(shapes && view); },
   };
