@@ -489,10 +489,10 @@ def over_time(pub: data.Published, frame: pd.DataFrame, place: Place, scope: str
     months = per_month(frame, first, last)
     with st.container(border=True, key="place_months"):
         st.markdown("**Incidents per month**")
+        places = "counties" if place.level == "county" else "states"
         st.caption(
-            f"Incidents touching {place.title}, by the local date each began; each incident "
-            f"counts once, however many {'counties' if place.level == 'county' else 'states'} "
-            f"it touched. {ui.COVERAGE_NOTE}"
+            f"Incidents touching {md_text(place.title)}, by the local date each began; each "
+            f"incident counts once, however many {places} it touched. {ui.COVERAGE_NOTE}"
         )
         if months.empty:
             st.write("No incidents with a known start.")
@@ -560,7 +560,7 @@ def sources_section(pub: data.Published, place: Place) -> None:
         return
     st.caption(
         f"The sources that cover {place.state_name} (declared) or sent reports about "
-        f"{place.title}: reports here count every document, outage or not. History since: "
+        f"{md_text(place.title)}: reports here count every document, outage or not. History since: "
         "the first date the source has data for."
     )
     st.dataframe(
@@ -605,7 +605,7 @@ def coverage_section(pub: data.Published, place: Place, scope: str) -> None:
     covered = int(months["covered"].sum())
     st.caption(
         f"Months from {months['month'].iloc[0]:%Y-%m} to {months['month'].iloc[-1]:%Y-%m} in "
-        f"which any source sent any report about {place.title} (outage or not): "
+        f"which any source sent any report about {md_text(place.title)} (outage or not): "
         f"{covered} of {len(months)}. A month without is a gap, hatched on the map as "
         '"no source coverage": no data is not no outage.'
     )
