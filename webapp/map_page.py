@@ -376,7 +376,8 @@ def map_view(pub: data.Published, first: date, last: date) -> None:
         f"**{len(series)} {noun}** with outages that began "
         f"{period_text(start_label, end_label, step)}; **{blind} {noun}** with "
         f"{BLIND_LABEL} in that period (hatched). {ui.NO_DATA_IS_NOT_NO_OUTAGE} "
-        "Click a place to list its outages; Ctrl + scroll or the buttons zoom."
+        "Click a place (or Tab to the map, move with the arrow keys, press Enter) to list its "
+        "outages; Ctrl + scroll or the buttons zoom."
     )
     if level == "county" and (named_states := cube(pub, scope).state_only(start, end)):
         caption += (
