@@ -231,7 +231,7 @@ def test_app_in_chromium(
         page.goto(server + "/", wait_until="domcontentloaded")
         frame = map_frame(page)
         wait_for_idle(page)
-        assert page.get_by_text("Demo data.").first.is_visible()
+        assert page.get_by_text("Demo data").first.is_visible()
         assert "no source coverage" in frame.locator("#legend").inner_text()
         stamp = frame.evaluate("() => document.body.dataset.stamp")
         assert stamp.startswith("county|outages|")
