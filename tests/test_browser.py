@@ -492,6 +492,16 @@ def test_every_page(
             wide = page.evaluate("() => document.documentElement.scrollWidth")
             if wide > size["width"]:
                 too_wide[name] = wide
+            # Issue 18's items, at both sizes: the place box on the first screen, the
+            # incident as a citable record, the place pages' history.
+            if name == "map":
+                box = page.get_by_role("textbox", name=re.compile("911 down where you are"))
+                top = box.bounding_box()
+                assert top is not None and top["y"] + top["height"] <= size["height"], top
+            if name == "incident":
+                assert page.get_by_text("How to cite this").first.is_visible()
+            if name.startswith("place-"):
+                assert page.get_by_text("Incidents per month").first.is_visible()
             if name == "map":
                 assert page.locator(MAP_FRAME).bounding_box()["width"] <= size["width"]
                 title = page.locator(MAP_FRAME).get_attribute("title")
