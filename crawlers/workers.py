@@ -133,6 +133,9 @@ def _start_worker(
     crawler.signals.connect(_collect_item_error, signal=scrapy_signals.item_error)
     steps, _rows_as_table = worker_steps(worker_settings)
     _pipelines = [build_from_crawler(load_object(path), crawler) for path in steps]
+    # The reports become rows of a table here: a spider that can may yield plain dicts
+    # (same fields) instead of Scrapy items, which every pipeline step reads and sets.
+    _spider.plain_reports = _rows_as_table
 
 
 def _collect_error(**kwargs: Any) -> None:
