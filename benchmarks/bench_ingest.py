@@ -81,11 +81,11 @@ def check_published(data_dir: Path) -> dict:
             "report_counties": one("SELECT count(*) FROM report_counties"),
             "crawl_errors": one("SELECT count(*) FROM crawl_errors"),
             # Nothing lost or changed: one md5 over the report rows in report_id order (each
-            # row's md5 of its text form; crawl_run_id left out, it differs every run), to
+            # row's md5 of its text form; the run and load stamps left out), to
             # compare with another run on the same archive (--expect-digest).
             "report_rows_md5": one(
                 "SELECT md5(string_agg(md5(CAST(r AS VARCHAR)), '' ORDER BY r.report_id)) "
-                "FROM (SELECT * EXCLUDE (crawl_run_id) FROM reports) AS r"
+                "FROM (SELECT * EXCLUDE (crawl_run_id, loaded_at) FROM reports) AS r"
             ),
             "db_mb": round((data_dir / "outages.duckdb").stat().st_size / 2**20, 1),
             "work_db_mb": round((data_dir / "work" / "warehouse.duckdb").stat().st_size / 2**20, 1),
