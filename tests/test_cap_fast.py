@@ -226,3 +226,17 @@ def test_a_worker_keeps_the_good_alerts_of_a_page_and_records_the_malformed_one(
     response = TextResponse(url, body=body, request=Request(url, meta=dict(META)))
     expected = [r for r in spider.parse(response) if not isinstance(r, Request)]
     assert page.table.column("report_id").to_pylist() == [r["report_id"] for r in expected]
+
+
+def test_alert_pages_go_to_workers_from_a_few_messages_on() -> None:
+    spider = CRAWLER.spider
+    pool = workers.ParseWorkers(CRAWLER, 2, 400_000)  # the general threshold
+    url = "https://www.fema.gov/api/open/v1/IpawsArchivedAlerts?$skip=0"
+
+    def page(size: int) -> TextResponse:
+        return TextResponse(url, body=b" " * size, request=Request(url, callback=spider.parse))
+
+    assert pool.wants(spider, page(spider.parse_in_workers_min_bytes))
+    assert not pool.wants(spider, page(spider.parse_in_workers_min_bytes - 1))
+    # An operator's lower threshold still counts.
+    assert workers.ParseWorkers(CRAWLER, 2, 1).wants(spider, page(10))
