@@ -80,6 +80,13 @@ def check_published(data_dir: Path) -> dict:
             "incidents": one("SELECT count(*) FROM incidents"),
             "report_counties": one("SELECT count(*) FROM report_counties"),
             "crawl_errors": one("SELECT count(*) FROM crawl_errors"),
+            # Nothing lost or changed: one md5 over the report rows in report_id order (each
+            # row's md5 of its text form; the run and load stamps left out), to
+            # compare with another run on the same archive (--expect-digest).
+            "report_rows_md5": one(
+                "SELECT md5(string_agg(md5(CAST(r AS VARCHAR)), '' ORDER BY r.report_id)) "
+                "FROM (SELECT * EXCLUDE (crawl_run_id, loaded_at) FROM reports) AS r"
+            ),
             "db_mb": round((data_dir / "outages.duckdb").stat().st_size / 2**20, 1),
             "work_db_mb": round((data_dir / "work" / "warehouse.duckdb").stat().st_size / 2**20, 1),
         }
@@ -150,6 +157,12 @@ def main() -> None:
     ap.add_argument("--profile-rate", type=int, default=50)
     bl.add_code_args(ap)
     ap.add_argument("--no-append", action="store_true", help="do not append to RESULTS.md")
+    ap.add_argument(
+        "--expect",
+        type=Path,
+        help="the JSON a previous run printed (same archive): its published counts and report "
+        "digest must equal this run's",
+    )
     args = ap.parse_args()
     for key, value in vars(args).items():
         if isinstance(value, Path):
@@ -214,6 +227,11 @@ def main() -> None:
     problems = []
     if published["reports"] != alerts:
         problems.append(f"published {published['reports']} reports, generated {alerts}")
+    if args.expect:
+        expected = json.loads(args.expect.read_text())["published"]
+        for key in ("reports", "outage_reports", "outage_threads", "incidents", "report_rows_md5"):
+            if key in expected and expected[key] != published[key]:
+                problems.append(f"{key}: {published[key]} here, {expected[key]} in {args.expect}")
     result["problems"] = problems
     if args.profile:
         result["profile"] = profile(

@@ -51,7 +51,8 @@ def make_single_pass():
     from crawlers.spiders.formats import cap as capmod
 
     CapAlert, CapParseError = capmod.CapAlert, capmod.CapParseError  # noqa: N806
-    parser = capmod._PARSER
+    from crawlers.spiders.formats.xml import XML_PARSER as parser
+
     decl = re.compile(r"\A\ufeff?\s*<\?xml\b[^>]*\?>")
     refs_re = re.compile(r"\S+")
     tags_by_prefix: dict[str, dict[str, str]] = {}
@@ -216,7 +217,8 @@ def main() -> None:
     from lxml import etree
 
     from crawlers.classify import classify_alert
-    from crawlers.spiders.formats.cap import _PARSER, alert_report, parse_cap
+    from crawlers.spiders.formats.cap import alert_report, parse_cap
+    from crawlers.spiders.formats.xml import XML_PARSER as _PARSER
 
     msgs = load_sample(args.cap.resolve(), args.sample)
     single = make_single_pass()

@@ -115,6 +115,14 @@ class CrawlerPipeline:
         return self.crawler.spider
 
 
+# The strings of a report that do not come from the document's text: the page's URL and
+# archive record, and names the code sets. A spider whose documents are XML (parsed by
+# libxml2, which refuses every character XML cannot carry, raw or as a reference) says
+# `report_texts_from_xml = True`, and only these are checked: every other text is the
+# parser's output or derived from it (classify's evidence, cause, provider, number).
+NOT_FROM_DOCUMENT = ("source", "source_url", "archive_ref", "source_kind")
+
+
 def clean_text(step: CrawlerPipeline, item: OutageReport) -> None:
     """Remove what UTF-8, Arrow, DuckDB and XML cannot carry from every text of a report.
 
@@ -124,7 +132,12 @@ def clean_text(step: CrawlerPipeline, item: OutageReport) -> None:
     cleaned, and recorded in crawl_errors with its URL, so the run is `partial`.
     """
     dirty = []
-    for name in list(item.keys()):
+    names = (
+        NOT_FROM_DOCUMENT
+        if getattr(step.spider, "report_texts_from_xml", False)
+        else list(item.keys())
+    )
+    for name in names:
         value = item.get(name)
         if isinstance(value, str | list | tuple | dict):
             cleaned, changed = clean_strings(value)

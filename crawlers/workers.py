@@ -133,6 +133,9 @@ def _start_worker(
     crawler.signals.connect(_collect_item_error, signal=scrapy_signals.item_error)
     steps, _rows_as_table = worker_steps(worker_settings)
     _pipelines = [build_from_crawler(load_object(path), crawler) for path in steps]
+    # The reports become rows of a table here: a spider that can may yield plain dicts
+    # (same fields) instead of Scrapy items, which every pipeline step reads and sets.
+    _spider.plain_reports = _rows_as_table
 
 
 def _collect_error(**kwargs: Any) -> None:
@@ -223,9 +226,14 @@ class ParseWorkers:
         return cls(crawler, processes, settings.getint("OUTAGES_PARSE_WORKERS_MIN_BYTES"))
 
     def wants(self, spider: Any, response: Response) -> bool:
+        # A spider may know its pages are worth sending from a smaller size on (a page of
+        # CAP messages costs far more to parse than to pickle): the smaller of the two.
+        min_bytes = min(
+            self.min_bytes, getattr(spider, "parse_in_workers_min_bytes", self.min_bytes)
+        )
         return (
             getattr(spider, "parse_in_workers", False)
-            and len(response.body) >= self.min_bytes
+            and len(response.body) >= min_bytes
             and response.request is not None
             and getattr(response.request.callback, "__func__", None) is type(spider).parse
         )

@@ -179,16 +179,30 @@ def parse_cap(xml: bytes | str) -> CapAlert:
         declaration = _XML_DECLARATION_RE.match(xml)
         if declaration is not None:
             xml = xml[declaration.end() :]
-        # A CAP message inside JSON (OpenFEMA's originalMessage) can hold "\\ud800" or
-        # "\\u0000" escapes: characters neither UTF-8 nor XML can carry. Drop them so the
-        # alert still parses (issue 17) instead of failing on encode.
-        data = xml_safe(xml).encode("utf-8")
+        try:
+            data = xml.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: xml_safe below drops it
+            data = None
     else:
         data = xml
     try:
-        root = parse_xml(data)
+        root = parse_xml(data) if data is not None else None
     except etree.XMLSyntaxError as exc:
-        raise CapParseError(f"malformed XML: {exc}") from exc
+        if isinstance(xml, bytes):
+            raise CapParseError(f"malformed XML: {exc}") from exc
+        root = None
+    if root is None and isinstance(xml, str):
+        # A CAP message inside JSON (OpenFEMA's originalMessage) can hold "\\ud800" or
+        # "\\u0000" escapes: characters neither UTF-8 nor XML can carry. Drop them so the
+        # alert still parses (issue 17) instead of failing on encode. Only then: libxml2
+        # refuses every such character (raw or as a character reference), so a text that
+        # parses as it is has none, and the scan for them (as long as the parse itself on
+        # an 8 KB message) is spared on every good one.
+        cleaned = xml_safe(xml)
+        try:
+            root = parse_xml(cleaned.encode("utf-8"))
+        except etree.XMLSyntaxError as exc:
+            raise CapParseError(f"malformed XML: {exc}") from exc
     if root is None:
         raise CapParseError("not a CAP <alert> document")
     docinfo = root.getroottree().docinfo
@@ -363,8 +377,13 @@ def alert_report(
     source: str,
     source_url: str,
     meta: dict,
-) -> OutageReport:
-    """One `OutageReport` for one alert; the pipelines geocode and classify it."""
+    plain: bool = False,
+) -> OutageReport | dict:
+    """One `OutageReport` for one alert; the pipelines geocode and classify it.
+
+    `plain=True` gives the same fields as a plain dict: what a parse worker whose reports
+    leave it as a table of rows uses (crawlers/workers.py), where an Item's per-field
+    `__setitem__`/`get` in every pipeline step cost more than building the report."""
     description, instruction = alert.description, alert.instruction
     if description and instruction:
         body = f"{description}\n\n{instruction}"
@@ -414,6 +433,8 @@ def alert_report(
         "is_constructed": constructed,
         "alert_text": text,
     }
+    if plain:
+        return values
     if not _BULK_FILL:
         return OutageReport(**values)
     report = OutageReport()
