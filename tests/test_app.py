@@ -490,7 +490,8 @@ def test_downloads_name_their_version_and_licence_and_ship_the_dictionary(
         zipped.extract("data-dictionary.csv", tmp_path)
     assert f"Data version: {version}" in readme and bundle.LICENCE in readme
     assert "- incident_id: stable id" in readme
-    described = duckdb.sql(
+    con = duckdb.connect()  # its own: duckdb.sql() shares one connection per process
+    described = con.sql(
         f'SELECT "table", "column", description FROM read_csv(\'{tmp_path}/data-dictionary.csv\') '
         "WHERE \"table\" = 'incidents' AND \"column\" = 'cause'"
     ).fetchall()
@@ -505,7 +506,7 @@ def test_downloads_name_their_version_and_licence_and_ship_the_dictionary(
     target = tmp_path / "incidents.parquet"
     target.write_bytes(downloaded(app, "dl_incidents_parquet"))
     kv = dict(
-        duckdb.sql(
+        con.sql(
             f"SELECT decode(key), decode(value) FROM parquet_kv_metadata('{target}')"
         ).fetchall()
     )

@@ -12,6 +12,12 @@ from tests.conftest import outages, query
 from warehouse import bundle
 
 
+def _con() -> duckdb.DuckDBPyConnection:
+    """A connection of this test's own: duckdb.sql() shares the module's default
+    connection with every other test in the process (and any result they left open)."""
+    return duckdb.connect()
+
+
 def version_of(data_dir: Path) -> str:
     return json.loads((data_dir / "publication.json").read_text())["published_at"]
 
@@ -24,13 +30,13 @@ def test_export_names_its_version_and_writes_licence_and_dictionary(demo_dir: Pa
     target = exports / f"911-outage-watch-incidents-{stamp}.parquet"
     assert target.exists() and f"data version {version}" in result.stderr
     kv = dict(
-        duckdb.sql(
-            f"SELECT decode(key), decode(value) FROM parquet_kv_metadata('{target}')"
-        ).fetchall()
+        _con()
+        .sql(f"SELECT decode(key), decode(value) FROM parquet_kv_metadata('{target}')")
+        .fetchall()
     )
     assert kv["data_version"] == version and kv["licence"] == bundle.LICENCE
     assert set(json.loads(kv["dictionary"])) >= {"incident_id", "cause", "started_at"}
-    rows = duckdb.sql(f"SELECT count(*) FROM read_parquet('{target}')").fetchall()[0][0]
+    rows = _con().sql(f"SELECT count(*) FROM read_parquet('{target}')").fetchall()[0][0]
     assert rows == query(demo_dir, "SELECT count(*) FROM incidents")[0][0]
 
     # a CSV cannot hold them: README.txt and data-dictionary.csv beside it
@@ -39,9 +45,11 @@ def test_export_names_its_version_and_writes_licence_and_dictionary(demo_dir: Pa
     readme = (exports / f"{csv_file.name}.README.txt").read_text()
     assert f"Data version: {version}" in readme and bundle.LICENCE in readme
     assert "- archive_ref: the archived copy" in readme
-    dictionary = duckdb.sql(
-        f'SELECT "table", "column" FROM read_csv(\'{exports / "data-dictionary.csv"}\')'
-    ).fetchall()
+    dictionary = (
+        _con()
+        .sql(f'SELECT "table", "column" FROM read_csv(\'{exports / "data-dictionary.csv"}\')')
+        .fetchall()
+    )
     assert ("reports", "archive_ref") in dictionary and ("incidents", "cause") in dictionary
 
     # GeoJSON: members of the FeatureCollection
