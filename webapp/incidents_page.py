@@ -503,9 +503,9 @@ def how_to_cite(pub: data.Published, inc: pd.Series) -> None:
     st.code(citation.text(), language=None, wrap_lines=True)
     bibtex, csl = st.tabs(["BibTeX", "CSL-JSON"])
     with bibtex:
-        st.code(citation.bibtex(), language="bibtex")
+        st.code(citation.bibtex(), language="bibtex", wrap_lines=True)
     with csl:
-        st.code(citation.csl_json(), language="json")
+        st.code(citation.csl_json(), language="json", wrap_lines=True)
     st.caption(
         "Always cite the original sources above too. The data version is the publication "
         "this page was made from; the Downloads page has the same version's files."
@@ -706,4 +706,8 @@ def preview(pub: data.Published, ref: str) -> None:
     language = {"application/json": "json", "application/xml": "xml", "text/xml": "xml"}.get(
         kind, mimetypes.guess_extension(kind) or "text"
     )
-    st.code(text + ("\n… (cut)" if len(body) > 20_000 else ""), language=language.strip("."))
+    st.code(
+        text + ("\n… (cut)" if len(body) > 20_000 else ""),
+        language=language.strip("."),
+        wrap_lines=True,
+    )
