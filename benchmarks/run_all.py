@@ -1,6 +1,7 @@
 """Run every benchmark of issue 6 in one go, on one snapshot of the code.
 
     uv run python benchmarks/run_all.py --alerts 1000000 [--profile]
+    uv run python benchmarks/run_all.py --quick      # 100,000 alerts, fewer runs: < 15 min
 
 1. snapshot the project's code (benchmarks/out/code/<time>/; the tree is shared and edited
    while benchmarks run) and smoke-test it on a tiny generated archive, retrying a few
@@ -10,6 +11,10 @@
    (benchmarks/bench_map.py, written by the app developer, when present), and last the
    re-crawl (a second replay into the ingest's data dir, compared with the ingest's time).
 Each script appends its own section to RESULTS.md; this one prints a summary at the end.
+
+`--quick` is the same sequence at a smaller scale for a check after a change: 100,000 alerts
+unless --alerts says otherwise, 5 timed runs per query after 1 warm-up with a 10 s budget
+per query and engine, 3 map runs, the load benchmark at 200,000 reports; no profile.
 """
 
 from __future__ import annotations
@@ -29,6 +34,11 @@ import _benchlib as bl  # noqa: E402
 HERE = bl.BENCH_DIR
 MAP_TARGET_FIRST_S = 3.0
 MAP_TARGET_UPDATE_S = 0.5
+# --quick: the scale and repetitions of a pass that finishes in under 15 minutes here.
+QUICK_ALERTS = 100_000
+QUICK_QUERY_ARGS = ("--runs", "5", "--warmup", "1", "--min-runs", "3", "--budget", "10")
+QUICK_MAP_RUNS = 3
+QUICK_LOAD_REPORTS = 200_000
 
 
 NO_APPEND: list[str] = []
@@ -99,12 +109,14 @@ def smoke(code: Path, out: Path) -> bool:
     return res["returncode"] == 0
 
 
-def map_section(data_dir: Path, code: Path | None) -> dict:
+def map_section(data_dir: Path, code: Path | None, runs: int | None = None) -> dict:
     path = HERE / "bench_map.py"
     if not path.exists():
         return {"skipped": "benchmarks/bench_map.py is not there yet (the app developer writes it)"}
     mach = bl.machine()
     cmd = [sys.executable, str(path), "--data-dir", str(data_dir)]
+    if runs:
+        cmd += ["--runs", str(runs)]
     res = bl.run(cmd, env=bl.bench_env(), cwd=bl.ROOT)
     if res["returncode"] != 0:
         result = {"failed": res["returncode"], "stderr": res["stderr"][-3000:]}
@@ -183,25 +195,38 @@ def map_section(data_dir: Path, code: Path | None) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--alerts", type=int, default=1_000_000)
+    ap.add_argument("--alerts", type=int, help="default 1,000,000 (--quick: 100,000)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, help="default benchmarks/out/<alerts>")
     ap.add_argument("--profile", action="store_true", help="profile the ingest with py-spy")
-    ap.add_argument("--runs", type=int, default=30, help="timed runs per query")
+    ap.add_argument("--runs", type=int, help="timed runs per query (default 30)")
+    ap.add_argument(
+        "--quick", action="store_true", help="smaller scale and fewer runs (under 15 min here)"
+    )
     ap.add_argument("--code", type=Path, help="an existing snapshot to use")
     ap.add_argument(
         "--only",
         nargs="*",
         default=None,
-        choices=["ingest", "incidents", "queries", "export", "map", "recrawl"],
+        choices=["ingest", "incidents", "queries", "export", "map", "recrawl", "load"],
     )
     ap.add_argument("--no-append", action="store_true", help="do not write RESULTS.md")
     args = ap.parse_args()
     if args.no_append:
         NO_APPEND.append("--no-append")
+    if args.alerts is None:
+        args.alerts = QUICK_ALERTS if args.quick else 1_000_000
+    if args.quick:
+        args.profile = False
+        query_args = list(QUICK_QUERY_ARGS)
+        if args.runs:
+            query_args[1] = str(args.runs)
+    else:
+        query_args = ["--runs", str(args.runs or 30)]
     out = (args.out or bl.OUT_DIR / f"{args.alerts}").resolve()
     out.mkdir(parents=True, exist_ok=True)
-    only = set(args.only or ["ingest", "incidents", "queries", "export", "map", "recrawl"])
+    steps = ["ingest", "incidents", "queries", "export", "map", "recrawl", "load"]
+    only = set(args.only or steps)
 
     code = args.code.resolve() if args.code else None
     if code is None:
@@ -249,12 +274,12 @@ def main() -> None:
         )
     if "queries" in only:
         results["queries"] = script(
-            "bench_queries.py", "--data-dir", str(ingest_dir), "--runs", str(args.runs), code=code
+            "bench_queries.py", "--data-dir", str(ingest_dir), *query_args, code=code
         )
     if "export" in only:
         results["export"] = script("bench_export.py", "--data-dir", str(ingest_dir), code=code)
     if "map" in only and not args.no_append:
-        results["map"] = map_section(ingest_dir, code)
+        results["map"] = map_section(ingest_dir, code, QUICK_MAP_RUNS if args.quick else None)
     if "recrawl" in only:
         first = results.get("ingest")
         if first:
@@ -274,6 +299,9 @@ def main() -> None:
             )
         else:
             results["recrawl"] = script("bench_recrawl.py", "--data", str(out), code=code)
+    if "load" in only:
+        reports = QUICK_LOAD_REPORTS if args.quick else 1_000_000
+        results["load"] = script("bench_load.py", "--reports", str(reports), code=code)
     (out / "run_all.json").write_text(json.dumps(results, indent=1, default=str))
     print(
         json.dumps(

@@ -9,6 +9,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.incidents import build_incidents
+from warehouse.load import merge_staged
 
 SQL_DIR = Path(__file__).parent / "sql"
 VIEWS_DIR = Path(__file__).parent / "views"
@@ -60,7 +61,9 @@ def thread_ids(rows: list[tuple[str, str | None, list[str] | None, object]]) -> 
 
 def build(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Rebuild everything derived from `crawled_reports` (which it only reads); return row
-    counts."""
+    counts. Reports still staged (a crawl killed before its run finished: see
+    warehouse/load.py) are merged into `crawled_reports` first, as that run would have."""
+    merge_staged(con)
     rows = con.execute(
         "SELECT report_id, alert_key, references_keys, published_at FROM crawled_reports "
         "WHERE alert_key IS NOT NULL AND (is_outage OR len(references_keys) > 0 "

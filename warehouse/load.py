@@ -53,16 +53,43 @@ def reports_table(rows: Iterable[Mapping]) -> pa.Table:
 def load_reports(
     con: duckdb.DuckDBPyConnection, rows: Iterable[Mapping], *, crawl_run_id: str | None = None
 ) -> int:
-    """Insert or replace report rows in one statement; return how many. The same path as a
-    crawl's (`load_table`), so what tests load is loaded as production loads it."""
-    return load_table(con, [reports_table(rows)], crawl_run_id=crawl_run_id)
+    """Store report rows (a report_id again replaces its row); return how many. The same path as a
+    crawl's (`load_table`, then the merge a finished run makes), so what tests load is loaded
+    as production loads it."""
+    count = load_table(con, [reports_table(rows)], crawl_run_id=crawl_run_id)
+    merge_staged(con)
+    return count
 
 
 def load_table(
     con: duckdb.DuckDBPyConnection, tables: list[pa.Table], *, crawl_run_id: str | None
 ) -> int:
-    """Insert or replace report tables (as `reports_table` makes them, in the order they
-    came: the last row of a report_id wins), all of the one crawl run; return how many."""
+    """Store report tables (as `reports_table` makes them, in the order they came: the last
+    row of a report_id wins), all of the one crawl run; return how many.
+
+    The rows go to the unindexed staging table `_staged_reports`, committed when this
+    returns (a crawl killed afterwards loses none of them), and reach `crawled_reports` in
+    one merge when the run finishes (`finish_run`), or when the next build starts, which
+    also merges what a killed crawl left staged. `merge_staged` merges now."""
+    table = prepare_table(tables, crawl_run_id=crawl_run_id)
+    if table.num_rows == 0:
+        return 0
+    ensure_staging(con)
+    con.register("_report_batch", table)
+    try:
+        # The batch number orders batches across runs: the merge keeps each report's last.
+        con.execute(
+            f"INSERT INTO {STAGING} ({_COLUMN_LIST}, loaded_at, staged_batch) "
+            f"SELECT {_COLUMN_LIST}, now(), "
+            f"(SELECT coalesce(max(staged_batch), 0) + 1 FROM {STAGING}) FROM _report_batch"
+        )
+    finally:
+        con.unregister("_report_batch")
+    return table.num_rows
+
+
+def prepare_table(tables: list[pa.Table], *, crawl_run_id: str | None) -> pa.Table:
+    """The tables as one, stamped with the run, each report_id once (its last row)."""
     table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
     table = table.set_column(
         REPORT_SCHEMA.get_field_index("crawl_run_id"),
@@ -73,10 +100,85 @@ def load_table(
     if len(set(ids)) < len(ids):  # a report seen twice in the batch: keep its last row
         last = {report_id: index for index, report_id in enumerate(ids)}
         table = table.take(sorted(last.values()))
-    return _insert(con, table)
+    return table
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
+# Loading a batch with `INSERT OR REPLACE` into `crawled_reports` probes and updates its
+# primary-key index row by row, batch after batch, and each batch is a transaction of its
+# own that rewrites the table's blocks: measured in benchmarks/bench_load.py against the
+# staging table, which takes a plain append (no index, no constraint) per batch and one
+# `INSERT OR REPLACE` of every staged report per run. Made from `crawled_reports` itself
+# (plus the batch number), so it has its columns whatever migrations did; not published.
+STAGING = "_staged_reports"
+
+
+def ensure_staging(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the staging table, or remake it when `crawled_reports` changed its columns
+    (after merging what it holds: staged rows are never dropped)."""
+    columns = _columns(con, STAGING)
+    wanted = _columns(con, "crawled_reports") + ["staged_batch"]
+    if columns == wanted:
+        return
+    if columns:
+        merge_staged(con)
+        con.execute(f"DROP TABLE {STAGING}")
+    con.execute(
+        f"CREATE TABLE {STAGING} AS SELECT *, 0::BIGINT AS staged_batch FROM crawled_reports "
+        "LIMIT 0"
+    )
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [
+        row[0]
+        for row in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' "
+            "AND table_name = ? ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+    ]
+
+
+def merge_staged(con: duckdb.DuckDBPyConnection) -> int:
+    """Move every staged report into `crawled_reports` (its last staged row replacing any
+    row of its report_id) in one transaction; return how many reports."""
+    staged = _columns(con, STAGING)
+    if not staged or con.execute(f"SELECT count(*) FROM {STAGING}").fetchone()[0] == 0:
+        return 0
+    target = set(_columns(con, "crawled_reports"))
+    # The columns both have: a staged row of an older layout still merges.
+    shared = ", ".join(f'"{c}"' for c in staged if c in target)
+    source = STAGING
+    repeated = con.execute(
+        f"SELECT count(*) - count(DISTINCT report_id) FROM {STAGING}"
+    ).fetchone()[0]
+    if repeated:  # a report staged by two batches: its last batch's row
+        source = (
+            f"(SELECT * FROM {STAGING} SEMI JOIN (SELECT report_id, max(staged_batch) AS "
+            f"staged_batch FROM {STAGING} GROUP BY report_id) USING (report_id, staged_batch))"
+        )
+    con.execute("BEGIN")
+    try:
+        # Delete and insert rather than INSERT OR REPLACE, which checks and replaces row by
+        # row: a plain insert of a million reports takes a third of the time (bench_load.py).
+        con.execute(
+            f"DELETE FROM crawled_reports WHERE report_id IN (SELECT report_id FROM {STAGING})"
+        )
+        count = con.execute(
+            f"INSERT INTO crawled_reports ({shared}) SELECT {shared} FROM {source}"
+        ).fetchall()[0][0]
+        con.execute(f"DELETE FROM {STAGING}")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return count
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
+    """The loader before staging: `INSERT OR REPLACE` of one prepared table straight into
+    `crawled_reports`. Kept for benchmarks/bench_load.py, which measures both side by side,
+    and for the test that both give the same rows."""
     if table.num_rows == 0:
         return 0
     con.register("_report_batch", table)
@@ -157,6 +259,9 @@ def start_run(con: duckdb.DuckDBPyConnection, spider: str, mode: str, args: Mapp
 def finish_run(
     con: duckdb.DuckDBPyConnection, run_id: str, *, status: str, close_reason: str, counts: Mapping
 ) -> None:
+    """Record the end of a run, after merging its staged reports (and any a killed run
+    left) into crawled_reports, which the build that follows reads."""
+    merge_staged(con)
     con.execute(
         "UPDATE crawl_runs SET finished_at = now(), status = ?, close_reason = ?, items = ?, "
         "outages = ?, errors = ?, warnings = ?, pages = ?, bytes = ?, unchanged_pages = ?, "

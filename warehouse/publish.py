@@ -51,8 +51,15 @@ class Publication:
 
 
 # The crawler's own bookkeeping (migrations applied, pages already loaded, builds), and the
-# crawled facts that the published `reports` is derived from (the same rows before threading).
-INTERNAL_TABLES = ("_migrations", "_crawled_pages", "_builds", "crawled_reports")
+# crawled facts that the published `reports` is derived from (the same rows before threading),
+# and the loader's staging table (warehouse/load.py; empty once a build has run).
+INTERNAL_TABLES = (
+    "_migrations",
+    "_crawled_pages",
+    "_builds",
+    "crawled_reports",
+    "_staged_reports",
+)
 
 
 def publish(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> Publication:
