@@ -435,6 +435,53 @@ def test_sql_page_runs_a_query_with_csv_and_parquet_downloads(
     assert any("Permalink" in text for text in texts(app.markdown))
 
 
+def test_every_download_names_its_data_version(
+    monkeypatch: pytest.MonkeyPatch, demo_dir: Path
+) -> None:
+    """Issue 18: every file the app hands out says which data it is: the data version in its
+    name (an archived copy is the source's own bytes and is named for them instead); the
+    SQL page's Parquet also holds the version and the licence, and each page with downloads
+    names the licence beside them."""
+    from warehouse import bundle as bundle_module
+
+    published = json.loads((demo_dir / "publication.json").read_text())["published_at"]
+    stamp = bundle_module.version_stamp(published)
+    sql = "SELECT state_code, count(*) AS n FROM report_counties GROUP BY 1 ORDER BY 1"
+    pages = [
+        ("sql", {"sql": sql}),
+        ("trends", {}),
+        ("place", {"state": "MA"}),
+        ("downloads", {}),
+    ]
+    for page, params in pages:
+        app = open_page(monkeypatch, demo_dir, page, params=params)
+        keys = [b.proto.id.rsplit("-", 1)[-1] for b in app.get("download_button")]
+        assert keys, page
+        for key in keys:
+            name = served(app, key).filename
+            assert (
+                stamp in name
+                or name.endswith("data-dictionary.md")
+                or name.endswith(bundle_module.DICTIONARY_CSV_NAME)
+            ), (page, key, name)
+        if page == "sql":  # the licence beside the buttons (markdown-escaped: "4\\.0")
+            assert any("CC BY 4" in text for text in texts(app.caption)), page
+        if page == "trends":  # a chart's image carries its title, version and licence
+            svg = downloaded(app, next(k for k in keys if k.endswith("_svg"))).decode()
+            assert "CC BY 4.0" in svg and "data version" in svg
+    app = open_page(monkeypatch, demo_dir, "sql", params={"sql": sql})
+    meta = pq.read_metadata(io.BytesIO(downloaded(app, "sql_parquet"))).metadata
+    assert meta[b"data_version"].decode() == published
+    assert meta[b"licence"].decode() == bundle_module.LICENCE
+    # The map's numbers, behind their toggle.
+    app = open_page(monkeypatch, demo_dir)
+    app = app.toggle(key="map_numbers").set_value(True).run()
+    names = [
+        served(app, b.proto.id.rsplit("-", 1)[-1]).filename for b in app.get("download_button")
+    ]
+    assert names and all(stamp in name for name in names), names
+
+
 def test_sql_cookbook_queries_all_run(monkeypatch: pytest.MonkeyPatch, demo_dir: Path) -> None:
     from webapp.cookbook import RECIPES
 

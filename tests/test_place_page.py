@@ -25,7 +25,7 @@ from tests.test_app import (  # noqa: F401 (recording_media: the autouse fixture
     recording_media,
     report,
 )
-from warehouse import guard, taxonomy
+from warehouse import bundle, guard, taxonomy
 from warehouse.build import build
 from warehouse.db import DataDir, connect_work
 from warehouse.load import load_reports
@@ -184,8 +184,7 @@ def test_state_page_downloads_and_sql_link_give_the_same_rows(
     assert all(r["cause_label"] == taxonomy.cause_label(r["cause"]) for r in rows if r["cause"])
     button = next(b for b in app.get("download_button") if b.proto.id.endswith("place_csv"))
     published = json.loads((demo_dir / "publication.json").read_text())["published_at"]
-    version = ui.format_version(published)
-    stamp = version.replace(" UTC", "").replace(" ", "T").replace(":", "")
+    stamp = bundle.version_stamp(published)
     manager = RecordingMediaManager.latest
     assert manager is not None
     name = manager._deferred_callables[button.proto.deferred_file_id]["filename"]

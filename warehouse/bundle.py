@@ -44,6 +44,7 @@ LICENCE = (
     "link); alerts are public records of their issuing agencies; reference geography from the "
     "US Census Bureau (public domain). Code: MIT."
 )
+LICENCE_SHORT = "CC BY 4.0 (the database); quoted source text stays its publishers'"
 _NAMES = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
 
 

@@ -152,17 +152,24 @@ def csv_bytes(table: pa.Table, columns: list[str]) -> bytes:
     return out.getvalue()
 
 
-def parquet_bytes(table: pa.Table, columns: list[str]) -> bytes:
+def parquet_bytes(
+    table: pa.Table, columns: list[str], metadata: dict[str, str] | None = None
+) -> bytes:
     """The result as Parquet (zstd), with its types; a type Parquet cannot hold (a UNION)
-    is written in its text form."""
+    is written in its text form. `metadata` goes into the file's key-value metadata (the
+    data version and licence)."""
     names = unique_names(columns)
+
+    def with_metadata(named: pa.Table) -> pa.Table:
+        return named.replace_schema_metadata(metadata) if metadata else named
+
     out = io.BytesIO()
     try:
-        pq.write_table(table.rename_columns(names), out, compression="zstd")
+        pq.write_table(with_metadata(table.rename_columns(names)), out, compression="zstd")
     except (pa.ArrowException, ValueError):
         out = io.BytesIO()
         text = _formatted(table, neutralize=False).rename_columns(names)
-        pq.write_table(text, out, compression="zstd")
+        pq.write_table(with_metadata(text), out, compression="zstd")
     return out.getvalue()
 
 

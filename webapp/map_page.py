@@ -389,7 +389,7 @@ def map_view(pub: data.Published, first: date, last: date) -> None:
     st.caption(caption)
     if selected:
         selection_panel(pub, level, selected, ids, start, end, start_label, end_label, step)
-    values_table(frame, ids, level, metric, start_label, end_label)
+    values_table(pub, frame, ids, level, metric, start_label, end_label)
 
 
 def advance(options: list[str], seconds: float) -> None:
@@ -487,7 +487,13 @@ def clear_selection() -> None:
 
 
 def values_table(
-    frame: pd.DataFrame, ids: pd.DataFrame, level: str, metric: str, start: str, end: str
+    pub: data.Published,
+    frame: pd.DataFrame,
+    ids: pd.DataFrame,
+    level: str,
+    metric: str,
+    start: str,
+    end: str,
 ) -> None:
     if st.toggle("Show the numbers behind the map", key="map_numbers"):
         if frame.empty:
@@ -502,8 +508,9 @@ def values_table(
         st.download_button(
             "Download as CSV",
             table.to_csv(index=False).encode(),
-            file_name=f"911-outages-by-{level}-{start}-{end}.csv",
+            file_name=ui.download_name(pub, f"outages-by-{level}-{start}-{end}", "csv"),
             mime="text/csv",
             icon=":material/download:",
             on_click="ignore",
         )
+        st.caption(f"{md_text(ui.download_credit(pub))} (see Downloads).")

@@ -390,8 +390,7 @@ def feed_link(place: Place) -> tuple[str, str]:
 
 def csv_name(place: Place, pub: data.Published) -> str:
     """The download's file name, with the place and the data version."""
-    stamp = ui.format_version(pub.published_at).replace(" UTC", "").replace(" ", "T")
-    return f"911-outage-watch-{place.level}-{place.code}-incidents-{stamp.replace(':', '')}.csv"
+    return ui.download_name(pub, f"{place.level}-{place.code}-incidents", "csv")
 
 
 def incidents_csv(pub: data.Published, sql: str) -> bytes:

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from warehouse import guard, result_format
+from warehouse.display import md_text
 from warehouse.settings import setting
 from webapp import cookbook, data, schema, ui
 
@@ -69,8 +70,8 @@ def result_frame(result: guard.QueryResult) -> pd.DataFrame:
     return result_format.display_table(result.table, result.columns)
 
 
-def parquet_bytes(result: guard.QueryResult) -> bytes:
-    return result_format.parquet_bytes(result.table, result.columns)
+def parquet_bytes(result: guard.QueryResult, metadata: dict[str, str] | None = None) -> bytes:
+    return result_format.parquet_bytes(result.table, result.columns, metadata)
 
 
 def permalink(sql: str) -> str:
@@ -173,7 +174,7 @@ def show_result(pub: data.Published, query: str) -> None:
         cols[0].download_button(
             "CSV",
             csv_bytes,
-            file_name="query.csv",
+            file_name=ui.download_name(pub, "query", "csv"),
             mime="text/csv",
             key="sql_csv",
             icon=":material/download:",
@@ -182,14 +183,15 @@ def show_result(pub: data.Published, query: str) -> None:
         )
     cols[1].download_button(
         "Parquet",
-        data=lambda: parquet_bytes(result),
-        file_name="query.parquet",
+        data=lambda: parquet_bytes(result, ui.download_metadata(pub)),
+        file_name=ui.download_name(pub, "query", "parquet"),
         mime="application/vnd.apache.parquet",
         key="sql_parquet",
         icon=":material/download:",
         on_click="ignore",
         width="stretch",
     )
+    st.caption(f"Files: {md_text(ui.download_credit(pub))} (see Downloads).")
     if len(query) <= MAX_PERMALINK_CHARS:
         link = permalink(query)
         cols[2].markdown(f"[Permalink to this query]({link})", help="Opens the page and runs it")

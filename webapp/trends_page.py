@@ -16,6 +16,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from warehouse import bundle
 from webapp import data, ui
 
 TOP_STATES = 8
@@ -287,11 +288,17 @@ def chart_block(
         chart = make()
         st.altair_chart(chart, width="stretch")
         spec = chart.to_dict()
+        pub = data.current()
+        # The files say what they are: the image carries the title and the credit line
+        # (project, data version, licence); every file name the data version.
+        credit = ui.download_credit(pub) if pub else bundle.PROJECT
+        spec = {**spec, "title": {"text": title, "subtitle": credit}}
+        stem = ui.download_name(pub, name, "") if pub else name + "."
         cols = st.columns([1, 1, 1, 2])
         cols[0].download_button(
             "PNG",
             data=lambda: render_chart(spec, "png"),
-            file_name=f"{name}.png",
+            file_name=stem + "png",
             mime="image/png",
             key=f"{name}_png",
             icon=":material/image:",
@@ -301,7 +308,7 @@ def chart_block(
         cols[1].download_button(
             "SVG",
             data=lambda: render_chart(spec, "svg"),
-            file_name=f"{name}.svg",
+            file_name=stem + "svg",
             mime="image/svg+xml",
             key=f"{name}_svg",
             icon=":material/draw:",
@@ -311,7 +318,7 @@ def chart_block(
         cols[2].download_button(
             "Data (CSV)",
             data=safe_csv(frame),
-            file_name=f"{name}.csv",
+            file_name=stem + "csv",
             mime="text/csv",
             key=f"{name}_csv",
             icon=":material/table:",

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from warehouse import taxonomy
+from warehouse import bundle, taxonomy
 from webapp import data
 
 DEMO_LABEL = (
@@ -93,6 +93,25 @@ def record_banner(pub: data.Published) -> bool:
 def incident_scope(show_constructed: bool, alias: str = "i") -> str:
     """A SQL condition on incidents: the real record alone, or everything."""
     return "true" if show_constructed else REAL_INCIDENT.format(alias=alias)
+
+
+def download_name(pub: data.Published, dataset: str, extension: str) -> str:
+    """A download's file name, with the data version: `911-outage-watch-DATASET-VERSION.EXT`."""
+    return bundle.file_name(dataset, pub.published_at, extension)
+
+
+def download_credit(pub: data.Published) -> str:
+    """What a file the app hands out says of itself (a chart's subtitle, a Parquet file's
+    metadata, the caption beside a button): project, data version and licence."""
+    return (
+        f"{bundle.PROJECT}, data version {format_version(pub.published_at)}, "
+        f"licence {bundle.LICENCE_SHORT}"
+    )
+
+
+def download_metadata(pub: data.Published) -> dict[str, str]:
+    """Key-value metadata for a Parquet download: the data version and the licence."""
+    return {"data_version": pub.published_at or "unknown", "licence": bundle.LICENCE}
 
 
 def version_line(pub: data.Published) -> str:
