@@ -77,6 +77,10 @@ def load_table(
     ensure_staging(con)
     con.register("_report_batch", table)
     try:
+        # The staging table has no constraints (that is what makes it fast), so the batch is
+        # checked against crawled_reports' own here: a row the merge would refuse is refused
+        # now, with the batch, instead of staying staged and failing every later merge.
+        check_constraints(con, "_report_batch")
         # The batch number orders batches across runs: the merge keeps each report's last.
         con.execute(
             f"INSERT INTO {STAGING} ({_COLUMN_LIST}, loaded_at, staged_batch) "
@@ -86,6 +90,32 @@ def load_table(
     finally:
         con.unregister("_report_batch")
     return table.num_rows
+
+
+_CONSTRAINTS_SQL = (
+    "SELECT constraint_type, expression, constraint_column_names FROM duckdb_constraints() "
+    "WHERE schema_name = 'main' AND table_name = 'crawled_reports' "
+    "AND constraint_type IN ('CHECK', 'NOT NULL')"
+)
+
+
+def check_constraints(con: duckdb.DuckDBPyConnection, relation: str) -> None:
+    """Raise duckdb.ConstraintException, as an insert into crawled_reports would, when a row
+    of `relation` breaks one of its CHECK or NOT NULL constraints (read from the catalog, so
+    a migration's new constraint is checked too)."""
+    for kind, expression, columns in con.execute(_CONSTRAINTS_SQL).fetchall():
+        # A CHECK passes on NULL (SQL's rule); NOT NULL is its own constraint.
+        if kind == "CHECK":
+            broken, what = f"NOT coalesce({expression}, true)", f"CHECK {expression}"
+        else:
+            broken, what = f'"{columns[0]}" IS NULL', f"NOT NULL {columns[0]}"
+        # fetchall, not fetchone: DuckDB 2 refuses more work on a connection whose last
+        # result was not read to its end.
+        bad = con.execute(f"SELECT report_id FROM {relation} WHERE {broken} LIMIT 1").fetchall()
+        if bad:
+            raise duckdb.ConstraintException(
+                f"Constraint Error: report {bad[0][0]!r} breaks crawled_reports' {what}"
+            )
 
 
 def prepare_table(tables: list[pa.Table], *, crawl_run_id: str | None) -> pa.Table:
