@@ -424,7 +424,7 @@ def render(now: datetime | None = None) -> None:
 
 def states_index(pub: data.Published, scope: str) -> None:
     st.subheader("States and territories", anchor=False)
-    frame = data.query(pub, STATES_INDEX_SQL.replace("/*scope*/", f"({scope})"))
+    frame = data.query(pub, scoped(STATES_INDEX_SQL, scope))
     if not frame["incidents"].sum():
         ui.empty_note("incidents")
     st.caption(
@@ -483,7 +483,7 @@ def place_view(pub: data.Published, place: Place, scope: str, now: datetime) -> 
 
 
 def over_time(pub: data.Published, frame: pd.DataFrame, place: Place, scope: str) -> None:
-    span = data.query(pub, RECORD_SPAN_SQL.replace("/*scope*/", f"({scope})")).iloc[0]
+    span = data.query(pub, scoped(RECORD_SPAN_SQL, scope)).iloc[0]
     first, last = (None if pd.isna(v) else pd.Timestamp(v).date() for v in span)
     months = per_month(frame, first, last)
     with st.container(border=True, key="place_months"):
@@ -528,7 +528,7 @@ def incident_list(shown: pd.DataFrame, place: Place) -> None:
 
 def counties_list(pub: data.Published, place: Place, scope: str) -> None:
     st.subheader("Counties with incidents", anchor=False)
-    frame = data.query(pub, COUNTIES_SQL.replace("/*scope*/", f"({scope})"), (place.code,))
+    frame = data.query(pub, scoped(COUNTIES_SQL, scope), (place.code,))
     if frame.empty:
         st.write("No incident here names a county.")
         return

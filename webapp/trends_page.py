@@ -293,12 +293,15 @@ def chart_block(
         # (project, data version, licence); every file name the data version.
         credit = ui.download_credit(pub) if pub else bundle.PROJECT
         spec = {**spec, "title": {"text": title, "subtitle": credit}}
-        stem = ui.download_name(pub, name, "") if pub else name + "."
+
+        def file_name(extension: str) -> str:
+            return ui.download_name(pub, name, extension) if pub else f"{name}.{extension}"
+
         cols = st.columns([1, 1, 1, 2])
         cols[0].download_button(
             "PNG",
             data=lambda: render_chart(spec, "png"),
-            file_name=stem + "png",
+            file_name=file_name("png"),
             mime="image/png",
             key=f"{name}_png",
             icon=":material/image:",
@@ -308,7 +311,7 @@ def chart_block(
         cols[1].download_button(
             "SVG",
             data=lambda: render_chart(spec, "svg"),
-            file_name=stem + "svg",
+            file_name=file_name("svg"),
             mime="image/svg+xml",
             key=f"{name}_svg",
             icon=":material/draw:",
@@ -318,7 +321,7 @@ def chart_block(
         cols[2].download_button(
             "Data (CSV)",
             data=safe_csv(frame),
-            file_name=stem + "csv",
+            file_name=file_name("csv"),
             mime="text/csv",
             key=f"{name}_csv",
             icon=":material/table:",
