@@ -136,6 +136,12 @@ class Server:
             return send(503, b"down")
         if path == "/robots.txt":
             return send(200, b"User-agent: *\nDisallow: /forbidden\n")
+        if path in ("/loop-a", "/loop-b"):  # a two-page redirect cycle
+            h.send_response(302)
+            h.send_header("Location", "/loop-b" if path == "/loop-a" else "/loop-a")
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+            return None
         if path == "/later":  # asks for an hour: beyond RETRY_AFTER_MAX, so no retry
             return send(429, b"later", Retry_After="3600")
         return send(404, b"no such path")
@@ -275,6 +281,22 @@ def test_a_start_url_that_robots_txt_forbids_is_an_error_not_a_quiet_empty_crawl
         "for our User-Agent; not fetched"
     )
     assert result["stats"]["finish_reason"] == "finished"
+
+
+def test_a_redirect_cycle_is_a_loop_even_when_the_duplicate_filter_is_bypassed(
+    server: Server, tmp_path: Path
+) -> None:
+    """The probe's requests carry dont_filter, so the scheduler never drops the repeat and
+    the cycle runs on to REDIRECT_MAX_TIMES: the error must still say it is a loop (CI
+    once recorded it as 'max redirections reached', which named no cycle)."""
+    result = crawl(tmp_path, [server.base + "/loop-a"], "loop", {"REDIRECT_MAX_TIMES": 4})
+    assert len(server.hits["/loop-a"]) >= 2  # it did go round
+    (error,) = result["errors"]
+    assert error["url"] == server.base + "/loop-a"  # the URL the crawl asked for
+    assert error["error_type"] == "RedirectLoop"
+    assert error["message"].startswith(
+        f"redirect loop: {server.base}/loop-a -> {server.base}/loop-b -> {server.base}/loop-a"
+    )
 
 
 def test_a_robots_forbidden_run_fails_even_when_empty_is_normal() -> None:

@@ -306,6 +306,18 @@ class OutageSpider(scrapy.Spider):
             limit = self.settings.getint("DOWNLOAD_MAXSIZE") if self.settings else 0
             detail = f"download cancelled (most likely the body passed DOWNLOAD_MAXSIZE, {limit} B)"
         hops = request.meta.get("redirect_urls") if request is not None else None
+        chain = [*(hops or []), url]
+        if len(set(chain)) < len(chain):
+            # A chain that comes back to a URL it already visited is a loop, however it
+            # ended: usually the duplicate filter drops the repeat (on_request_dropped),
+            # but a request that bypasses the filter runs on to REDIRECT_MAX_TIMES.
+            self.record_error(
+                chain[0],
+                "redirect loop: " + " -> ".join(chain),
+                stage="download",
+                error_type="RedirectLoop",
+            )
+            return
         if hops:  # record the URL the crawl asked for, and where the redirects led
             detail = f"{detail or failure.type.__name__} (redirected to {url})"
             url = hops[0]
