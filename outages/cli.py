@@ -362,14 +362,14 @@ def export(name: str, fmt: str, output: Path | None, data_dir: Path) -> None:
     Parquet and GeoJSON files hold the version, licence and column meanings inside, and
     NAME.FORMAT.README.txt and data-dictionary.csv are written beside every file.
     """
-    from warehouse import bundle
-    from warehouse.export import ExportError, export_relation
+    from warehouse import bulk, bundle
+    from warehouse.export import ExportError
 
     ddir = DataDir.resolve(data_dir)
     version = bundle.data_version(ddir.published_db)
     target = output or ddir.exports_dir / bundle.file_name(name, version, fmt)
     try:
-        rows = export_relation(
+        rows = bulk.export(
             ddir.published_db, name, fmt, target, metadata=bundle.metadata(name, version)
         )
     except (ExportError, FileNotFoundError) as exc:

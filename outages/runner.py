@@ -13,7 +13,6 @@ from typing import Any
 import click
 
 from warehouse.db import DataDir
-from warehouse.warc import current_archive_path
 
 GOOD = ("ok", "partial")
 
@@ -50,6 +49,7 @@ def run_one(
     from warehouse.db import work_connection
     from warehouse.publish import build_and_publish
     from warehouse.status import run_facts
+    from warehouse.warc import current_archive_path  # imports Scrapy: not at CLI start-up
 
     try:
         lock.acquire(data_dir.ensure().lock_file, wait_seconds=lock_wait)

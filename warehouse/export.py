@@ -91,7 +91,13 @@ PARQUET_OPTIONS = (
 
 
 def export_relation(
-    db_path: Path, name: str, fmt: str, target: Path, *, metadata: dict[str, str] | None = None
+    db_path: Path,
+    name: str,
+    fmt: str,
+    target: Path,
+    *,
+    metadata: dict[str, str] | None = None,
+    progress: bool = True,
 ) -> int:
     """Write table or view `name` to `target` in `fmt`; return the number of rows.
 
@@ -121,6 +127,8 @@ def export_relation(
             # table order: at a million reports twice the memory (2 GB, not 1) and 15 to 50%
             # more CPU time.
             con.execute("SET preserve_insertion_order = false")
+            if not progress:  # DuckDB's bar, drawn on a long COPY, is noise in a log
+                con.execute("SET enable_progress_bar = false")
             count = _write(
                 con, name, relations[name], fmt, temp, in_place=in_place, metadata=metadata
             )

@@ -216,11 +216,13 @@ def content_fingerprint(con: Any) -> str:
 
 def after_publish(data_dir: DataDir, con: Any | None = None) -> dict[str, Any]:
     """Everything that follows a publish: Atom feeds, webhooks, status.json, the static
-    status site (`DIR/site/`, after status.json, whose facts it shows), fingerprint.
+    status site (`DIR/site/`, after status.json, whose facts it shows), the bulk Parquet
+    files (`DIR/bulk/`, last: the slowest, and nothing before needs them), fingerprint.
 
     Call it right after `publish()` with the working connection while holding the crawl
     lock. Each step is guarded: a failure is logged and never undoes the publish.
     """
+    from warehouse.bulk import write_bulk
     from warehouse.feeds import deliver_webhooks, write_feeds
     from warehouse.site import write_site
     from warehouse.sources import published_sources
@@ -241,6 +243,7 @@ def after_publish(data_dir: DataDir, con: Any | None = None) -> dict[str, Any]:
         ("webhooks", lambda: deliver_webhooks(data_dir.published_db, data_dir.root, problems)),
         ("status", status),
         ("site", lambda: write_site(data_dir)),
+        ("bulk", lambda: write_bulk(data_dir.published_db)),
     ]
     if con is not None:
         steps.append(("fingerprint", lambda: _store_fingerprint(data_dir, con)))

@@ -66,6 +66,12 @@ SETTINGS: dict[str, Setting] = {
             "a live archive file rotates to the next part at this size",
             int,
         ),
+        Setting(
+            "OUTAGES_BULK_FILES",
+            "reports.parquet,incidents.parquet",
+            "TABLE.parquet / TABLE.csv files written to DIR/bulk/ at each publish (exports "
+            "and downloads copy them); none for none",
+        ),
         Setting("OUTAGES_SQL_WORKERS", 2, "worker processes of the public SQL page", int),
         Setting(
             "OUTAGES_SQL_CELL_CAP",

@@ -15,8 +15,8 @@ from typing import Any
 import duckdb
 import streamlit as st
 
-from warehouse import bundle
-from warehouse.export import export_relation, geojson_head, neutralize_cell
+from warehouse import bulk, bundle
+from warehouse.export import geojson_head, neutralize_cell
 from webapp import data, ui
 from webapp.schema import DICTIONARY
 
@@ -116,8 +116,8 @@ def make_file(path: Path, dataset: str, fmt: str, version: str | None = None) ->
             write_county_month(path, fmt, target, meta)
         elif fmt == "geojson" and dataset in ("incidents", "reports"):
             write_places_geojson(path, dataset, target, meta)
-        else:
-            export_relation(path, dataset, fmt, target, metadata=meta)
+        else:  # a Parquet of a table with a current bulk file is a copy of it
+            bulk.export(path, dataset, fmt, target, metadata=meta)
         if fmt == "csv":
             return bundle.csv_zip(dataset, version, target.read_bytes(), columns=columns)
         return target.read_bytes()
