@@ -293,3 +293,16 @@ def test_the_warehouse_builds_and_publishes_with_the_crawlers_unimportable(tmp_p
     assert result["about"] == [
         ["tx_csec", "Constructed Texas agency", "not yet checked against the real source"]
     ]
+
+
+def test_the_cli_starts_without_loading_scrapy() -> None:
+    """`outages export`, `query`, `spiders`... must not pay Scrapy's import (half a second)
+    on every start: only the commands that crawl load it."""
+    import subprocess
+    import sys
+
+    probe = "import sys, outages.cli; print(sorted(m for m in sys.modules if m == 'scrapy'))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stderr
