@@ -51,6 +51,33 @@ Emergency Communications Center, 2018; thisisreno.com on the Reno/Washoe 2013 jo
 release). The most promising leads for a networked machine: Douglas County's and Carson
 City's news pages, and Washoe County's WashoeLife (WordPress, so a ``/feed/``).
 
+A second pass (2026-12) found none either. The Clark County Edge Delivery repositories
+(aemsites/, smrutimohapatra87/, aemdemos/, lovelymandal16/clarkcountynv) hold code,
+importers and an events JSON, no recorded news page or ``query-index.json`` answer (the
+importer reads the old site's ``/newslist.php``). silverfoxy/JSCryptoMinerStudy's 2018
+copies of clarkcountynv.gov, nv.gov and state.nv.us are redirect stubs, and it has no copy of
+washoecounty.gov/.us, reno.gov, carson.org, cityofsparks.us, cityofnorthlasvegas.com,
+dps.nv.gov, dem.nv.gov, nhp.nv.gov, gov.nv.gov, douglascountynv.gov or washoesheriff.com;
+egonkm/Robots.txt none of lasvegasnevada.gov, clarkcountynv.gov, reno.gov, washoecounty.gov,
+nv.gov; pickleball-courts records Las Vegas pages only (Henderson as text notes); CivicPatch/
+open-data has no Nevada folder. find_string on CivicPlus paths under Nevada domains
+(``nv.gov/`` and ``nv.us/`` + ``CivicAlerts.aspx``, ``RSSFeed.aspx``, ``AlertCenter.aspx``),
+cityofsparks.us/news and Revize posts (``cityofsparks.us/_T``), carsoncity.gov (Carson
+City's newer domain; another project names a Vision CMS feed
+``/Home/Components/News/News?format=rss`` there, marked unreviewed), washoecounty.us/outreach,
+washoecounty.gov/so/, reno.gov/news, news.nv.gov, nixle.com/washoe, tmfpd.us,
+storeycounty.org/CivicAlerts, "WCSO NEWS RELEASE", "Reno Emergency Communications", "Douglas
+County Emergency Communications"; corpus 'pages' (Washoe, Henderson, Nye and Elko 911 outages,
+Nevada DEM releases: text copies of news outlets and of dem.nv.gov's About pages only) and
+'code' (Nevada press-release scrapers, Washoe sheriff, Henderson police feeds, CivicPlus
+news flashes). Henderson and North Las Vegas answer scripted requests with 403 (Incapsula,
+Akamai, per other projects' notes), so they could not be crawled in any case. Leads for a
+networked machine, besides those above: Carson City's carsoncity.gov news (its Sheriff told
+the Nevada Appeal of the December 2022 Spectrum 911 interruption), Sparks (a PSAP of its
+own), the CivicPlus sites of Lyon, Churchill, Nye, White Pine, Humboldt and Storey counties
+(another project fetched their pages with a plain GET, 2026-08-21), and Clark County's
+``/news/query-index.json``.
+
 One report per post; the ClassifyPipeline decides which are 911 outages (most are not).
 """
 
