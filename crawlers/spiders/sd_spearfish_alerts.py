@@ -17,6 +17,16 @@ entries ``AlertCenter.aspx?AID=33..72``, March to September 2026). It commits th
 fields, not the feed's bytes, so no recorded response exists: the fixture's entries are
 copied from those parsed fields and its RSS envelope is constructed (see its case.json).
 
+The platform's feed shape is proven on real bytes of the same module elsewhere: Pierce
+County, WA's Alert Center feed (``RSSFeed.aspx?ModID=63&CID=...``) as recorded by the public
+repository postersw/AndersonIsland (serverside/FerryRSSfile.txt, October 2021;
+tests/fixtures/platforms/civicplus_alert_center/). It has what the constructed envelope
+lacks: ``<?xml version="1.0"?>`` with no encoding, tab indentation, HTML entities
+(``&#39;``) and a per-item ``<guid isPermaLink="false">`` that is the link plus a .NET
+ticks suffix (it changes when an alert is edited). The parser needed no change: reports are
+keyed on ``<link>``, not ``<guid>`` (tests/test_sd_spearfish_alerts.py). That feed is
+platform evidence, not a case of this source, and is not claimed in ``verified_with``.
+
 An alert's text is the whole notice, and its link (``AlertCenter.aspx?AID=<n>``) is an
 HTML page of the same text: the entries are the reports (``feed_entries_are_reports``).
 One report per alert; the ClassifyPipeline decides which are 911 outages.
@@ -59,7 +69,22 @@ class SdSpearfishAlertsSpider(NewsListingSpider):
         "'lawrence.sd.us', 'AlertCenter.aspx?AID=' and 'RSSFeed.aspx?ModID=63' (other sites' "
         "CivicPlus feeds and alert links, none of Spearfish recorded); find_files in both "
         "south-dakota-citizen-archivist repositories (no .xml or saved feed; their tests build "
-        "their own inputs)"
+        "their own inputs). Searched again 2026-12 (no recorded Spearfish feed or page, nor any "
+        "other SD city/county/PSAP channel): find_string 'spearfish.gov/RSSFeed', "
+        "'cityofspearfish.com/RSS', 'cityofspearfish.com/AlertCenter', 'sd.us/CivicAlerts', "
+        "'sd.gov/CivicAlerts', 'sd.org/CivicAlerts', 'Spearfish, SD - ', "
+        "', SD - Alert Center', ', SD - News Flash', 'sd.us/RSSFeed.aspx', "
+        "'govdelivery.com/accounts/SD', 'nixle.com/south-dakota', 'siouxfalls.gov/news', "
+        "'rcgov.org/news', 'pennco.org/emergency', 'minnehahacounty.org/dept/em', "
+        "'sdcounties.org', 'puc.sd.gov', 'Metro Communications'; the history of "
+        "data/spearfish_alert_center.json in both archivist repositories (parsed fields "
+        "only); silverfoxy/JSCryptoMinerStudy pagesource/ (siouxfalls.org and sd.gov homepages "
+        "of 2018, no alert or news list of a PSAP). The stored web pages (search corpus "
+        "'pages') hold siouxfalls.gov and rcgov.org news listings as text only, without markup. "
+        "Platform evidence instead: a real CivicPlus Alert Center feed of Pierce County, WA "
+        "(postersw/AndersonIsland serverside/FerryRSSfile.txt, commit "
+        "6213015421227dae45958b3e9586aa32db1dfd2d) parses as this spider expects "
+        "(tests/test_sd_spearfish_alerts.py)"
     )
     robots_txt = "not checked: no stored copy of https://www.spearfish.gov/robots.txt found"
     terms = "not found in stored copies"
