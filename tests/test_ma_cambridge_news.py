@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from scrapy.http import HtmlResponse
+from scrapy.http import HtmlResponse, Request
 
+from crawlers.items import make_report_id
 from crawlers.spiders.formats.article import listing_entries, next_page
-from crawlers.spiders.ma_cambridge_news import MaCambridgeNewsSpider
+from crawlers.spiders.ma_cambridge_news import MaCambridgeNewsSpider, without_default_port
 
 FIXTURES = Path(__file__).parent / "fixtures" / "spiders"
 HOME = "ma_cambridge_news/real_2018-03-17_homepage_news_list"
@@ -92,3 +94,39 @@ def test_the_index_is_a_listing_and_an_item_is_not() -> None:
     )
     assert spider.is_listing(index)
     assert not spider.is_listing(item)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://www.cambridgema.gov:443/en", "https://www.cambridgema.gov/en"),
+        ("http://cambridgema.gov:80/news/2018/03/x", "http://cambridgema.gov/news/2018/03/x"),
+        ("https://www.cambridgema.gov:8443/news", "https://www.cambridgema.gov:8443/news"),
+        ("https://www.cambridgema.gov/news?page=2", "https://www.cambridgema.gov/news?page=2"),
+    ],
+)
+def test_without_default_port(url: str, expected: str) -> None:
+    assert without_default_port(url) == expected
+
+
+def test_an_item_whose_og_url_names_the_port_has_one_address() -> None:
+    """A made-up item page in the 2018 layout's manner (only its og:url with ':443' is taken
+    from the recorded homepage): the report's address and id are those of the plain URL."""
+    url = "https://www.cambridgema.gov/news/2018/03/earthhourcelebration"
+    body = (
+        b"<html><head><title>Earth Hour - City of Cambridge, MA</title>"
+        b'<meta property="og:url" content="https://www.cambridgema.gov:443/news/2018/03/'
+        b'earthhourcelebration">'
+        b'<meta property="og:title" content="Earth Hour Cambridge Celebration March 24">'
+        b"</head><body><main><h1>Earth Hour Cambridge Celebration March 24</h1>"
+        b"<p>The City of Cambridge will participate in the worldwide Earth Hour Celebration "
+        b"by turning off the lights at City Hall and other municipal buildings.</p>"
+        b"</main></body></html>"
+    )
+    spider = MaCambridgeNewsSpider(since="2018-01-01", until="2018-03-17")
+    fetched = datetime(2018, 3, 17, 21, 31, tzinfo=UTC)
+    request = Request(url, meta={"fetched_at": fetched, "constructed": True})
+    response = HtmlResponse(url, body=body, encoding="utf-8", request=request)
+    (report,) = list(spider.parse_article_page(response))
+    assert report["source_url"] == url
+    assert report["report_id"] == make_report_id("ma_cambridge_news", url)

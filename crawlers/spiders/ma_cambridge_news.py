@@ -29,7 +29,10 @@ silverfoxy/JSCryptoMinerStudy (``pagesource/cambridgema.gov``): its "News" block
 ``/news/2018/03/<slug>``, department items under the department's path with a capital
 ``News`` and an unpadded month (``/CDD/News/2018/3/cealightbulbswap``), so the item pattern
 is case-insensitive and takes one or two path segments before ``news``. The block ends with
-"View All" (``/news``), the index, which is not an item. No item page and no copy of the
+"View All" (``/news``), the index, which is not an item. The layout's ``og:url`` names
+the default port (``https://www.cambridgema.gov:443/en``); the general extractor takes a
+page's ``og:url`` as its address, so an item's address drops it (one item, one report id,
+whichever layout served it). No item page and no copy of the
 index's markup were found recorded, so the item parser is the general extractor (JSON-LD,
 OpenGraph, trafilatura) with generic hints, unchecked against a real item; the site has
 been redesigned since (USWDS banner "An official website of the United States government"
@@ -41,7 +44,31 @@ One report per item; the ClassifyPipeline decides which are 911 outages (most ar
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from scrapy.http import Response
+
+from crawlers.items import OutageReport, make_report_id
 from crawlers.spiders.formats.article import NewsListingSpider
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def without_default_port(url: str) -> str:
+    """`url` without an explicit default port (``https://host:443/x`` is ``https://host/x``):
+    the 2018 layout's ``og:url`` names the port (the recorded homepage's is
+    ``https://www.cambridgema.gov:443/en``), and the general extractor takes a page's
+    ``og:url`` as its address, so one item would otherwise have two addresses (and two
+    report ids) depending on the layout that served it."""
+    parts = urlsplit(url)
+    if parts.port is None or _DEFAULT_PORTS.get(parts.scheme) != parts.port:
+        return url
+    host = parts.hostname or ""
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@{host}" if userinfo else host
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class MaCambridgeNewsSpider(NewsListingSpider):
@@ -85,3 +112,11 @@ class MaCambridgeNewsSpider(NewsListingSpider):
         '<meta name="robots" content="index, follow">'
     )
     terms = "not found in stored copies"
+
+    def parse_article_page(self, response: Response, **extra: Any) -> Iterator[OutageReport]:
+        for report in super().parse_article_page(response, **extra):
+            url = without_default_port(report["source_url"])
+            if url != report["source_url"]:
+                report["source_url"] = url
+                report["report_id"] = make_report_id(self.name, url)
+            yield report
