@@ -66,7 +66,20 @@ class MaState911Spider(NewsListingSpider):
         "silverfoxy/JSCryptoMinerStudy pagesource/mass.gov (the 2018 home page only). "
         "Corpus 'pages' holds the TEXT of https://www.mass.gov/"
         "press-releases/recent (all agencies' releases) and old mass.gov Atom feeds "
-        "(/portal/news.xml, 2011-2012), not this department's listing"
+        "(/portal/news.xml, 2011-2012), not this department's listing. Searched again "
+        "(2026-12, new angles): find_string '<link>https://www.mass.gov/news/' (a recorded "
+        "feed's items: none), 'twitter:url\" content=\"https://www.mass.gov/' (none, though "
+        "juriscraper's recorded page holds it: large recorded pages lie outside find_string's "
+        "selection), 'mass.gov/orgs/office-of-the-governor/news', 'ma__rich-text' (Mayflower's "
+        'own sources and scrapers\' selectors only), \'"@type": "NewsArticle"\'; corpus '
+        "'code' for mass.gov press-release scrapers and saved-page fixtures (4 queries). "
+        "Repositories read: smcclure17/temp-dei-tracker data/baseline/mass.gov-orgs-office-of-"
+        "health-equity-and-community-engagement/full-content.html (a real /orgs/ page, "
+        "browser-rendered, 163,319 characters: page-header and rich-text, but no news teasers, "
+        "so not this listing), JonGerhardson/massgovupdates (daily CSVs of URLs and lastmod "
+        "taken from mass.gov's sitemap: derived lists, no page), INicchitta12/RHTP_Tracker "
+        "(recorded state agency pages: no MA folder). The second proven MA source is "
+        "ma_cambridge_news"
     )
     robots_txt = (
         "allowed: /orgs/state-911-department/news and /news/<slug> are not disallowed "
