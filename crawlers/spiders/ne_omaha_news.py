@@ -125,6 +125,8 @@ class NeOmahaNewsSpider(NewsListingSpider):
     coverage_states = "NE"
     coverage_since = "2018-01-01"
     cadence_minutes = 360
+    # the homepage lists the latest items only and has no pager: --since does not reach back
+    run_window = "the homepage's ten latest news items and its banner"
     allowed_domains = ["www.cityofomaha.org", "cityofomaha.org"]
 
     listing_urls = ("https://www.cityofomaha.org/",)
