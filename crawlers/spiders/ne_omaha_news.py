@@ -1,13 +1,12 @@
 """City of Omaha (Nebraska): city news and the homepage's alert banner.
 
-Why this Nebraska source (issue 15, section 5): Omaha's 9-1-1 calls are answered by
-Douglas County 9-1-1, the joint city-county emergency communications center of the
-Omaha-Douglas Civic Center, which was down for nearly 12 hours in the Lumen outage of
-August 31, 2023 (stored copies of the Omaha World-Herald and WOWT in the search tool's
-corpus 'pages': callers were given 402-444-5802). The City's own channel is its website's
-news and its homepage: a large city's news, which carries police (OPD) items, and a
-homepage banner for urgent notices. It is independent of the state regulator
-(``ne_psc``): the City writes its own items.
+Why this Nebraska source (issue 15, section 5): 9-1-1 calls in Omaha are answered by
+Douglas County 9-1-1, which was down for nearly 12 hours in the Lumen outage of August
+31, 2023 (stored copies of the Omaha World-Herald and WOWT in the search tool's corpus
+'pages': callers in Douglas County were given 402-444-5802). The City's own channel is
+its website: a large city's news, which carries police (OPD) items, and a homepage
+banner for urgent notices. It is independent of the state regulator (``ne_psc``): the
+City writes its own items.
 
 Met on real material: the homepage of March 2018 as recorded by the public repository
 silverfoxy/JSCryptoMinerStudy (``pagesource/cityofomaha.org``), a Joomla site (template
@@ -29,7 +28,7 @@ silverfoxy/JSCryptoMinerStudy (``pagesource/cityofomaha.org``), a Joomla site (t
   news item page (``/latest-news/<id>-<slug>``) is the same component in the same
   template, so its title is read from ``h1[itemprop=name]`` (the page's first ``<h1>``
   is the site title "City of Omaha"); the generic extractor (trafilatura) took exactly
-  the article's words from the real page, without the banner, the teasers or the
+  the featured article's words from the real page, without the banner, the teasers or the
   footer's switchboard number, so it stays the text. The page publishes no
   machine-readable date and dateutil cannot read the dateline "(February 16, 2018)" (or
   "January 29, 2018 -") that opens a release, so the dateline is read here before
