@@ -17,22 +17,23 @@ The listing path and the markup of the fixtures are constructed to the Drupal la
 psc.nebraska.gov (no live page could be fetched); the press release texts of the real
 releases were read in stored copies.
 
-Nebraska's other non-federal channels (issue 15, section 5): none could be proven on
-recorded material, so this is still the only Nebraska state source and it is unproven.
-Searched 2026-12-06 with the search tool (find_string, corpora 'code' and 'pages'):
-NEMA (nema.nebraska.gov: Drupal, its node listing ``/node?page=N`` exists as stored text,
-no recorded page or ``rss.xml``), the Governor's press releases (governor.nebraska.gov
-``/press-releases``, ``/press/<slug>``: stored text only), the State Patrol
-(statepatrol.nebraska.gov: Drupal, no recording), Sarpy and Lancaster counties (sarpy.gov
-and lancaster.ne.gov are CivicPlus sites, ``/NNN/Page-Name``, so News Flash and Alert
-Center RSS, ``RSSFeed.aspx?ModID=1`` / ``ModID=63``, are the likely channels; no recorded
-CivicPlus page or feed of either), the City of Lincoln (its Mayor's media releases
-reported a 911 outage on 2005-06-21, lincoln.ne.gov ``/city/mayor/media/2005/062105.htm``,
-stored text only; LPD posted the 2023 outages on social media) and
-Douglas County 911 (social media, per the Omaha World-Herald). The most promising lead
-for a live run is the Sarpy and Lancaster County CivicPlus feeds: one format, and both
-counties' agencies gave alternate numbers during the 2023 outages (the stored news
-copies do not say through which channel).
+Nebraska's other non-federal channels (issue 15, section 5): the City of Omaha's news and
+homepage banner (``ne_omaha_news``) is proven on its real 2018 homepage; this spider is
+still unproven. Searched 2026-12-06 with the search tool (find_string, corpora 'code' and
+'pages'): NEMA (nema.nebraska.gov: Drupal, its node listing ``/node?page=N`` exists as
+stored text, no recorded page or ``rss.xml``), the Governor's press releases
+(governor.nebraska.gov ``/press-releases``, ``/press/<slug>``: stored text only), the State
+Patrol (statepatrol.nebraska.gov: Drupal, no recording), Sarpy and Lancaster counties
+(sarpy.gov and lancaster.ne.gov are CivicPlus sites, ``/NNN/Page-Name``, so News Flash and
+Alert Center RSS, ``RSSFeed.aspx?ModID=1`` / ``ModID=63``, are the likely channels; no
+recorded CivicPlus page or feed of either), the City of Lincoln (its Mayor's media
+releases reported a 911 outage on 2005-06-21, lincoln.ne.gov
+``/city/mayor/media/2005/062105.htm``, stored text only; LPD posted the 2023 outages on
+social media) and Douglas County 911 (social media, per the Omaha World-Herald). The most
+promising lead for a live run is the Sarpy and Lancaster County CivicPlus feeds: one
+format, and both counties' agencies gave alternate numbers during the 2023 outages (the
+stored news copies do not say through which channel). The searches of 2026-12-07 are
+listed in ``ne_omaha_news``.
 """
 
 from __future__ import annotations
@@ -106,7 +107,14 @@ class NePscSpider(NewsListingSpider):
         "'code' for the text of the 2018-08-08 release ('The Nebraska Public Service "
         "Commission (PSC) has been notified that 911 centers ...') and for 'Nebraska Public "
         "Service Commission FOR IMMEDIATE RELEASE 911 html' (no recording); corpus 'pages' "
-        "for 'psc.nebraska.gov/for-consumers/press-releases' (no listing page)"
+        "for 'psc.nebraska.gov/for-consumers/press-releases' (no listing page). Searched "
+        "(session 3, 2026-12-07): find_string 'psc.nebraska.gov/sites/default' (links to PDFs "
+        "only), 'psc.nebraska.gov/telecommunications' (one link in an ingest script), "
+        "'psc.nebraska.gov/911' (nothing); the page-source collection of "
+        "silverfoxy/JSCryptoMinerStudy has no psc.nebraska.gov (its nebraska.gov is the state "
+        "portal's homepage, another CMS); INicchitta12/RHTP_Tracker data/evidence/NE holds "
+        "DHHS pages only; corpus 'code' for 'Nebraska Public Service Commission html page "
+        "views-row press release' (no recording)"
     )
     robots_txt = "not checked: no stored copy of https://psc.nebraska.gov/robots.txt found"
     terms = "not found in stored copies"
