@@ -24,7 +24,9 @@ stops repeating a query after `--min-runs` once its runs add up to `--budget` se
 takes 90 s per run on one of them at 1M reports). DuckDB runs on one read-only connection
 and fetches Arrow (as the app does), SQLite on one connection and fetches tuples (as
 Datasette does). Row counts must agree between engines. Targets: p95 under 100 ms for each
-query on DuckDB; DuckDB at least 10x faster than SQLite.
+query on DuckDB; DuckDB at least 10x faster than SQLite on the aggregations (ratios, measured
+side by side); an incident's detail p95 under 10 ms (absolute: a point lookup, where
+SQLite's B-tree wins by design; its ratio is reported, not a target).
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ import _benchlib as bl  # noqa: E402
 
 TARGET_P95_MS = 100
 TARGET_SPEEDUP = 10
+# Judged absolutely, not as a ratio (issue 19): a point lookup, where SQLite's B-tree wins
+# by design and a column store scans; what matters is that the incident page answers fast.
+ABSOLUTE_P95_MS = {"an incident's detail": 10}
 
 # ----------------------------------------------------------------------------- queries
 # The issue's four kinds of query, each written in both dialects: name -> (DuckDB SQL,
@@ -435,9 +440,18 @@ def main() -> None:
         for name, q in summary.items():
             p95 = q["duckdb_ms"]["p95"]
             ratio = q["sqlite_over_duckdb_median"]
-            targets.append(
-                (f"{name}: DuckDB p95 < {TARGET_P95_MS} ms", f"{p95:.1f} ms", p95 < TARGET_P95_MS)
-            )
+            limit = ABSOLUTE_P95_MS.get(name, TARGET_P95_MS)
+            targets.append((f"{name}: DuckDB p95 < {limit} ms", f"{p95:.1f} ms", p95 < limit))
+            if name in ABSOLUTE_P95_MS and ratio is not None:
+                rows.append(
+                    (
+                        name,
+                        f"DuckDB {q['duckdb_ms']['median']:.1f} / {p95:.1f} ms, SQLite "
+                        f"{q['sqlite_ms']['median']:.1f} / {q['sqlite_ms']['p95']:.1f} ms "
+                        f"(median / p95): {ratio:.2f}x, a ratio reported, not a target",
+                    )
+                )
+                continue
             if ratio is None:
                 rows.append(
                     (
