@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from warehouse import bundle
-from webapp import data, ui
+from webapp import cube, data, ui
 
 TOP_STATES = 8
 TOP_PROVIDERS = 15
@@ -412,7 +412,7 @@ def render() -> None:
     if pub is None:
         return
     scope = ui.incident_scope(ui.record_banner(pub))
-    span = data.query(pub, YEARS_SQL.replace("/*scope*/", scope)).iloc[0]
+    span = data.query(pub, cube.scoped(YEARS_SQL, scope)).iloc[0]
     if pd.isna(span["first"]):
         ui.empty_note("incidents")
         return
