@@ -115,6 +115,7 @@ def record_failure(
     from warehouse import lock
     from warehouse.db import connect_work
     from warehouse.load import finish_run, record_errors, start_run
+    from warehouse.publish import refresh_site
     from warehouse.status import write_status
 
     lock.acquire(data_dir.ensure().lock_file, wait_seconds=lock_wait)
@@ -147,6 +148,7 @@ def record_failure(
             }
             record_errors(con, [error], stuck[-1])
             write_status(data_dir, con, source_records())
+            refresh_site(data_dir)  # the static site shows this source's state too
         finally:
             con.close()
     finally:

@@ -24,7 +24,7 @@ from lxml import etree
 from crawlers.registry import source_records
 from tests.test_app import report as app_report
 from warehouse.db import DataDir, connect_work
-from warehouse.load import load_reports
+from warehouse.load import finish_run, load_reports, start_run
 from warehouse.publish import build_and_publish
 from warehouse.site import SITE_DIR, covered_states, write_site
 
@@ -321,3 +321,34 @@ def test_rewritten_only_when_changed(site_dir: Path) -> None:
     assert not [p for p in site_dir.iterdir() if p.name.startswith(f".{SITE_DIR}-")]
     # files are readable by the web server's user
     assert all(os.stat(site / name).st_mode & 0o004 for name in after)
+
+
+def test_the_site_follows_status_json_when_nothing_is_published(tmp_path: Path) -> None:
+    """The watcher rewrites status.json after a run that changed nothing to publish: the
+    site's copy and its freshness lines follow, though no publish happened."""
+    data_dir = DataDir(tmp_path)
+    con = connect_work(data_dir)
+    try:
+        load_reports(con, ROWS[:1])
+        build_and_publish(con, data_dir, sources=source_records())
+        published = (tmp_path / "publication.json").read_text()
+        # the status the next run leaves: a source failing since a moment ago
+        run_id = start_run(con, "ma_state911", "live", {})
+        finish_run(con, run_id, status="failed", close_reason="test", counts={"errors": 1})
+        result = build_and_publish(
+            con,
+            data_dir,
+            sources=source_records(),
+            skip_build_if_current=True,
+            only_publish_if_changed=True,
+            max_publish_age=3600,
+        )
+    finally:
+        con.close()
+    assert result["published"] is False
+    assert (tmp_path / "publication.json").read_text() == published  # no publish
+    assert result["site"]["written"] >= 1
+    status = (tmp_path / "status.json").read_bytes()
+    assert (tmp_path / SITE_DIR / "status.json").read_bytes() == status
+    row = next(r for r in json.loads(status)["sources"] if r["spider"] == "ma_state911")
+    assert row["state"] == "failing"

@@ -184,6 +184,7 @@ def build_and_publish(
         fresh = age is not None and (max_publish_age is None or age <= max_publish_age)
         if not result["changed"] and fresh:
             write_status(data_dir, con, stored_sources(con))
+            result["site"] = refresh_site(data_dir)  # it shows the sources' freshness
             return result
     publication = publish(con, data_dir)
     result.update(
@@ -193,6 +194,21 @@ def build_and_publish(
         after_publish=after_publish(data_dir, con),  # never raises
     )
     return result
+
+
+def refresh_site(data_dir: DataDir) -> dict[str, Any] | str:
+    """Rewrite the static site after status.json changed without a publish (the pages show
+    each source's freshness, so a failing source must not stay "fresh" there until the next
+    publish). Only the pages that changed are written; never raises."""
+    from warehouse.site import write_site
+
+    if not data_dir.published_db.exists():
+        return "no published database"
+    try:
+        return write_site(data_dir)
+    except Exception as exc:  # a side output, as in after_publish
+        logger.warning("refreshing the site failed: %s: %s", type(exc).__name__, exc)
+        return f"failed: {exc}"
 
 
 def content_fingerprint(con: Any) -> str:
