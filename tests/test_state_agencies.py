@@ -189,3 +189,34 @@ def test_a_saved_page_is_keyed_by_its_canonical_url() -> None:
         parse_article(response).url
         == "https://news.sd.gov/news?id=news_kb_article_view&sysparm_article=KB9000001"
     )
+
+
+def test_a_fragment_page_is_read_by_the_spiders_selector_without_extractor_errors(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """news.sd.gov serves a release as a bare <article> fragment (real KB0047023):
+    trafilatura refuses a one-element tree and logged an ERROR for each; the spider's own
+    body selector reads it instead, and gets the release's words."""
+    from crawlers.spiders.sd_dps import SdDpsSpider
+
+    case = FIXTURES / "sd_dps" / "real_2026-08-19_KB0047023_not_outage"
+    response = HtmlResponse(
+        url="https://news.sd.gov/kb_view.do?sysparm_article=KB0047023",
+        body=(case / "response.html").read_bytes(),
+        encoding="utf-8",
+    )
+    with caplog.at_level("DEBUG"):
+        article = parse_article(
+            response,
+            text_css=SdDpsSpider.text_css,
+            title_css=SdDpsSpider.title_css,
+            date_css=SdDpsSpider.date_css,
+            state="SD",
+        )
+    assert not [r for r in caplog.records if r.name.startswith("trafilatura")]
+    assert article.title == (
+        "Gov. Rhoden Awards Rural Health Transformation Technology and Data Grants"
+    )
+    assert article.text.startswith("FOR IMMEDIATE RELEASE")
+    assert "Article Body" not in article.text  # the hidden heading stays out
+    assert "PIERRE, S.D." in article.text

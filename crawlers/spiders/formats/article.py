@@ -235,16 +235,22 @@ def parse_article(
             published = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
             source = "htmldate"
 
-    # main text
-    text = trafilatura.extract(
-        html,
-        url=response.url,
-        favor_precision=True,
-        include_comments=False,
-        include_tables=True,
-        deduplicate=False,
-        with_metadata=False,
-    )
+    # main text. A fragment (a knowledge-base article served without <html> or <body>, as
+    # news.sd.gov's kb_view.do is) is all article: the spider's selector reads it when it
+    # has one; trafilatura refuses a one-element tree (logging an ERROR on every page), so
+    # it gets the fragment wrapped only when there is no selector.
+    fragment = "<html" not in html[:4096].lower() and "<body" not in html.lower()
+    text = None
+    if not (fragment and text_css):
+        text = trafilatura.extract(
+            f"<html><body>{html}</body></html>" if fragment else html,
+            url=response.url,
+            favor_precision=True,
+            include_comments=False,
+            include_tables=True,
+            deduplicate=False,
+            with_metadata=False,
+        )
     if not text and text_css:
         parts = sel.css(text_css).xpath(".//p|.//li").xpath("string()").getall()
         text = "\n\n".join(p.strip() for p in parts if p.strip())
