@@ -52,6 +52,19 @@ COMPARED_FIELDS = (
 )
 
 
+def recorded_html(case: str, *, url: str | None = None, edit=None):
+    """The HTML response of fixture case `case` ("spider/case_folder") as the spider would
+    get it: at its case.json URL (or `url`), its body optionally passed through `edit`."""
+    from scrapy.http import HtmlResponse
+
+    folder = FIXTURES / case
+    body = (folder / "response.html").read_text(encoding="utf-8")
+    if edit:
+        body = edit(body)
+    url = url or json.loads((folder / "case.json").read_text())["url"]
+    return HtmlResponse(url, body=body.encode(), encoding="utf-8")
+
+
 def case_dirs() -> list[Path]:
     return sorted(p for p in FIXTURES.glob("*/*") if (p / "case.json").exists())
 

@@ -4,7 +4,6 @@ and the item URL pattern on the URL forms the stored copies show."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,20 +14,15 @@ from scrapy.http import HtmlResponse, Request
 from crawlers.items import make_report_id
 from crawlers.spiders.formats.article import listing_entries, next_page
 from crawlers.spiders.ma_cambridge_news import MaCambridgeNewsSpider, without_default_port
+from tests.golden import recorded_html
 
 FIXTURES = Path(__file__).parent / "fixtures" / "spiders"
 HOME = "ma_cambridge_news/real_2018-03-17_homepage_news_list"
 
 
-def recorded(case: str) -> HtmlResponse:
-    folder = FIXTURES / case
-    url = json.loads((folder / "case.json").read_text())["url"]
-    return HtmlResponse(url, body=(folder / "response.html").read_bytes(), encoding="utf-8")
-
-
 def test_homepage_news_block_gives_each_item_once_with_its_title() -> None:
     spider = MaCambridgeNewsSpider
-    response = recorded(HOME)
+    response = recorded_html(HOME)
     assert spider().is_listing(response)
     entries = listing_entries(
         response,

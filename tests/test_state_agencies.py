@@ -14,6 +14,7 @@ from crawlers.spiders.base import PageError
 from crawlers.spiders.formats.article import listing_entries, next_page, parse_article
 from demo.build_snapshot import demo_records
 from tests.conftest import outages, query
+from tests.golden import recorded_html
 
 FIXTURES = Path(__file__).parent / "fixtures" / "spiders"
 SPIDERS = ["ma_state911", "ne_psc", "sd_dps", "tx_csec", "nv_lvmpd"]
@@ -118,14 +119,7 @@ def test_empty_listing_page_is_recorded_and_the_crawl_goes_on(agencies_dir: Path
 
 
 def fixture_response(spider: str, case: str, *, url: str | None = None, edit=None) -> HtmlResponse:
-    import json
-
-    folder = FIXTURES / spider / case
-    body = (folder / "response.html").read_text(encoding="utf-8")
-    if edit:
-        body = edit(body)
-    url = url or json.loads((folder / "case.json").read_text())["url"]
-    return HtmlResponse(url, body=body.encode(), encoding="utf-8")
+    return recorded_html(f"{spider}/{case}", url=url, edit=edit)
 
 
 def test_article_metadata_and_main_text() -> None:

@@ -5,15 +5,13 @@ silverfoxy/JSCryptoMinerStudy)."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
-
-from scrapy.http import HtmlResponse
 
 from crawlers.spiders.formats.article import listing_entries, next_page, parse_article
 from crawlers.spiders.tx_austin_apd import TxAustinApdSpider
 from crawlers.spiders.tx_fortworth_news import TxFortworthNewsSpider
+from tests.golden import recorded_html
 
 FIXTURES = Path(__file__).parent / "fixtures" / "spiders"
 LISTING = "tx_austin_apd/real_2020-03_police_news_listing"
@@ -21,15 +19,9 @@ RELEASE = "tx_austin_apd/real_2020-02-19_fatality_crash_18_not_outage"
 FW_HOME = "tx_fortworth_news/real_2018-03-26_homepage_news_list"
 
 
-def recorded(case: str) -> HtmlResponse:
-    folder = FIXTURES / case
-    url = json.loads((folder / "case.json").read_text())["url"]
-    return HtmlResponse(url, body=(folder / "response.html").read_bytes(), encoding="utf-8")
-
-
 def test_listing_follows_releases_not_unit_pages() -> None:
     spider = TxAustinApdSpider
-    response = recorded(LISTING)
+    response = recorded_html(LISTING)
     entries = listing_entries(
         response,
         item_css=spider.item_css,
@@ -59,7 +51,7 @@ def test_listing_follows_releases_not_unit_pages() -> None:
 def test_release_title_date_and_text_from_the_real_layout() -> None:
     spider = TxAustinApdSpider
     article = parse_article(
-        recorded(RELEASE),
+        recorded_html(RELEASE),
         text_css=spider.text_css,
         title_css=spider.title_css,
         date_css=spider.date_css,
@@ -76,7 +68,7 @@ def test_release_title_date_and_text_from_the_real_layout() -> None:
 
 def test_fort_worth_homepage_news_list_gives_the_items_not_more_news() -> None:
     spider = TxFortworthNewsSpider
-    response = recorded(FW_HOME)
+    response = recorded_html(FW_HOME)
     assert spider().is_listing(response)
     entries = listing_entries(
         response,
