@@ -61,12 +61,14 @@ class NvReviewjournalSpider(NewsOutletSpider):
     allowed_domains = ["www.reviewjournal.com", "reviewjournal.com"]
 
     listing_urls = ("https://www.reviewjournal.com/", "https://www.reviewjournal.com/feed/")
-    # a post: one to four path segments and a slug, never a category front ("/./"), a staff
-    # or tag page, the feed, the video index or an advertiser's "Brand Publishing" post
+    # a post: one to four path segments and a slug (a feed link may carry a WordPress
+    # plugin's ?utm_source=rss&... query: real WordPress feeds do), never a category front
+    # ("/./"), a staff or tag page, the feed, the video index or an advertiser's "Brand
+    # Publishing" post
     article_allow = (
         r"^https?://(?:www\.)?reviewjournal\.com/"
         r"(?!(?:staff|tag|brandpublishing|feed|comments|media-index|rss|wp-content)/)"
-        r"(?:[a-z0-9-]+/){1,4}[a-z0-9-]+/?$"
+        r"(?:[a-z0-9-]+/){1,4}[a-z0-9-]+/?(?:\?.*)?$"
     )
     item_css = "article.rj-story"
     link_css = ".entry-title a"
