@@ -75,7 +75,7 @@ def outlet_report(
     # the story's address is without them
     url = url_query_cleaner(url, _UTM, remove=True)
     text = excerpt(teaser) if teaser else ""
-    state = spider.agency_state
+    state = spider.story_state(url)
     facts = extract_facts(
         text or title,
         title=title if text else None,
@@ -123,6 +123,11 @@ class NewsOutletSpider(NewsListingSpider):
     #: The teasers' ``datetime`` is the outlet's wall-clock time whatever offset it names
     #: (a theme that prints local time with ``+00:00``): the offset is ignored.
     entry_time_is_local: ClassVar[bool] = False
+
+    def story_state(self, url: str) -> str | None:
+        """The state a story's place names are read in: the outlet's (its one coverage
+        state) unless a subclass knows better from the story's address."""
+        return self.agency_state
 
     def parse_listing(self, response: Response) -> Iterator[OutageReport | Request]:
         if is_feed(response):
@@ -246,11 +251,15 @@ class BloxOutletSpider(NewsOutletSpider):
     headline link (``.card-headline a``, in an ``h3`` or ``h4``) to the same
     ``.../article_<uuid>.html``, sometimes a section label linking the section front, and a
     ``<time class="asset-date" datetime="2018-03-20T12:44:03-05:00">`` (a true offset; it is
-    the last update when the card says "Updated"). BLOX serves any section as RSS at
+    the last update when the card says "Updated"); a lead story's card (the Rapid City
+    Journal's, recorded the same way) adds its first sentences in ``.card-lead``. BLOX
+    serves any section as RSS at
     ``/search/?f=rss&t=article&c=<section>&l=<n>&s=start_time&sd=desc`` (the form other
     projects subscribe to for these papers), the second start page.
     """
 
     item_css = "article.card"
     link_css = ".card-headline a"
+    # the lead story's card carries the story's first sentences (Rapid City Journal, 2018)
+    teaser_css = ".card-lead"
     entry_date_css = "time.asset-date"
