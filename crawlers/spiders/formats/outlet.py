@@ -39,7 +39,6 @@ from crawlers.spiders.base import PageError
 from crawlers.spiders.formats.article import (
     NewsListingSpider,
     is_feed,
-    listing_entries,
     parse_article,
 )
 from crawlers.spiders.formats.feeds import (
@@ -178,12 +177,14 @@ class NewsOutletSpider(NewsListingSpider):
                 stories[key] = (url, title, teaser or None, self.story_date(node))
                 break
         if not stories:
-            # the outlet's teaser markup changed: headlines of the generic containers
-            entries = listing_entries(response, allow=self.article_allow, state=self.agency_state)
-            for entry in entries:
-                key = normalize_article_url(entry.url)
-                if entry.title and key not in stories:
-                    stories[key] = (entry.url, entry.title, None, entry.published_at)
+            # the outlet's teaser markup changed: every story link of the page, titled by
+            # its first link with words (an image link comes first and has none)
+            for link in sel.css("a[href]"):
+                url = urljoin(response.url, (link.xpath("@href").get() or "").strip())
+                title = clean_text(link.xpath("string()").get() or "")
+                key = normalize_article_url(url)
+                if title and pattern.search(url) and key not in stories:
+                    stories[key] = (url, title, None, None)
         if not stories:
             raise PageError("listing page has no story with a headline")
         for url, title, teaser, published in stories.values():
