@@ -40,6 +40,21 @@ The homepage is of 2018 and the site has been redesigned since (newer post URLs 
 id); the feed is WordPress's, a format that outlives redesigns. The first live run
 (``outages sources check``) will show which start page still answers as recorded.
 
+Searched for another non-federal channel, 2026-12-07 (after the searches listed in
+``sd_spearfish_alerts``, ``nv_lasvegas`` and ``ne_omaha_news``): the page-source collection
+of silverfoxy/JSCryptoMinerStudy holds no copy of rcgov.org, minnehahacounty.org,
+pennco.org, cityofsiouxfalls.com, argusleader.com, kotatv.com (South Dakota),
+lincoln.ne.gov, lancaster.ne.gov, sarpy.com, kearneygov.org, wowt.com, omaha.com,
+kolnkgin.com (Nebraska), lasvegasnevada.gov, washoecounty.us, cityofsparks.us, elkocity.com
+or rgj.com (Nevada); its nevadaappeal.com is a WordPress microsite stub (www2, no news list)
+and its cityofhenderson.com an Incapsula block page. It does hold keloland.com, ksfy.com,
+rapidcityjournal.com (SD), ketv.com, journalstar.com, dailynebraskan.com (NE),
+reviewjournal.com, lasvegassun.com, ktnv.com and kolotv.com (NV) homepages of 2018; the
+three outlets built (``sd_rapidcityjournal``, ``ne_journalstar``, ``nv_reviewjournal``) are the
+ones whose platform of 2018 is still theirs (BLOX, WordPress) and which publish a feed.
+No recorded answer of any of their feeds, and no stored copy of their robots.txt (egonkm/
+Robots.txt, find_string '<host>/robots') or terms page (corpus 'pages'), was found.
+
 One report per story; the ClassifyPipeline decides which are 911 outages (almost none).
 """
 
