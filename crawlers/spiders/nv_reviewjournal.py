@@ -49,9 +49,14 @@ kolnkgin.com (Nebraska), lasvegasnevada.gov, washoecounty.us, cityofsparks.us, e
 or rgj.com (Nevada); its nevadaappeal.com is a WordPress microsite stub (www2, no news list)
 and its cityofhenderson.com an Incapsula block page. It does hold keloland.com, ksfy.com,
 rapidcityjournal.com (SD), ketv.com, journalstar.com, dailynebraskan.com (NE),
-reviewjournal.com, lasvegassun.com, ktnv.com and kolotv.com (NV) homepages of 2018; the
-three outlets built (``sd_rapidcityjournal``, ``ne_journalstar``, ``nv_reviewjournal``) are the
-ones whose platform of 2018 is still theirs (BLOX, WordPress) and which publish a feed.
+reviewjournal.com, lasvegassun.com, ktnv.com and kolotv.com (NV) homepages of 2018. The
+three built (``sd_rapidcityjournal``, ``ne_journalstar``, ``nv_reviewjournal``) were chosen for
+a platform of 2018 still in use and a feed: TownNews BLOX (other projects' current feed
+lists subscribe to the same ``/search/?f=rss`` form for these papers) and WordPress
+(another project's feed check found ``https://reviewjournal.com/feed`` valid, status 200, on
+2026-02-24 and 2026-03-14). KELOLAND, by contrast, has left its 2018 Sitefinity site (feed
+``/feeds/NewsRssFeed`` in older projects) for WordPress (``/feed/`` in newer ones), so its
+recorded homepage would prove a parser for a site that is gone.
 No recorded answer of any of their feeds, and no stored copy of their robots.txt (egonkm/
 Robots.txt, find_string '<host>/robots') or terms page (corpus 'pages'), was found.
 
