@@ -110,8 +110,9 @@ class NewsOutletSpider(NewsListingSpider):
     ``article_allow`` (the story URL pattern), ``item_css`` (one story teaser),
     ``link_css`` (its headline link, inside the teaser), and optionally ``teaser_css`` and
     ``entry_date_css`` (inside the teaser). When ``item_css`` finds no story (a redesign),
-    the story links of the page's generic containers stand in, headlines only; a page with
-    no story link raises ``PageError``.
+    every link of the page that matches ``article_allow`` stands in, titled by its words,
+    undated; a page with no story link (an error page served with status 200) raises
+    ``PageError``.
     """
 
     source_kind = "news"
