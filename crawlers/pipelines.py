@@ -297,6 +297,7 @@ class WarehousePipeline(CrawlerPipeline):
         self.publish_on_close = settings.getbool("OUTAGES_PUBLISH_ON_CLOSE", True)
         self.rows: list[dict[str, Any]] = []
         self.tables: list[Any] = []  # Arrow tables of rows, from workers or from self.rows
+        self._table_rows = 0  # rows in self.tables (summed once per page was 1% of the crawl)
         self.errors: list[dict[str, Any]] = []
         self.pages: list[PageRecord] = []  # parsed pages, remembered once their reports are in
         self.failed_urls: set[str] = set()  # pages with an error: parsed again next time
@@ -420,6 +421,7 @@ class WarehousePipeline(CrawlerPipeline):
         row of a report_id wins)."""
         self._rows_to_table()
         self.tables.append(table)
+        self._table_rows += table.num_rows
         self.counts["items"] += table.num_rows
         self.counts["outages"] += outages_in(table)
 
@@ -427,13 +429,15 @@ class WarehousePipeline(CrawlerPipeline):
         from warehouse.load import reports_table
 
         if self.rows:
-            self.tables.append(reports_table(self.rows))
+            table = reports_table(self.rows)
+            self.tables.append(table)
+            self._table_rows += table.num_rows
             self.rows = []
 
     @property
     def pending(self) -> int:
         """Reports not yet loaded."""
-        return len(self.rows) + sum(table.num_rows for table in self.tables)
+        return len(self.rows) + self._table_rows
 
     def flush(self) -> None:
         from warehouse.load import load_table, record_errors
@@ -443,6 +447,7 @@ class WarehousePipeline(CrawlerPipeline):
         if self.tables:
             load_table(self.con, self.tables, crawl_run_id=self.run_id)
             self.tables = []
+            self._table_rows = 0
             pause_point("load")
         # Only after their reports are stored, and only pages without an error.
         pages = [p for p in self.pages if p.url not in self.failed_urls]
