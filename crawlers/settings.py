@@ -62,6 +62,9 @@ LOG_LEVEL = setting("OUTAGES_LOG_LEVEL")
 # If-None-Match / If-Modified-Since and skip unchanged pages (crawlers/middlewares.py).
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    # The same, inflating large bodies beside the reactor thread (crawlers/offload.py).
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawlers.middlewares.OffReactorHttpCompressionMiddleware": 590,
     "crawlers.middlewares.RetryAfterMiddleware": 550,
     "crawlers.middlewares.ConditionalRequestMiddleware": 940,
     "crawlers.archive.WarcRecorderMiddleware": 950,
