@@ -17,8 +17,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from scrapy.utils.asyncio import is_asyncio_available
-
 _T = TypeVar("_T")
 
 # Below this many bytes the hop to a thread and back costs more than the work it moves.
@@ -38,10 +36,14 @@ def _executor() -> ThreadPoolExecutor:
 
 
 async def off_reactor(size: int, func: Callable[..., _T], *args: Any) -> _T:
-    """`func(*args)`, in a thread when the data is `size` >= MIN_BYTES and the reactor is
-    asyncio's (a plain Twisted reactor has no loop to wait on); on this thread otherwise.
-    Exceptions are raised here, as if it had run here."""
-    if size < MIN_BYTES or not is_asyncio_available():
+    """`func(*args)`, in a thread when the data is `size` >= MIN_BYTES and an asyncio loop
+    runs this coroutine (Scrapy's default reactor; under a plain Twisted reactor there is no
+    loop to wait on); on this thread otherwise. Exceptions are raised here, as if it had
+    run here."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if size < MIN_BYTES or loop is None:
         return func(*args)
-    loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_executor(), func, *args)

@@ -518,7 +518,8 @@ class WarehousePipeline(CrawlerPipeline):
             self.crawler.signals.send_catch_log(
                 scrapy_signals.item_error,
                 item=work.trigger,
-                response=None,
+                # Scrapy sends the page's response; its URL is what the error is recorded with
+                response=Response(work.trigger_url),
                 spider=self.spider,
                 failure=Failure(exc),
             )
