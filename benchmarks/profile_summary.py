@@ -56,6 +56,9 @@ IDLE = re.compile(
     # a parse worker waiting for its next page, or the pool's threads waiting on it
     r"Connection\._recv|SemLock\.__enter__|_wait_for_tstate_lock|EpollSelector\.select|"
     r"Condition\.wait|_PollLikeSelector\.select) \("
+    # a thread of a thread pool (crawlers/offload.py, the warehouse load) waiting for work:
+    # blocked in C, its top Python frame is the pool's loop
+    r"|^_worker \(concurrent/futures/thread\.py"
 )
 
 

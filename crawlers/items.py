@@ -6,7 +6,6 @@ import hashlib
 from dataclasses import dataclass, field
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import scrapy
 
 from warehouse.schema import REPORT_COLUMNS
@@ -75,4 +74,6 @@ class ReportBatch:
 
 def outages_in(table: pa.Table) -> int:
     """How many rows of a table of warehouse rows are about an outage."""
-    return pc.sum(table.column("is_outage")).as_py() or 0
+    # true_count, not pyarrow.compute.sum: a compute call lets go of the GIL and, with the
+    # crawl's other threads busy, waited milliseconds to get it back, once per page (issue 19).
+    return sum(chunk.true_count for chunk in table.column("is_outage").chunks)

@@ -35,6 +35,7 @@ from scrapy.utils.request import request_from_dict
 from crawlers import signals
 from crawlers.archive import canonical_url
 from crawlers.items import OutageReport, PageRecord, ReportBatch
+from crawlers.offload import off_reactor
 from crawlers.workers import ParseWorkers, PreparedReports
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -166,8 +167,9 @@ class PageBatchMiddleware:
         memory = self.memory
         page_url = canonical_url(response.url)
         # Only what a server sent is remembered (a 304 has no body; --from parses files).
+        # Hashing a large body releases the GIL: beside the reactor thread (crawlers/offload.py).
         digest = (
-            page_digest(response)
+            await off_reactor(len(response.body), page_digest, response)
             if memory is not None and response.status == 200 and not _from_file(response)
             else None
         )

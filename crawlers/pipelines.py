@@ -7,6 +7,8 @@ Each step is small and does one thing. Problems with one item are recorded in
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -297,12 +299,16 @@ class WarehousePipeline(CrawlerPipeline):
         self.publish_on_close = settings.getbool("OUTAGES_PUBLISH_ON_CLOSE", True)
         self.rows: list[dict[str, Any]] = []
         self.tables: list[Any] = []  # Arrow tables of rows, from workers or from self.rows
+        self._table_rows = 0  # rows in self.tables (summed once per page was 1% of the crawl)
         self.errors: list[dict[str, Any]] = []
         self.pages: list[PageRecord] = []  # parsed pages, remembered once their reports are in
         self.failed_urls: set[str] = set()  # pages with an error: parsed again next time
         self.memory: PageMemory | None = None
         self.counts = {"items": 0, "outages": 0, "errors": 0, "warnings": 0, "pages": 0, "bytes": 0}
         self.run_id: str | None = None
+        self._load_con: Any = None  # the loading thread's cursor (see flush)
+        self._loader: ThreadPoolExecutor | None = None
+        self._loading: tuple[Future, _Load] | None = None
         crawler.signals.connect(self.on_error_recorded, signal=signals.error_recorded)
         crawler.signals.connect(self.on_spider_error, signal=scrapy_signals.spider_error)
         crawler.signals.connect(self.on_item_dropped, signal=scrapy_signals.item_dropped)
@@ -378,6 +384,7 @@ class WarehousePipeline(CrawlerPipeline):
 
         lock.acquire(self.data_dir.lock_file)
         self.con = work_connection(self.data_dir)
+        self._load_con = self.con.cursor()
         settings = self.crawler.settings
         mode = (
             "replay"
@@ -405,7 +412,9 @@ class WarehousePipeline(CrawlerPipeline):
         if isinstance(item, ReportBatch) and item.page is not None and not item.errors:
             self.pages.append(item.page)
         if self.pending >= self.batch_size:
-            self.flush()
+            self.flush(wait=False)
+            if self._loading is not None:
+                self._loading[1].trigger = item
         return item
 
     def add_row(self, item: OutageReport) -> None:
@@ -420,6 +429,7 @@ class WarehousePipeline(CrawlerPipeline):
         row of a report_id wins)."""
         self._rows_to_table()
         self.tables.append(table)
+        self._table_rows += table.num_rows
         self.counts["items"] += table.num_rows
         self.counts["outages"] += outages_in(table)
 
@@ -427,31 +437,92 @@ class WarehousePipeline(CrawlerPipeline):
         from warehouse.load import reports_table
 
         if self.rows:
-            self.tables.append(reports_table(self.rows))
+            table = reports_table(self.rows)
+            self.tables.append(table)
+            self._table_rows += table.num_rows
             self.rows = []
 
     @property
     def pending(self) -> int:
         """Reports not yet loaded."""
-        return len(self.rows) + sum(table.num_rows for table in self.tables)
+        return len(self.rows) + self._table_rows
 
-    def flush(self) -> None:
+    def flush(self, *, wait: bool = True) -> None:
+        """Load what is pending: the report tables, then the pages they complete (only
+        pages without an error), then the recorded errors.
+
+        `wait=False`, for a batch that fills in the middle of a crawl: the load runs in a
+        thread, on a cursor of its own, while the crawl goes on (DuckDB lets go of the GIL
+        while it appends; on the reactor thread the load was a fifth of a backfill's crawl
+        process, its parse workers waiting, issue 19). At most one load is in flight: each
+        flush first waits for the one before. The order of the steps and what they commit
+        are those of a load done here; a load that fails is reported as if it had failed
+        here (see _finish_load), and what it did not store is loaded again by the next flush.
+        """
+        self._finish_load()
+        self._rows_to_table()
+        work = _Load(
+            tables=self.tables,
+            pages=[p for p in self.pages if p.url not in self.failed_urls],
+            errors=self.errors,
+        )
+        self.tables, self.pages, self.errors, self._table_rows = [], [], [], 0
+        if wait or self._load_con is None:
+            try:
+                self._store(work, self.con)
+            except BaseException:
+                self._restore(work)
+                raise
+            return
+        if self._loader is None:
+            self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outages-load")
+        self._loading = (self._loader.submit(self._store, work, self._load_con), work)
+
+    def _store(self, work: _Load, con: Any) -> None:
         from warehouse.load import load_table, record_errors
         from warehouse.publish import pause_point
 
-        self._rows_to_table()
-        if self.tables:
-            load_table(self.con, self.tables, crawl_run_id=self.run_id)
-            self.tables = []
+        if work.tables:
+            load_table(con, work.tables, crawl_run_id=self.run_id)
+            work.tables = []
             pause_point("load")
-        # Only after their reports are stored, and only pages without an error.
-        pages = [p for p in self.pages if p.url not in self.failed_urls]
-        if pages and self.memory is not None:
-            self.memory.save(self.con, pages, self.run_id)
-        self.pages = []
-        if self.errors:
-            record_errors(self.con, self.errors, self.run_id or "?")
-            self.errors = []
+        # Only after their reports are stored.
+        if work.pages and self.memory is not None:
+            self.memory.save(con, work.pages, self.run_id)
+        work.pages = []
+        if work.errors:
+            record_errors(con, work.errors, self.run_id or "?")
+            work.errors = []
+
+    def _restore(self, work: _Load) -> None:
+        """Put back what a failed load did not store, before what came since."""
+        self.tables = work.tables + self.tables
+        self._table_rows = sum(table.num_rows for table in self.tables)
+        self.pages = work.pages + self.pages
+        self.errors = work.errors + self.errors
+
+    def _finish_load(self) -> None:
+        """Wait for the load in flight. One that failed is logged and sent as Scrapy's
+        `item_error`, which records it (`on_item_error`) as a failure of the page whose batch
+        started the load, as when the load ran in that page's process_item; what it did not
+        store is pending again."""
+        if self._loading is None:
+            return
+        future, work = self._loading
+        self._loading = None
+        try:
+            future.result()
+        except Exception as exc:
+            self._restore(work)
+            logger.error("Error loading the batch started by %s", work.trigger_url, exc_info=exc)
+            self.crawler.signals.send_catch_log(
+                scrapy_signals.item_error,
+                item=work.trigger,
+                # Scrapy sends the page's response; its URL is what the error is recorded with
+                response=Response(work.trigger_url),
+                spider=self.spider,
+                failure=Failure(exc),
+            )
 
     def close_spider(self) -> None:
         spider = self.spider
@@ -466,6 +537,7 @@ class WarehousePipeline(CrawlerPipeline):
             self.add_error(spider, "-", "load", type(exc).__name__, str(exc))
             self.flush_errors_only()
             reason = "load_failed"
+        self._close_loader()
         self.counts["not_modified"] = self.crawler.stats.get_value("outages/not_modified", 0)
         self.counts["unchanged_reports"] = self.memory.unchanged_reports if self.memory else 0
         status = run_status(reason, self.counts, getattr(spider, "empty_ok_because", None))
@@ -491,12 +563,34 @@ class WarehousePipeline(CrawlerPipeline):
         finally:
             lock.release(self.data_dir.lock_file)
 
+    def _close_loader(self) -> None:
+        if self._loader is not None:
+            self._loader.shutdown(wait=True)
+            self._loader = None
+        if self._load_con is not None:
+            self._load_con.close()
+            self._load_con = None
+
     def flush_errors_only(self) -> None:
         from warehouse.load import record_errors
 
         if self.errors:
             record_errors(self.con, self.errors, self.run_id or "?")
             self.errors = []
+
+
+@dataclass
+class _Load:
+    """One load of the warehouse pipeline (see WarehousePipeline.flush)."""
+
+    tables: list[Any]
+    pages: list[PageRecord]
+    errors: list[dict[str, Any]]
+    trigger: Any = None  # the item whose batch filled it (a failure is recorded against it)
+
+    @property
+    def trigger_url(self) -> str:
+        return getattr(self.trigger, "url", None) or "?"
 
 
 _RUNS_OF_THIS_PROCESS: set[str] = set()

@@ -121,6 +121,9 @@ def check_constraints(con: duckdb.DuckDBPyConnection, relation: str) -> None:
 def prepare_table(tables: list[pa.Table], *, crawl_run_id: str | None) -> pa.Table:
     """The tables as one, stamped with the run, each report_id once (its last row)."""
     table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    # A crawl's batch is a table per page (a thousand chunks of some twenty rows): DuckDB
+    # appends one contiguous table in half the time of that many chunks (issue 19).
+    table = table.combine_chunks()
     table = table.set_column(
         REPORT_SCHEMA.get_field_index("crawl_run_id"),
         REPORT_SCHEMA.field("crawl_run_id"),
