@@ -429,3 +429,22 @@ def test_incident_weather_alerts_take_the_window_and_the_states(work) -> None:
         ).fetchall()
     ] == ["tor", "svr"]
     check_aggregates(con)
+
+
+def test_outage_reports_are_stored_first_so_an_incident_lookup_skips_the_rest(work) -> None:
+    """derive_reports.sql writes outage reports before the others (the zone maps of the
+    later row groups then hold no incident_id, and `WHERE incident_id = ?` skips them):
+    in storage order no outage report comes after a report that is not one."""
+    rows = [
+        report(f"r{i:03}", is_outage=i % 7 == 0, status="outage" if i % 7 == 0 else "not_outage")
+        for i in range(200)
+    ]
+    random.Random(1).shuffle(rows)
+    _, con = work
+    load_reports(con, rows)
+    build(con)
+    order = [
+        flag for (flag,) in con.execute("SELECT is_outage FROM reports ORDER BY rowid").fetchall()
+    ]
+    assert order.count(True) == 29
+    assert order == sorted(order, reverse=True)  # every True before every False
