@@ -18,6 +18,26 @@ and in the feed is one report), and the ClassifyPipeline decides which are 911 o
 Places are read in the outlet's state (a county name several states share is the
 outlet's), but a headline that names no place is not placed: a local paper also runs
 national wire stories, so the outlet's state is not assumed.
+
+Searched for another non-federal channel, 2026-12-07 (after the searches listed in
+``sd_spearfish_alerts``, ``nv_lasvegas`` and ``ne_omaha_news``): the page-source collection
+of silverfoxy/JSCryptoMinerStudy holds no copy of rcgov.org, minnehahacounty.org,
+pennco.org, cityofsiouxfalls.com, argusleader.com, kotatv.com (South Dakota),
+lincoln.ne.gov, lancaster.ne.gov, sarpy.com, kearneygov.org, wowt.com, omaha.com,
+kolnkgin.com (Nebraska), lasvegasnevada.gov, washoecounty.us, cityofsparks.us, elkocity.com
+or rgj.com (Nevada); its nevadaappeal.com is a WordPress microsite stub (www2, no news list)
+and its cityofhenderson.com an Incapsula block page. It does hold keloland.com, ksfy.com,
+rapidcityjournal.com (SD), ketv.com, journalstar.com, dailynebraskan.com (NE),
+reviewjournal.com, lasvegassun.com, ktnv.com and kolotv.com (NV) homepages of 2018. The
+three built (``sd_rapidcityjournal``, ``ne_journalstar``, ``nv_reviewjournal``) were chosen for
+a platform of 2018 still in use and a feed: TownNews BLOX (other projects' current feed
+lists subscribe to the same ``/search/?f=rss`` form for these papers) and WordPress
+(another project's feed check found ``https://reviewjournal.com/feed`` valid, status 200, on
+2026-02-24 and 2026-03-14). KELOLAND, by contrast, has left its 2018 Sitefinity site (feed
+``/feeds/NewsRssFeed`` in older projects) for WordPress (``/feed/`` in newer ones), so its
+recorded homepage would prove a parser for a site that is gone.
+No recorded answer of any of their feeds, and no stored copy of their robots.txt (egonkm/
+Robots.txt, find_string '<host>/robots') or terms page (corpus 'pages'), was found.
 """
 
 from __future__ import annotations
