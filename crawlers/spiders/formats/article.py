@@ -557,12 +557,10 @@ class NewsListingSpider(OutageSpider):
             return  # the next page only holds older news than this crawl asks for
         yield self.request(nxt, self.parse, meta={"listing_page": page + 1})
 
-    def parse_feed_listing(self, response: Response) -> Iterator[OutageReport | Request]:
-        """A listing published as RSS/Atom: its entries are followed to their article pages,
-        or, with ``feed_entries_are_reports``, are the reports themselves (alert feeds whose
-        entry text is the whole notice). Every entry, as on an HTML listing's first page: a
-        feed is its own window (``--since`` only stops paging, which a feed does not have),
-        and page memory skips what was loaded before."""
+    def feed_entries(self, response: Response) -> Iterator[tuple[str, Any]]:
+        """The entries of a listing feed whose link matches ``article_allow``, with that
+        link made absolute; entries the feed parser had to skip are recorded as errors, and
+        a feed that cannot be read at all raises PageError."""
         try:
             feed = parse_feed(response.body)
         except FeedError as exc:
@@ -577,8 +575,16 @@ class NewsListingSpider(OutageSpider):
         pattern = re.compile(self.article_allow)
         for entry in feed.entries:
             url = urljoin(response.url, entry.link)
-            if not pattern.search(url):
-                continue
+            if pattern.search(url):
+                yield url, entry
+
+    def parse_feed_listing(self, response: Response) -> Iterator[OutageReport | Request]:
+        """A listing published as RSS/Atom: its entries are followed to their article pages,
+        or, with ``feed_entries_are_reports``, are the reports themselves (alert feeds whose
+        entry text is the whole notice). Every entry, as on an HTML listing's first page: a
+        feed is its own window (``--since`` only stops paging, which a feed does not have),
+        and page memory skips what was loaded before."""
+        for url, entry in self.feed_entries(response):
             if self.feed_entries_are_reports:
                 article = Article(
                     url=url,

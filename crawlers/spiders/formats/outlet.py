@@ -62,11 +62,9 @@ from crawlers.spiders.formats.article import (
     parse_article,
 )
 from crawlers.spiders.formats.feeds import (
-    FeedError,
     clean_text,
     excerpt,
     normalize_article_url,
-    parse_feed,
     strip_html,
 )
 
@@ -214,22 +212,7 @@ class NewsOutletSpider(NewsListingSpider):
             )
 
     def feed_reports(self, response: Response) -> Iterator[OutageReport]:
-        try:
-            feed = parse_feed(response.body)
-        except FeedError as exc:
-            raise PageError(f"listing feed: {exc}") from exc
-        for reason in feed.skipped:
-            self.record_error(
-                response.url,
-                f"feed {reason}",
-                error_type="FeedEntrySkipped",
-                archive_ref=response.meta.get("archive_ref"),
-            )
-        pattern = re.compile(self.article_allow)
-        for entry in feed.entries:
-            url = urljoin(response.url, entry.link)
-            if not pattern.search(url):
-                continue
+        for url, entry in self.feed_entries(response):
             yield outlet_report(
                 self,
                 response,
