@@ -431,18 +431,32 @@ def states_index(pub: data.Published, scope: str) -> None:
         "Incidents touching each state: an outage across several states counts in each. "
         "Open a state for its counties, sources and coverage."
     )
-    st.dataframe(
-        frame.assign(link=[place_url("state", c) for c in frame["state_code"]]),
-        hide_index=True,
-        width="stretch",
-        column_config={
+    places_table(
+        frame,
+        "state",
+        {
             "state_code": st.column_config.TextColumn("state", width="small"),
             "state_name": st.column_config.TextColumn("name"),
             "incidents": st.column_config.NumberColumn("incidents touching it"),
+        },
+        key="place_states",
+    )
+
+
+def places_table(frame: Any, level: str, columns: dict[str, Any], *, key: str) -> None:
+    """A table of places (its first column their codes) with the latest incident's day
+    and a link to each place's page."""
+    code_column = next(iter(columns))
+    st.dataframe(
+        frame.assign(link=[place_url(level, c) for c in frame[code_column]]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            **columns,
             "latest": st.column_config.DateColumn("latest", format="YYYY-MM-DD"),
             "link": st.column_config.LinkColumn("page", display_text="open", width="small"),
         },
-        key="place_states",
+        key=key,
     )
 
 
@@ -536,16 +550,13 @@ def counties_list(pub: data.Published, place: Place, scope: str) -> None:
         "Each county's incidents, each counted once; a statewide outage counts in every "
         "county of the state."
     )
-    st.dataframe(
-        frame.assign(link=[place_url("county", c) for c in frame["county_fips"]]),
-        hide_index=True,
-        width="stretch",
-        column_config={
+    places_table(
+        frame,
+        "county",
+        {
             "county_fips": st.column_config.TextColumn("FIPS", width="small"),
             "county": st.column_config.TextColumn("county"),
             "incidents": st.column_config.NumberColumn("incidents"),
-            "latest": st.column_config.DateColumn("latest", format="YYYY-MM-DD"),
-            "link": st.column_config.LinkColumn("page", display_text="open", width="small"),
         },
         key="place_counties",
     )
