@@ -295,30 +295,10 @@ class Cpu:
 def start_plain_streamlit(data_dir: Path, port: int, log: Path) -> subprocess.Popen:
     """`streamlit run app.py` with Streamlit's defaults (what `outages serve` ran before
     issue 19): the comparison for `--plain`."""
-    import urllib.error
-    import urllib.request
-
-    env = dict(os.environ, OUTAGES_DATA=str(data_dir), NO_PROXY="*")
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")]
     command += ["--server.port", str(port), "--server.headless", "true"]
     command += ["--browser.gatherUsageStats", "false"]
-    proc = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2):
-                return proc
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.2)
-    stop_server(proc)
-    raise SystemExit(f"streamlit did not start: {log.read_text()}")
+    return start_server(data_dir, port, log, command)
 
 
 async def level(

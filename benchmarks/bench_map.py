@@ -67,11 +67,16 @@ def find_chromium(given: str | None) -> str:
     return found
 
 
-def start_server(data_dir: Path, port: int, log: Path) -> subprocess.Popen:
+def start_server(
+    data_dir: Path, port: int, log: Path, command: list[str] | None = None
+) -> subprocess.Popen:
+    """`outages serve` (or `command`) on `port`, its output in `log`; returns once
+    `/_stcore/health` answers, and fails loudly if it exits or has not answered in 60 s."""
     env = dict(os.environ, OUTAGES_DATA=str(data_dir), NO_PROXY="*")
     out = log.open("w")
+    command = command or [str(OUTAGES), "serve", "--port", str(port), "--data-dir", str(data_dir)]
     proc = subprocess.Popen(
-        [str(OUTAGES), "serve", "--port", str(port), "--data-dir", str(data_dir)],
+        command,
         cwd=ROOT,
         env=env,
         stdout=out,
@@ -81,14 +86,14 @@ def start_server(data_dir: Path, port: int, log: Path) -> subprocess.Popen:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"outages serve exited {proc.returncode}: {log.read_text()}")
+            raise SystemExit(f"{command[0]} exited {proc.returncode}: {log.read_text()}")
         try:
             with urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2):
                 return proc
         except (urllib.error.URLError, OSError):
             time.sleep(0.2)
     stop_server(proc)
-    raise SystemExit(f"outages serve did not start: {log.read_text()}")
+    raise SystemExit(f"{command[0]} did not start: {log.read_text()}")
 
 
 def stop_server(proc: subprocess.Popen) -> None:
