@@ -192,6 +192,39 @@ def warm_bytecode(env: dict[str, str]) -> None:
     )
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a live process (/proc/PID/stat), or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    # after the command's name: state is field 3, utime 14 and stime 15 (proc(5))
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_role(pid: int, main_pid: int) -> str:
+    """"main" (the measured command), "parse worker" (a multiprocessing spawn child), or
+    "other" (multiprocessing's resource tracker, a shell...)."""
+    if pid == main_pid:
+        return "main"
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            cmdline = fh.read()
+    except OSError:
+        return "other"
+    if b"resource_tracker" in cmdline:
+        return "other"
+    return "parse worker" if b"spawn_main" in cmdline else "other"
+
+
+def cpu_by_role(seen: dict[int, tuple[str, float]]) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for role, seconds in seen.values():
+        totals[role] = round(totals.get(role, 0.0) + seconds, 2)
+    return totals
+
+
 def run(
     cmd: list[str],
     *,
@@ -247,14 +280,30 @@ def run(
         return pids
 
     tree_samples: list[float] = []  # summed RSS of the whole process tree
+    # CPU seconds per process of the tree, as last seen (a process's CPU is summed into
+    # wait4's only when it is reaped, and then not apart from its parent's): which of the
+    # crawl process and its parse workers is busy, and how much.
+    cpu_seen: dict[int, tuple[str, float]] = {}
+    main_cpu_timeline: list[tuple[float, float]] = []
+    last_worker_seen = [None]  # the parse workers stop when the crawl ends: its end, +-1 s
 
     def sample_rss():
         while not done.wait(1.0):
             if not os.path.exists(f"/proc/{proc.pid}"):
                 break
+            now = round(time.perf_counter() - started, 1)
             mb = round(rss_mb(proc.pid), 1)
-            samples.append((round(time.perf_counter() - started, 1), mb))
-            tree_samples.append(round(sum(rss_mb(p) for p in tree(proc.pid)), 1))
+            samples.append((now, mb))
+            pids = tree(proc.pid)
+            tree_samples.append(round(sum(rss_mb(p) for p in pids), 1))
+            for p in pids:
+                seconds = cpu_seconds(p)
+                if seconds is not None:
+                    cpu_seen[p] = role_cpu = (process_role(p, proc.pid), seconds)
+                    if role_cpu[0] == "parse worker":
+                        last_worker_seen[0] = now
+            if proc.pid in cpu_seen:
+                main_cpu_timeline.append((now, round(cpu_seen[proc.pid][1], 2)))
 
     threads.append(threading.Thread(target=sample_rss, daemon=True))
     for t in threads:
@@ -279,6 +328,9 @@ def run(
         "loadavg_1min_before": round(load_before, 2),
         "loadavg_1min_after": round(os.getloadavg()[0], 2),
         "rss_timeline_mb": samples[:: max(1, len(samples) // 120)],
+        "cpu_s_by_role_sampled": cpu_by_role(cpu_seen),
+        "main_cpu_timeline_s": main_cpu_timeline,
+        "parse_workers_last_seen_s": last_worker_seen[0],
         "stdout": b"".join(stdout_chunks).decode("utf-8", "replace"),
         "stderr": b"".join(stderr_chunks).decode("utf-8", "replace"),
     }

@@ -196,6 +196,16 @@ def main() -> None:
     rss_crawl = max((r for t, r in timeline if t <= crawl_end), default=None)
     rss_after = max((r for t, r in timeline if t > crawl_end), default=None)
     cpu = run["cpu_user_s"] + run["cpu_sys_s"]
+    by_role = run.get("cpu_s_by_role_sampled") or {}
+    # The crawl process's CPU until its parse workers stopped (the crawl's end), and after
+    # (build, publish): from its CPU sampled each second.
+    workers_end = run.get("parse_workers_last_seen_s")
+    main_timeline = run.get("main_cpu_timeline_s") or []
+    main_in_crawl = (
+        max((c for t, c in main_timeline if t <= workers_end), default=None)
+        if workers_end is not None
+        else None
+    )
     result = {
         "benchmark": "ingest",
         "alerts": alerts,
@@ -210,6 +220,9 @@ def main() -> None:
         "peak_rss_mb_sampled_crawl_phase": rss_crawl,
         "peak_rss_mb_sampled_after_crawl": rss_after,
         "rss_timeline_mb": timeline,
+        "cpu_s_by_process": by_role,
+        "crawl_process_cpu_s_until_workers_stopped": main_in_crawl,
+        "parse_workers_stopped_at_s": workers_end,
         "crawl_s_reported_by_cli": crawl_s,
         "after_crawl_s (startup, build, publish)": round(wall - crawl_s, 1),
         "baseline_before": before,
@@ -266,6 +279,20 @@ def main() -> None:
                 f"{cpu / base_cpu:.1f}x ({cpu:.0f} s / {base_cpu:.1f} s)",
             ),
             ("crawl (engine, parse, pipelines, load) as reported by the CLI", f"{crawl_s:.1f} s"),
+            (
+                "CPU by process (sampled each second): crawl process, parse workers, other",
+                f"{by_role.get('main', 0):.1f} s, {by_role.get('parse worker', 0):.1f} s, "
+                f"{by_role.get('other', 0):.1f} s",
+            ),
+            (
+                "crawl process CPU until the workers stopped (the crawl) / after (build, publish)",
+                f"{main_in_crawl} s / "
+                + (
+                    f"{by_role.get('main', 0) - main_in_crawl:.1f} s"
+                    if main_in_crawl is not None
+                    else "?"
+                ),
+            ),
             ("startup + build + publish (the rest)", f"{wall - crawl_s:.1f} s"),
             (
                 "lxml lower bound, one core (before / after)",
