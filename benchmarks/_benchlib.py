@@ -204,7 +204,7 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 def process_role(pid: int, main_pid: int) -> str:
-    """"main" (the measured command), "parse worker" (a multiprocessing spawn child), or
+    """ "main" (the measured command), "parse worker" (a multiprocessing spawn child), or
     "other" (multiprocessing's resource tracker, a shell...)."""
     if pid == main_pid:
         return "main"

@@ -93,6 +93,7 @@ from crawlers import signals as outage_signals
 from crawlers.archive import canonical_url
 from crawlers.offload import MIN_BYTES, off_reactor
 from crawlers.pipelines import WARNING_STAGES
+from crawlers.workers import ENCODED_FOR_WORKER, leave_encoded
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -452,6 +453,7 @@ class OffReactorHttpCompressionMiddleware(HttpCompressionMiddleware):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.crawler: Crawler | None = kwargs.get("crawler")
         # (body, outcome) decoded off the reactor, for the _handle_encoding call that
         # process_response makes right after (no await in between: no other page can come).
         self._decoded: tuple[bytes, tuple[bytes, list[bytes]] | BaseException] | None = None
@@ -461,8 +463,13 @@ class OffReactorHttpCompressionMiddleware(HttpCompressionMiddleware):
     ) -> Request | Response:
         encodings = response.headers.getlist("Content-Encoding")
         body = response.body
+        max_size = request.meta.get("download_maxsize", self._max_size)
+        # A page a parse worker will read is inflated there, not here (crawlers/workers.py).
+        if self.crawler is not None and leave_encoded(self.crawler, request, response, max_size):
+            request.meta[ENCODED_FOR_WORKER] = True
+            return response
+        request.meta.pop(ENCODED_FOR_WORKER, None)
         if request.method != "HEAD" and encodings and len(body) >= MIN_BYTES:
-            max_size = request.meta.get("download_maxsize", self._max_size)
             outcome: tuple[bytes, list[bytes]] | BaseException
             try:
                 outcome = await off_reactor(

@@ -36,7 +36,7 @@ from crawlers import signals
 from crawlers.archive import canonical_url
 from crawlers.items import OutageReport, PageRecord, ReportBatch
 from crawlers.offload import off_reactor
-from crawlers.workers import ParseWorkers, PreparedReports
+from crawlers.workers import ENCODED_FOR_WORKER, ParseWorkers, PreparedReports
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 # What turns a page into reports: the crawler code and data, and the reference geography.
@@ -75,6 +75,7 @@ class PageMemory:
         self.spider = spider
         self.version = version
         self.known = known  # (url, digest) -> (reports, pickled follow-ups)
+        self._by_url: dict[str, frozenset[str]] | None = None
         self.unchanged_pages = 0
         self.unchanged_reports = 0
 
@@ -113,6 +114,15 @@ class PageMemory:
 
     def lookup(self, url: str, digest: str) -> tuple[int, bytes | None] | None:
         return self.known.get((url, digest))
+
+    def digests_of(self, url: str) -> frozenset[str]:
+        """The digests held for a URL (a parse worker compares the page's with them)."""
+        if self._by_url is None:
+            by_url: dict[str, set[str]] = {}
+            for known_url, digest in self.known:
+                by_url.setdefault(known_url, set()).add(digest)
+            self._by_url = {u: frozenset(d) for u, d in by_url.items()}
+        return self._by_url.get(url, frozenset())
 
     def save(self, con: Any, pages: Iterable[PageRecord], run_id: str | None) -> int:
         """Remember pages (in the caller's transaction, after their reports are stored)."""
@@ -167,25 +177,36 @@ class PageBatchMiddleware:
         memory = self.memory
         page_url = canonical_url(response.url)
         # Only what a server sent is remembered (a 304 has no body; --from parses files).
-        # Hashing a large body releases the GIL: beside the reactor thread (crawlers/offload.py).
-        digest = (
-            await off_reactor(len(response.body), page_digest, response)
-            if memory is not None and response.status == 200 and not _from_file(response)
-            else None
-        )
-        known = memory.lookup(page_url, digest) if digest and self.skip_unchanged else None
-        if known is not None:
-            reports, blob = known
-            memory.unchanged_pages += 1
-            memory.unchanged_reports += reports
-            self.crawler.stats.inc_value("outages/not_modified")
-            spider.logger.debug("unchanged since it was loaded: %s", response.url)
-            for data in pickle.loads(blob) if blob else []:
-                yield request_from_dict(data, spider=spider)
-            return
-
-        if self.workers is not None and self.workers.wants(spider, response):
-            result = await self.workers.parse(spider, response)  # the spider's own parse
+        remembered = memory is not None and response.status == 200 and not _from_file(response)
+        if self.workers is not None and response.meta.get(ENCODED_FOR_WORKER):
+            # Still gzip: the worker inflates it, hashes it and, if the page memory has that
+            # digest for the URL, parses nothing (crawlers/workers.py).
+            known_digests = (
+                memory.digests_of(page_url) if remembered and self.skip_unchanged else frozenset()
+            )
+            page = await self.workers.parse_page(
+                spider, response, encoded=True, digest=remembered, known=known_digests
+            )
+            if page.body_bytes is not None:
+                self._count_decoded(response, page.body_bytes)
+            digest = page.digest
+            if page.unchanged:
+                for request in self._unchanged(response, memory.lookup(page_url, digest)):
+                    yield request
+                return
+            result = self.workers.outputs(spider, response, page)
+        else:
+            # Hashing a large body releases the GIL: beside the reactor (crawlers/offload.py).
+            digest = (
+                await off_reactor(len(response.body), page_digest, response) if remembered else None
+            )
+            known = memory.lookup(page_url, digest) if digest and self.skip_unchanged else None
+            if known is not None:
+                for request in self._unchanged(response, known):
+                    yield request
+                return
+            if self.workers is not None and self.workers.wants(spider, response):
+                result = await self.workers.parse(spider, response)  # the spider's own parse
         batch = ReportBatch(url=response.url)
         follow_ups: list[dict] | None = [] if digest else None
         try:
@@ -217,6 +238,24 @@ class PageBatchMiddleware:
                 batch.page = PageRecord(page_url, digest, len(batch), blob)
         if len(batch) or batch.page is not None:
             yield batch
+
+    def _unchanged(self, response: Response, known: tuple[int, bytes | None]) -> list[Request]:
+        """A page the memory holds, byte for byte: counted as unchanged; its follow-ups."""
+        spider, memory = self.crawler.spider, self.memory
+        reports, blob = known
+        memory.unchanged_pages += 1
+        memory.unchanged_reports += reports
+        self.crawler.stats.inc_value("outages/not_modified")
+        spider.logger.debug("unchanged since it was loaded: %s", response.url)
+        follow_ups = pickle.loads(blob) if blob else []
+        return [request_from_dict(data, spider=spider) for data in follow_ups]
+
+    def _count_decoded(self, response: Response, size: int) -> None:
+        # What Scrapy's compression middleware counts, and the crawl's bytes (decoded).
+        self.crawler.stats.inc_value("httpcompression/response_bytes", size)
+        self.crawler.stats.inc_value("httpcompression/response_count")
+        self.crawler.stats.inc_value("outages/decoded_in_workers")
+        self.crawler.signals.send_catch_log(signals.body_decoded, response=response, size=size)
 
 
 def _from_file(response: Response) -> bool:

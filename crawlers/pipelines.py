@@ -25,6 +25,7 @@ from crawlers.classify import STATUSES, classify_alert, classify_text
 from crawlers.items import REPORT_COLUMNS, OutageReport, PageRecord, ReportBatch, outages_in
 from crawlers.pages import PageMemory
 from crawlers.report_errors import dropped_report_error, failed_report_error
+from crawlers.workers import ENCODED_FOR_WORKER
 from warehouse import geography as geo
 from warehouse.cleantext import clean_strings
 
@@ -310,6 +311,7 @@ class WarehousePipeline(CrawlerPipeline):
         self._loader: ThreadPoolExecutor | None = None
         self._loading: tuple[Future, _Load] | None = None
         crawler.signals.connect(self.on_error_recorded, signal=signals.error_recorded)
+        crawler.signals.connect(self.on_body_decoded, signal=signals.body_decoded)
         crawler.signals.connect(self.on_spider_error, signal=scrapy_signals.spider_error)
         crawler.signals.connect(self.on_item_dropped, signal=scrapy_signals.item_dropped)
         crawler.signals.connect(self.on_item_error, signal=scrapy_signals.item_error)
@@ -373,7 +375,11 @@ class WarehousePipeline(CrawlerPipeline):
 
     def on_response(self, response: Response, request: Any, spider: Spider) -> None:
         self.counts["pages"] += 1
-        self.counts["bytes"] += len(response.body)
+        if not response.meta.get(ENCODED_FOR_WORKER):  # counted decoded, in on_body_decoded
+            self.counts["bytes"] += len(response.body)
+
+    def on_body_decoded(self, response: Response, size: int, **_: Any) -> None:
+        self.counts["bytes"] += size
 
     # ---- pipeline -----------------------------------------------------------------------
     def open_spider(self) -> None:

@@ -16,6 +16,14 @@ warehouse), the worker sends the page's reports back as one Arrow table of wareh
 rather than as items. The crawl process keeps the engine, the archive, the page memory and
 the warehouse, and skips the pipelines the batch has been through (`ReportBatch.done_steps`).
 
+A gzip page bound for a worker is not even inflated in the crawl process: the compression
+middleware leaves its body encoded (`leave_encoded`), and the worker inflates it with
+Scrapy's own `HttpCompressionMiddleware` (its `DOWNLOAD_MAXSIZE`, its response class),
+hashes it for the page memory and, when the page memory already holds that digest for the
+URL, stops there. At a million alerts that was 7.7 GB inflated, 7.7 GB hashed and 7.7 GB
+pickled through the pipes by the crawl process, the one busy process (issue 19); a fifth
+of that now travels, and the inflating and hashing run in the workers, in parallel.
+
 A worker builds the same spider and the same pipelines from the same settings and
 arguments. What its parse yields comes back as reports (or rows) and as request dicts
 (Scrapy's own `Request.to_dict`, the form its disk queues use). What it records with
@@ -41,6 +49,8 @@ from typing import Any
 import pyarrow as pa
 from scrapy import signals as scrapy_signals
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.utils.misc import build_from_crawler, load_object
 from scrapy.utils.request import request_from_dict
@@ -50,8 +60,18 @@ from crawlers.items import OutageReport
 
 logger = logging.getLogger(__name__)
 
-# Meta that a spider's parse may read (see OutageSpider.meta_of).
-_META_KEYS = ("archive_ref", "fetched_at", "constructed", "depth")
+# Meta that a spider's parse may read (see OutageSpider.meta_of), and the limits Scrapy's
+# decompression reads from a request's meta.
+_META_KEYS = (
+    "archive_ref",
+    "fetched_at",
+    "constructed",
+    "depth",
+    "download_maxsize",
+    "download_warnsize",
+)
+# Set on a request's meta when its response's body was left encoded for a worker to inflate.
+ENCODED_FOR_WORKER = "_outages_encoded_for_worker"
 
 
 @dataclass
@@ -66,6 +86,12 @@ class ParsedPage:
     requests: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)  # record_error keyword arguments
     failure: str | None = None  # an unexpected exception (a bug), with its traceback
+    # Of a page sent encoded: its decoded size (None: it could not be decoded, which is
+    # among `errors`), its page-memory digest when asked for, and whether that digest was
+    # one of those the crawl process sent (then nothing was parsed).
+    body_bytes: int | None = None
+    digest: str | None = None
+    unchanged: bool = False
 
 
 def worker_steps(settings: Any) -> tuple[list[str], bool]:
@@ -89,6 +115,7 @@ _spider: Any = None
 _pipelines: list[Any] = []
 _rows_as_table = False
 _errors: list[dict] = []
+_decoder: Any = None
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -131,6 +158,8 @@ def _start_worker(
     crawler.signals.connect(_collect_error, signal=signals.error_recorded)
     crawler.signals.connect(_collect_dropped, signal=scrapy_signals.item_dropped)
     crawler.signals.connect(_collect_item_error, signal=scrapy_signals.item_error)
+    global _decoder
+    _decoder = _WorkerDecoder(worker_settings)
     steps, _rows_as_table = worker_steps(worker_settings)
     _pipelines = [build_from_crawler(load_object(path), crawler) for path in steps]
     # The reports become rows of a table here: a spider that can may yield plain dicts
@@ -159,14 +188,40 @@ def _collect_item_error(item: Any, failure: Any, **_: Any) -> None:
 
 
 def _parse(
-    url: str, status: int, headers: dict, body: bytes, meta: dict, response_cls: type
+    url: str,
+    status: int,
+    headers: dict,
+    body: bytes,
+    meta: dict,
+    response_cls: type,
+    *,
+    encoded: bool = False,
+    digest: bool = False,
+    known: frozenset[str] = frozenset(),
 ) -> ParsedPage:
+    """Parse one page (and run the worker's pipelines on its reports). `encoded`: the body
+    still has its Content-Encoding, to undo first; `digest`: compute the page-memory digest,
+    and parse nothing when it is in `known`."""
     from crawlers.items import ReportBatch
 
     request = Request(url, meta=meta)
     response = response_cls(url=url, status=status, headers=headers, body=body, request=request)
     page = ParsedPage()
     _errors.clear()
+    if encoded:
+        decoded = _decode(request, response)
+        if decoded is None:
+            page.errors = list(_errors)
+            return page
+        response = decoded
+        page.body_bytes = len(response.body)
+    if digest:
+        from crawlers.pages import page_digest
+
+        page.digest = page_digest(response)
+        if page.digest in known:
+            page.unchanged = True
+            return page
     try:
         for output in _spider.parse(response):
             if isinstance(output, Request):
@@ -188,6 +243,77 @@ def _parse(
             page.reports = []
     page.errors = list(_errors)
     return page
+
+
+class _WorkerDecoder(HttpCompressionMiddleware):
+    """Scrapy's compression middleware, as the crawl process would have run it (a worker
+    has no reactor to keep free: not the off-reactor subclass), with the crawl's limits.
+    Scrapy's constructor wants the crawler's stats, which a crawler that never crawls does
+    not have; the crawl process counts the decoded bytes (crawlers/pages.py)."""
+
+    def __init__(self, settings: Any) -> None:
+        self.stats = None
+        self._max_size = settings.getint("DOWNLOAD_MAXSIZE")
+        self._warn_size = settings.getint("DOWNLOAD_WARNSIZE")
+
+
+def _decode(request: Request, response: Response) -> Response | None:
+    """The response with its body decoded by Scrapy's middleware, or None when that fails
+    (recorded as the crawl process records a download that fails in its middlewares)."""
+    ref = request.meta.get("archive_ref")
+    try:
+        return _decoder.process_response(request, response)
+    except IgnoreRequest as exc:  # DOWNLOAD_MAXSIZE passed while inflating
+        error_type, message = "IgnoreRequest", str(exc)
+    except Exception as exc:  # not gzip after all: zlib's or gzip's error
+        error_type, message = type(exc).__name__, str(exc) or type(exc).__name__
+    _spider.record_error(
+        response.url, message, stage="download", error_type=error_type, archive_ref=ref
+    )
+    return None
+
+
+def gzip_size_hint(body: bytes) -> int | None:
+    """The size a gzip body says it inflates to (ISIZE, the last 4 bytes: RFC 1952), or None
+    for a body that does not start as gzip does. A hint only: it can lie, and of several
+    gzip members it gives the last one's; the worker's inflating enforces the limits."""
+    if len(body) < 18 or body[:2] != b"\x1f\x8b":
+        return None
+    return int.from_bytes(body[-4:], "little")
+
+
+def _min_bytes(settings: Any, spider: Any) -> int:
+    # A spider may know its pages are worth sending from a smaller size on (a page of CAP
+    # messages costs far more to parse than to pickle): the smaller of the two.
+    general = settings.getint("OUTAGES_PARSE_WORKERS_MIN_BYTES")
+    return min(general, getattr(spider, "parse_in_workers_min_bytes", general))
+
+
+def _parsed_by_spider_parse(spider: Any, request: Request | None) -> bool:
+    return (
+        getattr(spider, "parse_in_workers", False)
+        and request is not None
+        and getattr(request.callback, "__func__", None) is type(spider).parse
+    )
+
+
+def leave_encoded(crawler: Crawler, request: Request, response: Response, max_size: int) -> bool:
+    """Whether the compression middleware should leave this response's body gzip-encoded,
+    for the worker that will parse it to inflate: a 200 for the spider's `parse`, parsed in
+    workers, one gzip encoding, and a body that says it inflates to a page big enough for a
+    worker and within `max_size` (a body that says more is inflated here, where Scrapy
+    refuses it as it always has)."""
+    spider = crawler.spider
+    settings = crawler.settings
+    if settings.getint("OUTAGES_PARSE_WORKERS", -1) == 0 or response.status != 200:
+        return False
+    if not _parsed_by_spider_parse(spider, request) or request.method == "HEAD":
+        return False
+    encodings = [e.strip().lower() for e in response.headers.getlist("Content-Encoding")]
+    if encodings not in ([b"gzip"], [b"x-gzip"]):
+        return False
+    size = gzip_size_hint(response.body)
+    return size is not None and _min_bytes(settings, spider) <= size < max_size
 
 
 def report_rows_table(reports: list[Any]) -> pa.Table:
@@ -226,17 +352,10 @@ class ParseWorkers:
         return cls(crawler, processes, settings.getint("OUTAGES_PARSE_WORKERS_MIN_BYTES"))
 
     def wants(self, spider: Any, response: Response) -> bool:
-        # A spider may know its pages are worth sending from a smaller size on (a page of
-        # CAP messages costs far more to parse than to pickle): the smaller of the two.
         min_bytes = min(
             self.min_bytes, getattr(spider, "parse_in_workers_min_bytes", self.min_bytes)
         )
-        return (
-            getattr(spider, "parse_in_workers", False)
-            and len(response.body) >= min_bytes
-            and response.request is not None
-            and getattr(response.request.callback, "__func__", None) is type(spider).parse
-        )
+        return len(response.body) >= min_bytes and _parsed_by_spider_parse(spider, response.request)
 
     def _start(self, spider: Any) -> ProcessPoolExecutor:
         if self.pool is None:
@@ -265,14 +384,28 @@ class ParseWorkers:
         with its URL; not remembered, so tried again next crawl) and the crawl goes on. It
         is never parsed in the crawl process, which whatever killed the workers would kill.
         """
+        return self.outputs(spider, response, await self.parse_page(spider, response))
+
+    async def parse_page(
+        self, spider: Any, response: Response, *, attempt: int = 1, **options: Any
+    ) -> ParsedPage:
+        """What a worker gives for the page (`options`: `_parse`'s keywords), retried once
+        in new workers if the pool breaks (see `parse`)."""
         pool = self._start(spider)
         meta = {k: response.meta[k] for k in _META_KEYS if k in response.meta}
         headers = {k: v for k, v in response.headers.items()}
         try:
             future = pool.submit(
-                _parse, response.url, response.status, headers, response.body, meta, type(response)
+                _parse,
+                response.url,
+                response.status,
+                headers,
+                response.body,
+                meta,
+                type(response),
+                **options,
             )
-            page: ParsedPage = await asyncio.wrap_future(future)
+            return await asyncio.wrap_future(future)
         except BrokenProcessPool as exc:
             if self.pool is pool:  # pages in flight at the time all land here: restart once
                 self.pool = None
@@ -282,7 +415,11 @@ class ParseWorkers:
                     f"parsing {response.url} failed: the parse workers died on it twice ({exc})"
                 ) from exc
             logger.error("a parse worker died (%s); trying %s in new workers", exc, response.url)
-            return await self.parse(spider, response, attempt=attempt + 1)
+            return await self.parse_page(spider, response, attempt=attempt + 1, **options)
+
+    def outputs(self, spider: Any, response: Response, page: ParsedPage) -> Any:
+        """The page's outputs as the spider's parse would have yielded them (an async
+        iterator), after recording the errors the worker collected."""
         for error in page.errors:
             self.crawler.signals.send_catch_log(signals.error_recorded, spider=spider, **error)
         outputs: list[Any] = [request_from_dict(d, spider=spider) for d in page.requests]

@@ -281,6 +281,15 @@ def replay_corpus() -> tuple[list[Case], list[ArchiveRecord]]:
         bomb,
         headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
     )
+    # The same bomb with a gzip trailer that claims 500 kB: the crawl process leaves it
+    # encoded for a parse worker (crawlers/workers.py), whose inflating enforces the limit.
+    fema(
+        "fema_gzip_bomb_lying_size",
+        "DOWNLOAD_MAXSIZE",
+        0,
+        bomb[:-4] + (500_000).to_bytes(4, "little"),
+        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
 
     nws("nws_good", None, 2, nws_page([feature("nws_good", 1), feature("nws_good", 2)]))
     # Issue 17: NUL bytes and lone surrogates in one alert's text used to fail the whole

@@ -200,6 +200,76 @@ def test_pages_parsed_in_worker_processes_give_the_same_reports(tmp_path: Path) 
     assert runs == [(len(reports), 1, "partial")]
 
 
+def test_gzip_pages_are_inflated_in_the_workers_into_the_same_reports_bytes_and_memory(
+    tmp_path: Path,
+) -> None:
+    """A gzip page for a parse worker goes there encoded; the warehouse ends the same as when
+    the crawl process inflates it, and a second crawl finds it unchanged in the worker."""
+    import gzip
+
+    page, _ = archive_of_a_page_with_a_broken_record(tmp_path)
+    url = page["metadata"]["url"].replace("%24skip=25", "%24skip=0")
+    body = json.dumps(page).encode()
+    archive = tmp_path / "gzip.warc.gz"
+    write_records(
+        archive,
+        [
+            ArchiveRecord(
+                url=url,
+                body=gzip.compress(body),
+                headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+                fetched_at=datetime.now(UTC),
+            )
+        ],
+    )
+    columns = ", ".join(c for c in REPORT_COLUMNS if c != "crawl_run_id")
+    env = {"OUTAGES_PARSE_WORKERS_MIN_BYTES": "1"}
+    results = {}
+    for processes in ("0", "2"):
+        data_dir = tmp_path / f"workers-{processes}"
+        result = outages(
+            "crawl",
+            "openfema_ipaws",
+            "--verbose",
+            "--replay",
+            str(archive),
+            data_dir=data_dir,
+            env={**env, "OUTAGES_PARSE_WORKERS": processes},
+        )
+        # Scrapy's stats at the end: which process inflated the page.
+        assert ("'outages/decoded_in_workers': 1" in result.stderr) == (processes == "2")
+        results[processes] = (
+            query(data_dir, f"SELECT {columns} FROM reports ORDER BY report_id"),
+            query(data_dir, "SELECT url, stage, message FROM crawl_errors"),
+            query(data_dir, "SELECT items, errors, status, pages, bytes FROM crawl_runs"),
+            work_query(data_dir, "SELECT url, content_digest, reports FROM _crawled_pages"),
+        )
+    assert results["0"] == results["2"]
+    reports, _, runs, pages = results["2"]
+    assert len(reports) == len(page["IpawsArchivedAlerts"]) - 1
+    assert runs[0][-1] == len(body)  # the crawl's bytes are the decoded body's
+    assert pages == []  # a page with an error is not remembered: fix the record, then again
+    # Without the broken record the page is remembered, and found unchanged by the worker.
+    page["IpawsArchivedAlerts"].pop(3)
+    archive = tmp_path / "gzip-fixed.warc.gz"
+    write_records(
+        archive,
+        [
+            ArchiveRecord(
+                url=url,
+                body=gzip.compress(json.dumps(page).encode()),
+                headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+                fetched_at=datetime.now(UTC),
+            )
+        ],
+    )
+    data_dir = tmp_path / "again"
+    for _ in range(2):
+        outages("crawl", "openfema_ipaws", "--replay", str(archive), data_dir=data_dir, env=env)
+    assert last_runs(data_dir)["openfema_ipaws"][:4] == (0, 1, 1, len(reports))
+    assert len(work_query(data_dir, "SELECT url FROM _crawled_pages")) == 1
+
+
 # ---- the pipelines in a worker process (crawlers/workers.py) -------------------------------
 class FlakyStep(CrawlerPipeline):
     """A worker-safe step that drops the second report it sees and breaks on the fourth."""
