@@ -40,7 +40,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "OUTAGES_PARSE_WORKERS",
             -1,
-            "parse worker processes for big pages (-1: one per core beyond the first, 0: none)",
+            "worker processes that inflate and parse big pages (-1: one per CPU, 0: none)",
             int,
         ),
         Setting(
