@@ -239,6 +239,8 @@ class ProtocolSession:
     received_messages: int = 0
     largest_message: int = 0
     sent_messages: int = 0
+    last_sent: BackMsg | None = None  # the latest rerun request, as sent (for the tests)
+    first_map_args: str = ""  # the map's arguments (JSON) of the first render, whole
     static_files: int = 0
     static_bytes: int = 0
     static_s: float = 0.0
@@ -303,6 +305,7 @@ class ProtocolSession:
         assert self.ws is not None
         await self.ws.send(back.SerializeToString())
         self.sent_messages += 1
+        self.last_sent = back
         return run
 
     def _query_string(self) -> str:
@@ -435,6 +438,7 @@ class ProtocolSession:
             res["map_payload_s"] = run.map_at - t0
             res["run_s"] = run.finished_at - run.sent_at
             self._keep_map(run.map_args or "")
+            self.first_map_args = run.map_args or ""
             res["first_map"] = dict(res["map"])
             res["messages_received"] = self.received_messages
             res["bytes_received"] = self.received_bytes
@@ -488,6 +492,8 @@ class ProtocolSession:
             self.errors.append(f"step: {exc}")
         except ConnectionClosed as exc:
             self.errors.append(f"step: websocket closed: {exc}")
+        except OSError as exc:
+            self.errors.append(f"step: {type(exc).__name__}: {exc}")
 
     async def close(self) -> None:
         self.closing = True
