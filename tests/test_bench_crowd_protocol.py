@@ -157,3 +157,20 @@ def test_a_socket_closed_under_a_session_is_that_sessions_error(
     report = session.report()
     assert report["first_render_s"] is not None and report["steps_s"] == []
     assert [e for e in report["errors"] if e.startswith("step: websocket closed")]
+
+
+def test_with_static_files_a_visit_also_fetches_the_bundle_and_the_map_files(base: str) -> None:
+    async def visit() -> dict:
+        http = protocol.Http(workers=8)
+        try:
+            return await protocol.visit(base, http, moves=0, static=True)
+        finally:
+            http.close()
+
+    report = run(visit())
+    assert report["errors"] == []
+    # the page's entry script, module preloads and stylesheet, then the map frame's page,
+    # its script and style and the outlines it draws: dozens of files, counted apart
+    assert report["static_files"] > 20
+    assert report["static_bytes"] > 500_000  # as sent (gzipped): the bundle and the outlines
+    assert report["first_render_s"] is not None
