@@ -174,3 +174,29 @@ def test_with_static_files_a_visit_also_fetches_the_bundle_and_the_map_files(bas
     assert report["static_files"] > 20
     assert report["static_bytes"] > 500_000  # as sent (gzipped): the bundle and the outlines
     assert report["first_render_s"] is not None
+
+
+def test_an_exception_element_a_compile_error_and_a_cache_miss_are_errors() -> None:
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    http = protocol.Http(workers=1)
+    try:
+        session = protocol.ProtocolSession("http://localhost:9/", http)
+        run_ = protocol.Run(sent_at=0.0)
+        shown = ForwardMsg()
+        shown.delta.new_element.exception.type = "ValueError"
+        shown.delta.new_element.exception.message = "no such period"
+        session._handle(shown, 1.0, run_)
+        finished = ForwardMsg()
+        finished.script_finished = ForwardMsg.FINISHED_WITH_COMPILE_ERROR
+        session._handle(finished, 2.0, run_)
+        assert session.errors == [
+            "exception: ValueError: no such period",
+            f"script finished: {ForwardMsg.FINISHED_WITH_COMPILE_ERROR}",
+        ]
+        assert session.cache.runs == 0  # a compile error does not age the cache
+        reference = ForwardMsg(ref_hash="not-held")
+        with pytest.raises(protocol.SessionError, match="cache miss"):
+            session.cache.resolve(reference, reference.SerializeToString())
+    finally:
+        http.close()
