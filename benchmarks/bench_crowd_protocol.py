@@ -14,9 +14,10 @@ no drawing), N sessions in one asyncio process, so the figures are the server's:
    outlines once the map's delta has come: timed and counted apart; the bundle's lazily
    imported chunks, which only running the JavaScript finds, are not fetched), then
    `/_stcore/health` and `/_stcore/host-config` as the frontend does before it connects;
-2. open `ws://HOST:PORT/_stcore/stream` with the subprotocols the frontend gives
-   (`streamlit`, then the XSRF token from the `_streamlit_xsrf` cookie), its Origin and
-   cookie, and send the first BackMsg `rerun_script` as the frontend does (empty widget
+2. open `ws://HOST:PORT/_stcore/stream` with the subprotocols as the server reads them
+   (`starlette_websocket._parse_subprotocols`: `streamlit`, then the XSRF token from the
+   `_streamlit_xsrf` cookie), a same-origin Origin and the cookie, and send the first
+   BackMsg `rerun_script` as Chromium's frontend does (captured from one: empty widget
    states, no page hash, the browser's context: time zone, locale, URL);
 3. read ForwardMsgs until `script_finished` of that run: the first render is from the GET
    until then; the arrival of the map component's delta (its `json_args`, the map's
