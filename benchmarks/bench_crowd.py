@@ -156,6 +156,38 @@ def streamlit_pid(server_pid: int) -> int:
     return server_pid
 
 
+def start_profile(server_pid: int, raw: Path) -> subprocess.Popen:
+    """py-spy on the Streamlit process, collapsed stacks into `raw`, until stop_profile."""
+    return subprocess.Popen(
+        [
+            str(VENV_BIN / "py-spy"),
+            "record",
+            "--pid",
+            str(streamlit_pid(server_pid)),
+            "--format",
+            "raw",
+            "--gil",  # only the thread holding the GIL: where the CPU goes
+            "-r",
+            "100",
+            "-o",
+            str(raw),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def stop_profile(spy: subprocess.Popen | None) -> None:
+    if spy is None:
+        return
+    spy.send_signal(2)  # SIGINT: py-spy writes what it has
+    try:
+        spy.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        spy.kill()
+
+
 # ----------------------------------------------------------------------------- one session
 async def wait_idle(page: Any) -> None:
     await page.wait_for_function(IDLE_JS, timeout=TIMEOUT_MS, polling=POLL_MS)
@@ -322,25 +354,7 @@ async def level(
             await asyncio.sleep(2)
             rss_before = tree_rss_mb(proc.pid)
             if profile:
-                raw = OUT_DIR / f"crowd-profile-{n}.txt"
-                spy = subprocess.Popen(
-                    [
-                        str(VENV_BIN / "py-spy"),
-                        "record",
-                        "--pid",
-                        str(streamlit_pid(proc.pid)),
-                        "--format",
-                        "raw",
-                        "--gil",  # only the thread holding the GIL: where the CPU goes
-                        "-r",
-                        "100",
-                        "-o",
-                        str(raw),
-                        "--nonblocking",
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                )
+                spy = start_profile(proc.pid, OUT_DIR / f"crowd-profile-{n}.txt")
             states = [await open_session(browser, url) for _ in range(n)]
             cpu = Cpu(proc.pid)
             load0 = os.getloadavg()
@@ -373,12 +387,7 @@ async def level(
             version = browser.version
             await browser.close()
     finally:
-        if spy is not None:
-            spy.send_signal(2)  # SIGINT: py-spy writes what it has
-            try:
-                spy.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                spy.kill()
+        stop_profile(spy)
         stop_server(proc)
     renders = [s["first_render_s"] for s in sessions if s["first_render_s"] is not None]
     steps = [t for s in sessions for t in s["steps_s"]]
@@ -459,61 +468,12 @@ def table(levels: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data-dir", type=Path, required=True)
-    ap.add_argument("--sessions", default="1,10,25,50", help="comma-separated levels")
-    ap.add_argument("--moves", type=int, default=5)
-    ap.add_argument("--chromium")
-    ap.add_argument(
-        "--profile",
-        type=int,
-        nargs="?",
-        const=-1,
-        metavar="N",
-        help="py-spy the server during the level of N sessions (no N: the largest)",
-    )
-    ap.add_argument(
-        "--plain",
-        action="store_true",
-        help="measure `streamlit run app.py` with Streamlit's defaults instead of outages serve",
-    )
-    ap.add_argument("--no-append", action="store_true")
-    args = ap.parse_args()
-    data_dir = args.data_dir.resolve()
-    if not (data_dir / "outages.duckdb").exists():
-        raise SystemExit(f"no published database in {data_dir}")
-    chromium = find_chromium(args.chromium)
-    sizes = [int(s) for s in args.sessions.split(",") if s.strip()]
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    mach = machine()
-    levels = []
-    for n in sizes:
-        profiled = args.profile is not None and n == (
-            max(sizes) if args.profile == -1 else args.profile
-        )
-        r = asyncio.run(level(n, data_dir, chromium, args.moves, profiled, args.plain))
-        r["targets_ok"] = ok(r)
-        levels.append(r)
-        print(json.dumps(r), file=sys.stderr, flush=True)
-    result = {
-        "levels": levels,
-        "data": counts(data_dir),
-        "data_dir": str(data_dir),
-        "moves": args.moves,
-        "server": "streamlit run app.py (defaults)" if args.plain else "outages serve",
-        "cpus": len(os.sched_getaffinity(0)),
-        "load_average_end": [round(x, 2) for x in os.getloadavg()],
-    }
-    print(json.dumps(result, indent=1))
-    print(table(levels), file=sys.stderr)
-    if args.no_append:
-        return
-    top = levels[-1]
-    targets = []
+def targets_rows(levels: list[dict[str, Any]]) -> list[tuple[str, str, bool]]:
+    """The four targets of issue 19 at every level, for RESULTS.md."""
+    rows = []
     for r in levels:
         good = r["targets_ok"]
-        targets += [
+        rows += [
             (
                 f"{r['sessions']} sessions: p95 first render < 6 s",
                 f"{r['first_render_s']['p95']} s",
@@ -535,25 +495,158 @@ def main() -> None:
                 good["rss"],
             ),
         ]
-    append_results(
-        f"The public map under a crowd: {args.sessions} concurrent sessions (issue 19)"
-        + (", plain `streamlit run app.py` for comparison" if args.plain else ""),
-        this_command(),
-        mach,
-        [],
-        targets,
-        [
-            "per level:\n\n" + table(levels) + "\n",
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data-dir", type=Path, required=True)
+    ap.add_argument("--sessions", default="1,10,25,50", help="comma-separated levels")
+    ap.add_argument("--moves", type=int, default=5)
+    ap.add_argument(
+        "--client",
+        choices=("browser", "protocol"),
+        default="browser",
+        help="browser: Playwright contexts in Chromium; protocol: Streamlit's WebSocket "
+        "protocol spoken without rendering (bench_crowd_protocol.py)",
+    )
+    ap.add_argument(
+        "--static",
+        action="store_true",
+        help="protocol client: also fetch the static files the page names, counted apart",
+    )
+    ap.add_argument(
+        "--compare-browser",
+        action="store_true",
+        help="protocol client: at the first level, one browser session and one protocol "
+        "session on the warm server, their map payloads compared",
+    )
+    ap.add_argument("--chromium")
+    ap.add_argument(
+        "--profile",
+        type=int,
+        nargs="?",
+        const=-1,
+        metavar="N",
+        help="py-spy the server during the level of N sessions (no N: the largest)",
+    )
+    ap.add_argument(
+        "--plain",
+        action="store_true",
+        help="measure `streamlit run app.py` with Streamlit's defaults instead of outages serve",
+    )
+    ap.add_argument("--no-append", action="store_true")
+    args = ap.parse_args()
+    data_dir = args.data_dir.resolve()
+    if not (data_dir / "outages.duckdb").exists():
+        raise SystemExit(f"no published database in {data_dir}")
+    protocol = args.client == "protocol"
+    chromium = find_chromium(args.chromium) if not protocol or args.compare_browser else None
+    sizes = [int(s) for s in args.sessions.split(",") if s.strip()]
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    mach = machine()
+    levels = []
+    for index, n in enumerate(sizes):
+        profiled = args.profile is not None and n == (
+            max(sizes) if args.profile == -1 else args.profile
+        )
+        if protocol:
+            import bench_crowd_protocol
+
+            compare = chromium if args.compare_browser and index == 0 else None
+            r = asyncio.run(
+                bench_crowd_protocol.level(
+                    n, data_dir, args.moves, profiled, args.plain, args.static, compare
+                )
+            )
+        else:
+            r = asyncio.run(level(n, data_dir, chromium, args.moves, profiled, args.plain))
+        r["targets_ok"] = ok(r)
+        levels.append(r)
+        print(json.dumps(r), file=sys.stderr, flush=True)
+    result = {
+        "levels": levels,
+        "client": args.client,
+        "data": counts(data_dir),
+        "data_dir": str(data_dir),
+        "moves": args.moves,
+        "server": "streamlit run app.py (defaults)" if args.plain else "outages serve",
+        "cpus": len(os.sched_getaffinity(0)),
+        "load_average_end": [round(x, 2) for x in os.getloadavg()],
+    }
+    print(json.dumps(result, indent=1))
+    levels_table = bench_crowd_protocol.table(levels) if protocol else table(levels)
+    print(levels_table, file=sys.stderr)
+    if args.no_append:
+        return
+    top = levels[-1]
+    if protocol:
+        title = (
+            f"The public map under a crowd, protocol client: {args.sessions} concurrent "
+            "sessions (issue 19)"
+        )
+        how = [
+            f"{args.moves} slider moves per session; N sessions speaking Streamlit's WebSocket "
+            "protocol from one asyncio process (bench_crowd_protocol.py: no browser, nothing "
+            "rendered), all started together; a fresh `outages serve` per level, warmed by "
+            "one session (the cube built) before the crowd",
+            "first render: the page's GET until the first run's script_finished; map payload: "
+            "until the map component's delta (its args) arrived; step: the rerun sent until "
+            "its script_finished and the map's new delta",
+            "static files: "
+            + (
+                "fetched (the page's bundle entry, preloads and stylesheet before the "
+                "socket; the map component's files after its delta), counted apart"
+                if args.static
+                else "not fetched (the server's HTTP work for a first visit is not in these "
+                "figures)"
+            ),
+            "not measured: the browser's own work (running the frontend, layout, drawing the "
+            "map), the bundle's lazily loaded chunks",
+        ]
+        comparison = levels[0].get("browser_comparison")
+        if comparison:
+            how.append(
+                "one browser session against one protocol session on the warm server of the "
+                f"first level: map payload equal at the first render "
+                f"{comparison['first_map_equal']}, after one step "
+                f"{comparison['step_map_equal']}; first render browser / protocol "
+                f"{_round(comparison['browser']['first_render_s'])} / "
+                f"{_round(comparison['protocol']['first_render_s'])} s, step "
+                f"{_round_list(comparison['browser']['step_s'])} / "
+                f"{_round_list(comparison['protocol']['step_s'])} s"
+            )
+    else:
+        title = f"The public map under a crowd: {args.sessions} concurrent sessions (issue 19)"
+        how = [
             f"{args.moves} slider moves per session; one headless Chromium, one context per "
             "session, all started together; a fresh `outages serve` per level, warmed by one "
             "visit (the cube built) before the crowd",
             "the browser runs on the same cores as the server (its CPU seconds are in the "
             "table): the figures are pessimistic for visitors on their own machines",
+        ]
+    append_results(
+        title + (", plain `streamlit run app.py` for comparison" if args.plain else ""),
+        this_command(),
+        mach,
+        [],
+        targets_rows(levels),
+        [
+            "per level:\n\n" + levels_table + "\n",
+            *how,
             f"load average at the end: {result['load_average_end']}; during the largest "
             f"level {top['load_average_before']} -> {top['load_average_after']}",
         ],
         result,
     )
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def _round_list(values: list[float] | None) -> list[float]:
+    return [round(v, 3) for v in values or []]
 
 
 if __name__ == "__main__":
