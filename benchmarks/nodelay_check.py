@@ -1,5 +1,6 @@
-"""Does the server's TCP hold small replies back? `outages serve` as it is against the same
-server with TCP_NODELAY on its connections, measured with the crowd's protocol client.
+"""Does the server's TCP hold small replies back? Streamlit's own CLI against `outages serve`,
+which sets TCP_NODELAY on the server's socket (outages/streamlit_launch.py), measured with
+the crowd's protocol client.
 
     uv run python benchmarks/nodelay_check.py --data-dir DIR [--sessions 3] [--moves 5]
 
@@ -12,9 +13,9 @@ ForwardMsgs) then waits for the client's ACK of the first piece, which the clien
 each, the time of `/_stcore/health` on a kept-alive connection and the protocol client's
 first renders and slider steps, one session at a time (no crowd: the latency, not the load).
 
-The TCP_NODELAY server is this project's `outages serve` command with Streamlit's
-`_bind_socket` patched to ask for IPPROTO_TCP (an experiment, not a fix; the options and the
-app are the same). Prints JSON; appends nothing.
+"stock" is `python -m streamlit` with `outages serve`'s arguments (what `outages serve` ran
+before streamlit_launch); "tcp_nodelay" is `outages serve` itself. Prints JSON; appends
+nothing.
 """
 
 from __future__ import annotations
@@ -36,26 +37,7 @@ import bench_crowd_protocol as protocol  # noqa: E402
 from _benchlib import OUT_DIR  # noqa: E402
 from bench_map import free_port, start_server, stop_server  # noqa: E402
 
-# what runs as the TCP_NODELAY server: Streamlit's CLI on outages serve's command line, with
-# the listening socket made as socket(family, SOCK_STREAM, IPPROTO_TCP)
-NODELAY_SERVER = """
-import socket, sys
-import streamlit.web.server.starlette.starlette_server as server
-from outages.cli import serve_command
-
-bind = server._bind_socket
-def tcp_bind(address, port, backlog):
-    real = socket.socket
-    socket.socket = lambda family=-1, *a, **k: real(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        return bind(address, port, backlog)
-    finally:
-        socket.socket = real
-server._bind_socket = tcp_bind
-sys.argv = ["streamlit", *serve_command(int(sys.argv[1]))[3:]]
-from streamlit.web.cli import main
-main()
-"""
+from outages.cli import serve_command  # noqa: E402
 
 
 def health_ms(port: int, times: int = 10) -> list[float]:
@@ -97,7 +79,9 @@ async def sessions(base: str, n: int, moves: int) -> dict[str, Any]:
 def measure(data_dir: Path, nodelay: bool, n: int, moves: int) -> dict[str, Any]:
     port = free_port()
     log = OUT_DIR / f"nodelay-check-{'nodelay' if nodelay else 'stock'}.log"
-    command = [sys.executable, "-c", NODELAY_SERVER, str(port)] if nodelay else None
+    # outages serve's own command line, run by Streamlit's CLI instead of streamlit_launch
+    stock = [sys.executable, "-m", "streamlit", *serve_command(port)[3:]]
+    command = None if nodelay else stock
     proc = start_server(data_dir, port, log, command)
     try:
         health = health_ms(port)

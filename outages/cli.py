@@ -240,8 +240,10 @@ SERVE_OPTIONS: dict[str, str] = {
 
 def serve_command(port: int, host: str = "localhost") -> list[str]:
     """The `streamlit run` command line of `outages serve`."""
-    # outages/webserver.py: app.py as an ASGI app whose static files are served from memory
-    command = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "outages/webserver.py")]
+    # outages/webserver.py: app.py as an ASGI app whose static files are served from memory;
+    # outages/streamlit_launch.py: Streamlit's CLI, with TCP_NODELAY on the server's socket
+    webserver = str(PROJECT_ROOT / "outages/webserver.py")
+    command = [sys.executable, "-m", "outages.streamlit_launch", "run", webserver]
     command += ["--server.port", str(port), "--server.address", host]
     for name, value in SERVE_OPTIONS.items():
         command += [f"--{name}", value]

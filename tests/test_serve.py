@@ -23,7 +23,7 @@ def test_serve_options_are_streamlit_options_with_valid_values() -> None:
 def test_serve_command_turns_off_the_per_session_watcher_and_the_gc_after_each_run() -> None:
     command = serve_command(8765, "0.0.0.0")
     pairs = dict(zip(command[5::2], command[6::2], strict=True))
-    assert command[2:4] == ["streamlit", "run"]
+    assert command[2:4] == ["outages.streamlit_launch", "run"]
     assert pairs["--server.port"] == "8765"
     assert pairs["--server.address"] == "0.0.0.0"
     assert pairs["--server.fileWatcherType"] == "none"
@@ -130,3 +130,33 @@ def test_the_served_map_outlines_are_the_component_file() -> None:
     )
     assert status == 200 and head["content-type"] == "application/json"
     assert gzip.decompress(body) == SHAPES_FILE.read_bytes()
+
+
+# ---------------------------------------------------------------------------- TCP_NODELAY
+def test_the_server_socket_sends_small_replies_at_once() -> None:
+    """outages/streamlit_launch.py: Streamlit's listening socket gets TCP_NODELAY, and so
+    every connection it accepts (else a small reply waits ~40 ms for a delayed ACK)."""
+    import socket
+
+    from streamlit.web.server.starlette import starlette_server
+
+    from outages import streamlit_launch
+
+    original = starlette_server._bind_socket  # a rename in a Streamlit upgrade fails here
+    try:
+        assert streamlit_launch.patch_streamlit()
+        assert streamlit_launch.patch_streamlit()  # twice: wrapped once
+        assert starlette_server._bind_socket.__closure__[0].cell_contents is original
+        listener = starlette_server._bind_socket("127.0.0.1", 0, 8)
+        with listener, socket.create_connection(listener.getsockname()):
+            listener.setblocking(True)
+            accepted, _ = listener.accept()
+            with accepted:
+                # Streamlit's own socket: protocol 0, which asyncio leaves as it is
+                assert accepted.proto == 0
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+        plain = original("127.0.0.1", 0, 8)
+        with plain:
+            assert plain.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+    finally:
+        starlette_server._bind_socket = original
