@@ -94,6 +94,53 @@ def test_static_files_come_from_memory_gzipped_once_with_an_etag(tmp_path) -> No
     assert body == b"console.log('new');\n" * 300 and head3["etag"] != head["etag"]
 
 
+def test_a_crowd_asking_for_a_file_at_once_reads_and_gzips_it_once(tmp_path, monkeypatch) -> None:
+    import asyncio
+    import threading
+
+    from outages import webserver
+
+    (tmp_path / "shapes.json").write_bytes(b'{"outlines": []}' * 500)
+    loads: list[str] = []
+    release = threading.Event()
+    real_load = webserver._load
+
+    def slow_load(path, stamp):  # held until every request has arrived
+        loads.append(path.name)
+        release.wait(timeout=30)
+        return real_load(path, stamp)
+
+    monkeypatch.setattr(webserver, "_load", slow_load)
+    app = webserver.StaticFromMemory(streamlit_stand_in, {"/c/": (tmp_path, "public")})
+
+    async def one(sent: list) -> None:
+        scope = {"type": "http", "method": "GET", "path": "/c/shapes.json", "headers": []}
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        await app(scope, receive, send)
+
+    async def crowd() -> list[list]:
+        answers: list[list] = [[] for _ in range(8)]
+        tasks = [asyncio.create_task(one(sent)) for sent in answers]
+        while not loads:  # the first request is loading; the others queue behind it
+            await asyncio.sleep(0.01)
+        for _ in range(20):
+            await asyncio.sleep(0)
+        release.set()
+        await asyncio.gather(*tasks)
+        return answers
+
+    answers = asyncio.run(crowd())
+    assert loads == ["shapes.json"]
+    assert [a[0]["status"] for a in answers] == [200] * 8
+    assert len({a[1]["body"] for a in answers}) == 1
+
+
 def test_everything_else_goes_on_to_streamlit(tmp_path) -> None:
     from outages.webserver import StaticFromMemory
 
