@@ -111,6 +111,15 @@ class SessionError(Exception):
 
 
 # ----------------------------------------------------------------------------- HTTP
+def session_error(stage: str, exc: BaseException) -> str:
+    """How a session's error is reported: its stage and what went wrong."""
+    if isinstance(exc, SessionError):
+        return f"{stage}: {exc}"
+    if isinstance(exc, ConnectionClosed):
+        return f"{stage}: websocket closed: {exc}"
+    return f"{stage}: {type(exc).__name__}: {exc}"
+
+
 class Http:
     """Blocking GETs in threads, as a browser makes them: HTTP/1.1, gzip accepted, up to
     six kept-alive connections per visitor (`Connections`), enough threads for everyone.
@@ -505,12 +514,8 @@ class ProtocolSession:
             res["bytes_received"] = self.received_bytes
             if self.static:
                 await self._component_assets(run.map_args or "")
-        except SessionError as exc:
-            self.errors.append(f"load: {exc}")
-        except ConnectionClosed as exc:
-            self.errors.append(f"load: websocket closed: {exc}")
-        except OSError as exc:
-            self.errors.append(f"load: {type(exc).__name__}: {exc}")
+        except (SessionError, ConnectionClosed, OSError) as exc:
+            self.errors.append(session_error("load", exc))
 
     def _keep_map(self, args: str) -> None:
         data = args.encode()
@@ -549,12 +554,8 @@ class ProtocolSession:
             res["steps_map_s"].append(run.map_at - run.sent_at)
             self._keep_map(run.map_args or "")
             res.setdefault("steps_changed_map", []).append(res["map"]["sha256"] != before)
-        except SessionError as exc:
-            self.errors.append(f"step: {exc}")
-        except ConnectionClosed as exc:
-            self.errors.append(f"step: websocket closed: {exc}")
-        except OSError as exc:
-            self.errors.append(f"step: {type(exc).__name__}: {exc}")
+        except (SessionError, ConnectionClosed, OSError) as exc:
+            self.errors.append(session_error("step", exc))
 
     async def close(self) -> None:
         self.closing = True

@@ -170,11 +170,14 @@ def test_the_batch_middleware_is_next_to_the_spider() -> None:
     assert ours > max(default_settings.SPIDER_MIDDLEWARES_BASE.values())
 
 
-def test_pages_parsed_in_worker_processes_give_the_same_reports(tmp_path: Path) -> None:
-    page, archive = archive_of_a_page_with_a_broken_record(tmp_path)
-    # Every stored column but the run and load stamps.
-    columns = ", ".join(c for c in REPORT_COLUMNS if c != "crawl_run_id")
-    results = {}
+# Every stored column but the run and load stamps.
+COMPARED_COLUMNS = ", ".join(c for c in REPORT_COLUMNS if c != "crawl_run_id")
+
+
+def crawl_with_and_without_workers(archive: Path, tmp_path: Path) -> dict[str, tuple[str, Path]]:
+    """The archive crawled with no parse workers ("0") and with two ("2"): the log, the
+    data dir."""
+    runs = {}
     for processes in ("0", "2"):
         data_dir = tmp_path / f"workers-{processes}"
         result = outages(
@@ -187,6 +190,15 @@ def test_pages_parsed_in_worker_processes_give_the_same_reports(tmp_path: Path) 
             env={"OUTAGES_PARSE_WORKERS": processes, "OUTAGES_PARSE_WORKERS_MIN_BYTES": "1"},
         )
         assert ("in 2 worker processes" in result.stderr) == (processes == "2")
+        runs[processes] = result.stderr, data_dir
+    return runs
+
+
+def test_pages_parsed_in_worker_processes_give_the_same_reports(tmp_path: Path) -> None:
+    page, archive = archive_of_a_page_with_a_broken_record(tmp_path)
+    columns = COMPARED_COLUMNS
+    results = {}
+    for processes, (_, data_dir) in crawl_with_and_without_workers(archive, tmp_path).items():
         results[processes] = (
             query(data_dir, f"SELECT {columns} FROM reports ORDER BY report_id"),
             query(data_dir, "SELECT url, stage, message FROM crawl_errors"),
@@ -222,24 +234,12 @@ def test_gzip_pages_are_inflated_in_the_workers_into_the_same_reports_bytes_and_
             )
         ],
     )
-    columns = ", ".join(c for c in REPORT_COLUMNS if c != "crawl_run_id")
-    env = {"OUTAGES_PARSE_WORKERS_MIN_BYTES": "1"}
     results = {}
-    for processes in ("0", "2"):
-        data_dir = tmp_path / f"workers-{processes}"
-        result = outages(
-            "crawl",
-            "openfema_ipaws",
-            "--verbose",
-            "--replay",
-            str(archive),
-            data_dir=data_dir,
-            env={**env, "OUTAGES_PARSE_WORKERS": processes},
-        )
+    for processes, (log, data_dir) in crawl_with_and_without_workers(archive, tmp_path).items():
         # Scrapy's stats at the end: which process inflated the page.
-        assert ("'outages/decoded_in_workers': 1" in result.stderr) == (processes == "2")
+        assert ("'outages/decoded_in_workers': 1" in log) == (processes == "2")
         results[processes] = (
-            query(data_dir, f"SELECT {columns} FROM reports ORDER BY report_id"),
+            query(data_dir, f"SELECT {COMPARED_COLUMNS} FROM reports ORDER BY report_id"),
             query(data_dir, "SELECT url, stage, message FROM crawl_errors"),
             query(data_dir, "SELECT items, errors, status, pages, bytes FROM crawl_runs"),
             work_query(data_dir, "SELECT url, content_digest, reports FROM _crawled_pages"),
@@ -264,6 +264,7 @@ def test_gzip_pages_are_inflated_in_the_workers_into_the_same_reports_bytes_and_
         ],
     )
     data_dir = tmp_path / "again"
+    env = {"OUTAGES_PARSE_WORKERS_MIN_BYTES": "1"}
     for _ in range(2):
         outages("crawl", "openfema_ipaws", "--replay", str(archive), data_dir=data_dir, env=env)
     assert last_runs(data_dir)["openfema_ipaws"][:4] == (0, 1, 1, len(reports))
