@@ -73,6 +73,7 @@ def start_server(
     """`outages serve` (or `command`) on `port`, its output in `log`; returns once
     `/_stcore/health` answers, and fails loudly if it exits or has not answered in 60 s."""
     env = dict(os.environ, OUTAGES_DATA=str(data_dir), NO_PROXY="*")
+    log.parent.mkdir(parents=True, exist_ok=True)  # a clean clone has no benchmarks/out yet
     out = log.open("w")
     command = command or [str(OUTAGES), "serve", "--port", str(port), "--data-dir", str(data_dir)]
     proc = subprocess.Popen(

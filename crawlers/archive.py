@@ -102,6 +102,7 @@ decode the ``Content-Encoding`` by default (and then drop that header);
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Iterable
@@ -152,6 +153,15 @@ from warehouse.warc import (  # noqa: F401  (re-exported: the archive API of the
     write_records,
 )
 
+
+def page_digest(response: Response) -> str:
+    """What a page is, for "already parsed by this code": its status, its canonical URL
+    and its (decoded) body. Computed in the crawl process or in a parse worker."""
+    digest = hashlib.sha1(f"{response.status} {canonical_url(response.url)}\n".encode())
+    digest.update(response.body)
+    return digest.hexdigest()
+
+
 __all__ = [
     "CONSTRUCTED_HEADER",
     "NOTE_HEADER",
@@ -167,6 +177,7 @@ __all__ = [
     "WarcReplayMiddleware",
     "canonical_url",
     "iter_responses",
+    "page_digest",
     "make_ref",
     "parse_ref",
     "read_archived",

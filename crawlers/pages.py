@@ -33,7 +33,7 @@ from scrapy.http import Request, Response
 from scrapy.utils.request import request_from_dict
 
 from crawlers import signals
-from crawlers.archive import canonical_url
+from crawlers.archive import canonical_url, page_digest
 from crawlers.items import OutageReport, PageRecord, ReportBatch
 from crawlers.offload import off_reactor
 from crawlers.workers import ENCODED_FOR_WORKER, ParseWorkers, PreparedReports
@@ -60,12 +60,6 @@ def code_version() -> str:
                 digest.update(str(path.relative_to(_PACKAGE_ROOT)).encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
-
-
-def page_digest(response: Response) -> str:
-    digest = hashlib.sha1(f"{response.status} {canonical_url(response.url)}\n".encode())
-    digest.update(response.body)
-    return digest.hexdigest()
 
 
 class PageMemory:

@@ -56,6 +56,7 @@ from scrapy.utils.misc import build_from_crawler, load_object
 from scrapy.utils.request import request_from_dict
 
 from crawlers import signals
+from crawlers.archive import page_digest
 from crawlers.items import OutageReport
 
 logger = logging.getLogger(__name__)
@@ -216,8 +217,6 @@ def _parse(
         response = decoded
         page.body_bytes = len(response.body)
     if digest:
-        from crawlers.pages import page_digest
-
         page.digest = page_digest(response)
         if page.digest in known:
             page.unchanged = True
