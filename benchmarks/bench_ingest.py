@@ -16,8 +16,9 @@ and prints JSON. `--profile` then repeats the crawl under `py-spy record` (colla
 stacks in DATA/profile-ingest.txt, a flame graph in DATA/profile-ingest.svg) and adds the
 summary by bucket (see profile_summary.py).
 
-Targets (issue 6): at least 5,000 alerts/s end to end; at most 3x the lower bound's time;
-max RSS under 1.5 GB.
+Targets (issue 19, which raised issue 6's 5,000 alerts/s and 3x): at 1M alerts at least
+8,000 alerts/s end to end and at most 2.5x the lower bound's time measured in the same run;
+below 1M (start-up and build weigh more) at most 4x; max RSS under 1.5 GB.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _benchlib as bl  # noqa: E402
 
-TARGET_RATE = 5000
-TARGET_RATIO = 3.0
+TARGET_RATE = 8000  # at 1M alerts
+TARGET_RATIO = 2.5  # at 1M alerts
+TARGET_RATIO_SMALL = 4.0  # below 1M: start-up and build are a larger share
 TARGET_RSS_MB = 1536
 RESULT_LINE = re.compile(
     r"(?P<spider>\w+): (?P<status>\w+) · (?P<reports>\d+) reports · (?P<outages>\d+) outages · "
@@ -254,16 +256,19 @@ def main() -> None:
     # With parse workers, memory is the sum over the processes (sampled once a second).
     peak_mb = max(run["max_rss_mb"], run.get("max_tree_rss_mb_sampled") or 0)
     if not args.no_append:
+        full_scale = alerts >= 1_000_000
+        target_ratio = TARGET_RATIO if full_scale else TARGET_RATIO_SMALL
         targets = [
             (
-                f">= {TARGET_RATE:,} alerts/s end to end",
+                f">= {TARGET_RATE:,} alerts/s end to end"
+                + ("" if full_scale else " (set for 1M; shown for reference)"),
                 f"{rate:,.0f} alerts/s",
                 rate >= TARGET_RATE,
             ),
             (
-                f"<= {TARGET_RATIO:g}x the bare lxml time ({base_s:.1f} s)",
+                f"<= {target_ratio:g}x the bare lxml time ({base_s:.1f} s)",
                 f"{ratio:.1f}x ({wall:.1f} s)",
-                ratio <= TARGET_RATIO,
+                ratio <= target_ratio,
             ),
             (
                 "max RSS < 1.5 GB (the crawl process and its parse workers together)",

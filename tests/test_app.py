@@ -684,6 +684,8 @@ def test_about_page_shows_coverage_and_freshness(
     markdown = " ".join(texts(app.markdown))
     assert f"**{records[0][0]} documented outage records**" in markdown
     assert "outages curated check" in markdown and "crawlers/data/CURATED.md" in markdown
+    # the data licence, from the one constant every download also carries
+    assert "Data: CC BY 4.0 (the database)" in markdown and "credit 911 Outage Watch" in markdown
 
 
 # ---------------------------------------------------------------------------- units

@@ -33,10 +33,8 @@ PROJECT = "911 Outage Watch"
 FILE_PREFIX = "911-outage-watch"
 DICTIONARY = Path(__file__).resolve().parents[1] / "docs" / "data-dictionary.md"
 DICTIONARY_CSV_NAME = "data-dictionary.csv"
-# The project states a licence for its code (MIT, pyproject.toml and the README) but none for
-# the data it publishes: the README only says the alerts are public records of their issuing
-# agencies. Until the project picks one, this placeholder is what every download says, and
-# it is said here only.
+# The data licence (the README's "Licence" section): every download, the About page and the
+# README say it from here, so they cannot disagree.
 LICENCE = (
     "Licence: the database (incidents, classifications, places, durations, the record's "
     "structure) is CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/): use it, credit "

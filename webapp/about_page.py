@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from warehouse import bundle
 from warehouse.db import DataDir
 from warehouse.display import md_text
 from warehouse.sources import verified_text
@@ -322,7 +323,8 @@ def methodology() -> None:
 def licence(pub: data.Published) -> None:
     st.header("Licence and sources", anchor=False)
     st.markdown(
-        "Code: MIT licence. Data: alerts, press releases and FCC documents are public records "
+        f"Data: {bundle.LICENCE_SHORT}; use it and credit {bundle.PROJECT}. Code: MIT "
+        "licence. Alerts, press releases and FCC documents are public records "
         "of their issuing agencies; news items keep only a title, a link and a short excerpt. "
         "County and state outlines and populations: U.S. Census Bureau (public domain), via "
         "`us-atlas` and `delphi-utils`. Each record links to its source and archived copy.\n\n"
