@@ -703,9 +703,11 @@ def test_colour_classes() -> None:
     wide = mapview.class_breaks(2690)
     assert wide[-1] == 2690 and wide == sorted(set(wide)) and len(wide) <= len(mapview.COLORS)
     assert mapview.break_labels([1, 2, 5]) == ["1", "2", "3–5"]
-    assert mapview.coverage_arg(["a", "b", "c"], ["a"]) == {"covered": ["a"]}
-    assert mapview.coverage_arg(["a", "b", "c"], ["a", "b"]) == {"uncovered": ["c"]}
-    assert mapview.coverage_arg(["a"], ["a"]) is None
+    assert mapview.coverage_arg(["c", "a", "b"], [False, True, False]) == {"covered": ["a"]}
+    assert mapview.coverage_arg(["c", "a", "b"], [False, True, True]) == {"uncovered": ["c"]}
+    assert mapview.coverage_arg(["b", "a", "c"], [True, False, True]) == {"uncovered": ["a"]}
+    assert mapview.coverage_arg(["a"], [True]) is None
+    assert mapview.coverage_arg(["b", "a"], [False, False]) == {"covered": []}
 
 
 def test_time_steps() -> None:

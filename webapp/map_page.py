@@ -15,6 +15,7 @@ component in `webapp/mapview.py` (outlines sent once; each rerun sends values on
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import date, timedelta
 
@@ -118,7 +119,14 @@ def week_steps(first: date, last: date) -> list[str]:
 
 
 def step_options(first: date, last: date, step: str) -> list[str]:
-    return month_steps(first, last) if step == "month" else week_steps(first, last)
+    return list(_step_labels(first, last, step))
+
+
+# Every rerun of the map (each slider step of each session) asks for the same few hundred
+# labels: built once per (first, last, step), a tenth of a step's map work under a crowd.
+@functools.lru_cache(maxsize=32)
+def _step_labels(first: date, last: date, step: str) -> tuple[str, ...]:
+    return tuple(month_steps(first, last) if step == "month" else week_steps(first, last))
 
 
 def step_start(label: str) -> date:
@@ -364,7 +372,7 @@ def map_view(pub: data.Published, first: date, last: date) -> None:
         value_unit=unit,
         integer=integer,
         peak=peak,
-        coverage=coverage_arg(layer.ids, layer.ids[seen]),
+        coverage=coverage_arg(layer.ids, seen),
         selected=selected,
         height=MAP_HEIGHT,
         stamp=stamp,

@@ -9,9 +9,10 @@ few kilobytes to a few tens of kilobytes however many reports the database holds
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 from streamlit.components.v1 import declare_component
 
 from webapp.shapes import FRONTEND_DIR, shapes_version
@@ -92,16 +93,19 @@ def ramp(classes: int) -> list[str]:
     return [COLORS[round(i * last / (classes - 1))] for i in range(classes)]
 
 
-def coverage_arg(all_ids: Iterable[str], covered: Iterable[str]) -> dict[str, list[str]] | None:
-    """Whichever list is shorter: the covered places, or the uncovered ones (None: all)."""
-    all_ids = set(all_ids)
-    covered = set(covered) & all_ids
-    uncovered = all_ids - covered
-    if not uncovered:
+def coverage_arg(ids: Sequence[str] | np.ndarray, seen: np.ndarray) -> dict[str, list[str]] | None:
+    """Whichever list is shorter: the covered places (`seen`, a boolean per id in `ids`) or
+    the uncovered ones (None: all covered). A mask, not sets: every session's slider step
+    asks it of all ~3,200 counties (sets of them were a tenth of a step's map work under a
+    crowd, benchmarks/RESULTS.md)."""
+    ids = np.asarray(ids, dtype=object)
+    seen = np.asarray(seen, dtype=bool)
+    covered = int(seen.sum())
+    if covered == len(ids):
         return None
-    if len(covered) <= len(uncovered):
-        return {"covered": sorted(covered)}
-    return {"uncovered": sorted(uncovered)}
+    if covered <= len(ids) - covered:
+        return {"covered": sorted(ids[seen].tolist())}
+    return {"uncovered": sorted(ids[~seen].tolist())}
 
 
 def choropleth(
